@@ -1,0 +1,38 @@
+//! The `tocsin` binary. Parses flags, builds the store, and hands over to the libraries;
+//! `anyhow` lives here and nowhere else.
+
+use clap::{Parser, Subcommand};
+
+mod db;
+mod kapacitor_config;
+mod serve;
+
+#[derive(Parser)]
+#[command(
+    name = "tocsin",
+    version,
+    about = "Self-hosted incident response: alerts in, incidents out."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (embedded SQLite unless --database-url says otherwise).
+    Serve(serve::Args),
+    /// Print the kapacitor.conf block and TICKscript alert node for a service, URL filled in.
+    KapacitorConfig(kapacitor_config::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Serve(args) => rt.block_on(serve::run(args)),
+        Command::KapacitorConfig(args) => rt.block_on(kapacitor_config::run(args)),
+    }
+}

@@ -1,0 +1,107 @@
+//! Typed, prefixed identifiers.
+//!
+//! A prefix (`inc_`, `svc_`, …) makes an id self-describing in logs and URLs, and a distinct
+//! Rust type per kind means an `IncidentId` can never be passed where a `ServiceId` is wanted.
+//! The body is a ULID, so ids sort by creation time, which the list endpoints rely on for
+//! "newest first" cursors.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The id's text did not have the expected prefix or was not a ULID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} id {value:?}: expected {prefix}<ulid>")]
+pub struct InvalidId {
+    pub kind: &'static str,
+    pub prefix: &'static str,
+    pub value: String,
+}
+
+macro_rules! id_type {
+    ($name:ident, $prefix:literal, $kind:literal) => {
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(ulid::Ulid);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn new() -> Self {
+                Self(ulid::Ulid::new())
+            }
+
+            /// The ULID's time part orders ids by creation.
+            pub fn ulid(&self) -> ulid::Ulid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}{}", $prefix, self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.strip_prefix($prefix)
+                    .and_then(|rest| ulid::Ulid::from_string(rest).ok())
+                    .map(Self)
+                    .ok_or_else(|| InvalidId {
+                        kind: $kind,
+                        prefix: $prefix,
+                        value: s.chars().take(64).collect(),
+                    })
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+id_type!(TeamId, "team_", "team");
+id_type!(ServiceId, "svc_", "service");
+id_type!(IncidentId, "inc_", "incident");
+id_type!(EventId, "evt_", "event");
+id_type!(TokenId, "tok_", "token");
+id_type!(UserId, "usr_", "user");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_other_kinds() {
+        let id = IncidentId::new();
+        let text = id.to_string();
+        assert!(text.starts_with("inc_"));
+        assert_eq!(text.parse::<IncidentId>(), Ok(id));
+        assert!(text.parse::<ServiceId>().is_err());
+        assert!("inc_not-a-ulid".parse::<IncidentId>().is_err());
+    }
+}

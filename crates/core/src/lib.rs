@@ -1,0 +1,17 @@
+//! Tocsin's pure domain.
+//!
+//! Everything here is deterministic and free of I/O so that the rules that decide what an
+//! alert does to an incident can be property-tested in isolation and shared by every store
+//! backend and every alert source.
+
+pub mod alert;
+pub mod ids;
+pub mod incident;
+pub mod model;
+pub mod secret;
+pub mod sources;
+
+pub use alert::{Action, AlertEvent, Severity};
+pub use ids::{EventId, IncidentId, ServiceId, TeamId, TokenId, UserId};
+pub use incident::{decide, Decision, IncidentStatus};
+pub use sources::{DecodeError, SourceKind};

@@ -1,0 +1,206 @@
+//! The records Tocsin keeps. Stores fill them; the server serialises them as the API's shapes.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::alert::Severity;
+use crate::ids::{EventId, IncidentId, ServiceId, TeamId, TokenId};
+use crate::incident::{Decision, IncidentStatus};
+use crate::sources::SourceKind;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub team_id: TeamId,
+    pub name: String,
+    /// The secret in the webhook URL. Not serialised with the service: it is only shown
+    /// inside the webhook URL of the alert-source catalogue.
+    #[serde(skip_serializing, default)]
+    pub api_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    /// Per team, from 1: what people say out loud ("incident 42").
+    pub number: i64,
+    pub service_id: ServiceId,
+    pub team_id: TeamId,
+    pub alert_source: SourceKind,
+    pub dedup_key: String,
+    pub status: IncidentStatus,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub tags: BTreeMap<String, String>,
+    /// The triggering alerts that opened or joined this incident.
+    pub event_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The source's slug when the source auto-resolved it, else the person who did.
+    pub resolved_by: Option<String>,
+}
+
+/// What happened, in an incident's timeline or on an alert source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// An alert that opened the incident.
+    Opened,
+    /// A repeat alert that joined the open incident.
+    Joined,
+    /// The source said the condition is over.
+    AutoResolved,
+    /// A resolve with no open incident: kept for the record, changes nothing.
+    Unmatched,
+    /// A connectivity test from the sender.
+    Test,
+    Acknowledged,
+    Resolved,
+    Note,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Opened => "opened",
+            EventKind::Joined => "joined",
+            EventKind::AutoResolved => "auto_resolved",
+            EventKind::Unmatched => "unmatched",
+            EventKind::Test => "test",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::Resolved => "resolved",
+            EventKind::Note => "note",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            EventKind::Opened,
+            EventKind::Joined,
+            EventKind::AutoResolved,
+            EventKind::Unmatched,
+            EventKind::Test,
+            EventKind::Acknowledged,
+            EventKind::Resolved,
+            EventKind::Note,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// The timeline kind for an ingested alert's decision.
+    pub fn for_decision(d: Decision) -> Self {
+        match d {
+            Decision::Open(_) => EventKind::Opened,
+            Decision::Join(_) => EventKind::Joined,
+            Decision::Resolve => EventKind::AutoResolved,
+            Decision::Ignore => EventKind::Unmatched,
+            Decision::Test => EventKind::Test,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub id: EventId,
+    pub incident_id: Option<IncidentId>,
+    pub service_id: ServiceId,
+    pub kind: EventKind,
+    pub source: Option<SourceKind>,
+    /// The level as the source sent it (`CRITICAL`, `OK`, …), for alert events.
+    pub level: Option<String>,
+    /// Who acted, for human events.
+    pub actor: Option<String>,
+    /// Note text.
+    pub text: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The body exactly as received, for alert events.
+    pub payload: Option<String>,
+}
+
+/// An alert source's activity on one service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertSourceActivity {
+    pub source: SourceKind,
+    pub last_incident_at: Option<DateTime<Utc>>,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub last_test_at: Option<DateTime<Utc>>,
+}
+
+/// How long an alert source stays "Receiving alerts" after its last incident.
+pub const ACTIVE_WINDOW_DAYS: i64 = 30;
+
+impl AlertSourceActivity {
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.last_incident_at
+            .is_some_and(|t| now - t <= chrono::Duration::days(ACTIVE_WINDOW_DAYS))
+    }
+}
+
+/// What one ingested alert did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestOutcome {
+    pub decision: Decision,
+    pub event_id: EventId,
+    pub incident_id: Option<IncidentId>,
+    pub incident_number: Option<i64>,
+}
+
+/// Org-wide admin, or the teams a caller may see. Every store read takes one, so a handler
+/// cannot forget the tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Teams(Vec<TeamId>),
+}
+
+impl Scope {
+    pub fn allows(&self, team: TeamId) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Teams(t) => t.contains(&team),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub name: String,
+    pub role: String,
+    pub team_id: Option<TeamId>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Filters for the incident list; newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentQuery {
+    pub service_id: Option<ServiceId>,
+    pub team_id: Option<TeamId>,
+    /// `Some(vec![Triggered, Acknowledged])` for "open".
+    pub statuses: Vec<IncidentStatus>,
+    pub dedup_key: Option<String>,
+    /// Case-insensitive substring of title or dedup key.
+    pub text: Option<String>,
+    pub limit: u32,
+    /// Incidents strictly older than this one.
+    pub before: Option<IncidentId>,
+}

@@ -1,0 +1,128 @@
+//! A service's alert sources: the catalogue with each source's webhook URL and whether it is
+//! receiving alerts, and the "send test alert" button.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tocsin_core::model::Service;
+use tocsin_core::{ServiceId, SourceKind};
+
+use super::parse_id;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::{accept, Accepted};
+use crate::json::ApiQuery;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services/{id}/alert-sources", get(list))
+        .route("/services/{id}/alert-sources/{source}/test", post(test))
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertSourceView {
+    pub source: SourceKind,
+    pub name: &'static str,
+    pub webhook_url: String,
+    /// "Receiving alerts": an incident came in through it in the last 30 days.
+    pub active: bool,
+    pub last_incident_at: Option<DateTime<Utc>>,
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// The last connectivity test (Kapacitor's "Test" button) received.
+    pub last_test_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    /// Case-insensitive search over source names ("kap" finds Kapacitor).
+    q: Option<String>,
+}
+
+/// The catalogue for one service, optionally filtered by a search text.
+pub async fn catalogue(
+    state: &AppState,
+    svc: &Service,
+    q: Option<&str>,
+) -> Result<Vec<AlertSourceView>, ApiError> {
+    let activity = state.store.alert_source_activity(svc.id).await?;
+    let now = Utc::now();
+    let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
+    Ok(SourceKind::ALL
+        .iter()
+        .filter(|k| {
+            needle.is_empty()
+                || k.display_name().to_lowercase().contains(&needle)
+                || k.slug().contains(&needle)
+        })
+        .map(|kind| {
+            let a = activity.iter().find(|a| a.source == *kind);
+            AlertSourceView {
+                source: *kind,
+                name: kind.display_name(),
+                webhook_url: format!("{}{}", state.public_url, kind.webhook_path(&svc.api_key)),
+                active: a.is_some_and(|a| a.is_active(now)),
+                last_incident_at: a.and_then(|a| a.last_incident_at),
+                last_event_at: a.and_then(|a| a.last_event_at),
+                last_test_at: a.and_then(|a| a.last_test_at),
+            }
+        })
+        .collect())
+}
+
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<Vec<AlertSourceView>>, ApiError> {
+    let id: ServiceId = parse_id(&id)?;
+    let svc = s.store.get_service(&caller.scope, id).await?;
+    Ok(Json(catalogue(&s, &svc, q.q.as_deref()).await?))
+}
+
+#[derive(Debug, Serialize)]
+struct TestResult {
+    triggered: Accepted,
+    resolved: Accepted,
+}
+
+/// Send a realistic alert through the real pipeline, then its recovery: an incident opens and
+/// auto-resolves, and the source shows as receiving alerts.
+async fn test(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, source)): Path<(String, String)>,
+) -> Result<Json<TestResult>, ApiError> {
+    let id: ServiceId = parse_id(&id)?;
+    let svc = s.store.get_service(&caller.scope, id).await?;
+    let kind = SourceKind::from_slug(&source).ok_or_else(|| ApiError::not_found("alert source"))?;
+    let key = format!(
+        "tocsin-test-{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    let mut outcomes = Vec::with_capacity(2);
+    for level in ["CRITICAL", "OK"] {
+        let body = kind.sample_body(&key, level, Utc::now());
+        let mut events = kind.decode(body.as_bytes())?;
+        let event = events
+            .pop()
+            .ok_or_else(|| ApiError::bad_request("empty_body", "no test alert"))?;
+        let outcome = accept(&s, &svc, event).await?;
+        s.metrics
+            .count_alert(kind.slug(), outcome.decision.outcome());
+        outcomes.push(Accepted::from(outcome));
+    }
+    let resolved = outcomes
+        .pop()
+        .ok_or_else(|| ApiError::bad_request("internal", "no outcome"))?;
+    let triggered = outcomes
+        .pop()
+        .ok_or_else(|| ApiError::bad_request("internal", "no outcome"))?;
+    Ok(Json(TestResult {
+        triggered,
+        resolved,
+    }))
+}

@@ -1,0 +1,46 @@
+//! First start: an empty database gets a Default Team, a Default Service and an admin token,
+//! so a new user can copy a webhook URL without any set-up.
+
+use tocsin_core::secret;
+use tocsin_store::{Bootstrap, Store, StoreError};
+
+use crate::secrets::{new_api_token, new_service_key};
+
+pub const DEFAULT_TEAM: &str = "Default Team";
+pub const DEFAULT_SERVICE: &str = "Default Service";
+
+/// What the first start did.
+pub enum FirstStart {
+    /// The database already had data.
+    AlreadyInitialised,
+    /// Created; the admin token was given by the operator (`TOCSIN_ADMIN_TOKEN`).
+    CreatedWithGivenToken,
+    /// Created with a generated admin token, to be shown once.
+    CreatedWithNewToken(String),
+}
+
+pub async fn first_start(
+    store: &dyn Store,
+    given_token: Option<&str>,
+) -> Result<FirstStart, StoreError> {
+    let token = given_token
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    let generated = token.is_none();
+    let token = token.unwrap_or_else(new_api_token);
+    let created = store
+        .bootstrap(Bootstrap {
+            team_name: DEFAULT_TEAM.into(),
+            service_name: DEFAULT_SERVICE.into(),
+            service_api_key: new_service_key(),
+            admin_token_name: "admin".into(),
+            admin_token_hash: secret::hash(&token),
+        })
+        .await?;
+    Ok(match (created, generated) {
+        (false, _) => FirstStart::AlreadyInitialised,
+        (true, false) => FirstStart::CreatedWithGivenToken,
+        (true, true) => FirstStart::CreatedWithNewToken(token),
+    })
+}

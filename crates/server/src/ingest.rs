@@ -1,0 +1,101 @@
+//! `POST /v1/incidents/{source}/{key}`: where alerts come in.
+//!
+//! Thin on purpose: find the service by key, decode with the source's decoder, hand the
+//! event to the store and wait for the commit. 202 means the alert is on disk.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use tocsin_core::model::{IngestOutcome, Service};
+use tocsin_core::{AlertEvent, EventId, IncidentId, SourceKind};
+
+use crate::error::ApiError;
+use crate::json::body_rejection;
+use crate::state::AppState;
+
+/// Kapacitor bodies are a few KB; 256 KiB leaves room for big `details` and stops abuse.
+pub const MAX_BODY: usize = 256 * 1024;
+
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    pub status: &'static str,
+    pub action: &'static str,
+    pub incident_id: Option<IncidentId>,
+    pub incident_number: Option<i64>,
+    pub event_id: EventId,
+}
+
+impl From<IngestOutcome> for Accepted {
+    fn from(o: IngestOutcome) -> Self {
+        Accepted {
+            status: "accepted",
+            action: o.decision.outcome(),
+            incident_id: o.incident_id,
+            incident_number: o.incident_number,
+            event_id: o.event_id,
+        }
+    }
+}
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Path((source, key)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let started = Instant::now();
+    let source = SourceKind::from_slug(&source).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_source",
+            format!("no alert source named {source:?}"),
+        )
+    })?;
+    let slug = source.slug();
+    let result = async {
+        let service = state
+            .keys
+            .lookup(state.store.as_ref(), &key)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_key",
+                    "no service has this webhook key",
+                )
+            })?;
+        let body = body.map_err(body_rejection)?;
+        let events = source.decode(&body)?;
+        let mut last = None;
+        for event in events {
+            last = Some(accept(&state, &service, event).await?);
+        }
+        last.ok_or_else(|| ApiError::bad_request("empty_body", "the body held no alert"))
+    }
+    .await;
+    match result {
+        Ok(outcome) => {
+            state.metrics.count_alert(slug, outcome.decision.outcome());
+            state.metrics.observe_ingest(started.elapsed());
+            Ok((StatusCode::ACCEPTED, Json(outcome.into())))
+        }
+        Err(e) => {
+            state.metrics.count_alert(slug, e.code);
+            Err(e)
+        }
+    }
+}
+
+/// Store one decoded alert. Shared by the webhook and the "send test alert" button, so a test
+/// goes through exactly what real alerts go through.
+pub async fn accept(
+    state: &AppState,
+    service: &Service,
+    event: AlertEvent,
+) -> Result<IngestOutcome, ApiError> {
+    Ok(state.store.ingest(service, event).await?)
+}

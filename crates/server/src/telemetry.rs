@@ -1,0 +1,106 @@
+//! Counters for `/metrics` (Prometheus text format) and the request log.
+//!
+//! Hand-written on purpose: a few counters and one histogram do not justify a metrics stack,
+//! and the text format is stable and simple.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds of the ingest latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+#[derive(Default)]
+pub struct Metrics {
+    /// (source, outcome) → count. Outcome is the decision (`opened`, `joined`, …) or the
+    /// refusal code (`invalid_json`, `unknown_key`, …).
+    alerts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+}
+
+impl Metrics {
+    pub fn count_alert(&self, source: &'static str, outcome: &'static str) {
+        if let Ok(mut m) = self.alerts.lock() {
+            *m.entry((source, outcome)).or_default() += 1;
+        }
+    }
+
+    pub fn observe_ingest(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us.fetch_add(
+            d.as_micros().try_into().unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    pub fn render(&self, queue_depth: Option<usize>) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP tocsin_alerts_total Alerts received, by source and outcome (decision or refusal code).\n");
+        out.push_str("# TYPE tocsin_alerts_total counter\n");
+        if let Ok(m) = self.alerts.lock() {
+            for ((source, outcome), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "tocsin_alerts_total{{source=\"{source}\",outcome=\"{outcome}\"}} {n}"
+                );
+            }
+        }
+        out.push_str("# HELP tocsin_ingest_seconds Time from request to durable commit for accepted alerts.\n");
+        out.push_str("# TYPE tocsin_ingest_seconds histogram\n");
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let n = self.latency_buckets[i].load(Ordering::Relaxed);
+            let _ = writeln!(out, "tocsin_ingest_seconds_bucket{{le=\"{b}\"}} {n}");
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "tocsin_ingest_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "tocsin_ingest_seconds_sum {sum}");
+        let _ = writeln!(out, "tocsin_ingest_seconds_count {count}");
+        if let Some(d) = queue_depth {
+            out.push_str(
+                "# HELP tocsin_store_queue_depth Writes waiting for the next group commit.\n",
+            );
+            out.push_str("# TYPE tocsin_store_queue_depth gauge\n");
+            let _ = writeln!(out, "tocsin_store_queue_depth {d}");
+        }
+        out
+    }
+}
+
+/// The request path with secrets cut out: the webhook key in an ingestion URL is a password.
+pub fn redact_path(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').collect();
+    // /v1/incidents/<source>/<key> and /v2/incidents/api/<key>
+    if parts.len() >= 5 && parts[2] == "incidents" && (parts[1] == "v1" || parts[1] == "v2") {
+        let mut out: Vec<&str> = parts[..4].to_vec();
+        out.push("<key>");
+        return out.join("/");
+    }
+    path.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_cut_from_paths() {
+        assert_eq!(
+            redact_path("/v1/incidents/kapacitor/s3cr3t"),
+            "/v1/incidents/kapacitor/<key>"
+        );
+        assert_eq!(redact_path("/api/v1/incidents"), "/api/v1/incidents");
+    }
+}

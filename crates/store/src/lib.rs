@@ -1,0 +1,132 @@
+//! Tocsin's storage.
+//!
+//! One [`Store`] trait that the server talks to, and one implementation per database. Every
+//! write that backs a 2xx is committed before the call returns: a caller that got `Ok` may
+//! tell the sender "accepted".
+
+use async_trait::async_trait;
+use tocsin_core::model::{
+    AlertSourceActivity, ApiToken, Incident, IncidentQuery, IngestOutcome, Scope, Service, Team,
+    TimelineEvent,
+};
+use tocsin_core::{AlertEvent, IncidentId, ServiceId, TeamId};
+
+mod error;
+pub mod sqlite;
+
+pub use error::StoreError;
+
+/// What the first start of an empty database creates.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    pub team_name: String,
+    pub service_name: String,
+    pub service_api_key: String,
+    pub admin_token_name: String,
+    pub admin_token_hash: [u8; 32],
+}
+
+/// A new API token, already hashed.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub name: String,
+    pub role: String,
+    pub team_id: Option<TeamId>,
+    pub hash: [u8; 32],
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A token found by its hash, with the stored hash so the caller can compare in constant time.
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    pub token: ApiToken,
+    pub hash: [u8; 32],
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Writes waiting to be committed, where the backend queues them.
+    fn queue_depth(&self) -> Option<usize> {
+        None
+    }
+
+    /// Cheap round trip to the database, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Create the default team, service and admin token when the database has no team yet.
+    /// Returns whether it did.
+    async fn bootstrap(&self, b: Bootstrap) -> Result<bool, StoreError>;
+
+    async fn create_team(&self, name: &str) -> Result<Team, StoreError>;
+    async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>, StoreError>;
+    async fn get_team(&self, scope: &Scope, id: TeamId) -> Result<Team, StoreError>;
+
+    async fn create_service(
+        &self,
+        team: TeamId,
+        name: &str,
+        api_key: &str,
+    ) -> Result<Service, StoreError>;
+    async fn list_services(
+        &self,
+        scope: &Scope,
+        team: Option<TeamId>,
+    ) -> Result<Vec<Service>, StoreError>;
+    async fn get_service(&self, scope: &Scope, id: ServiceId) -> Result<Service, StoreError>;
+    /// The service whose webhook key hashes to `hash` ([`tocsin_core::secret::hash`]). The
+    /// caller compares the keys in constant time.
+    async fn service_by_key_hash(&self, hash: [u8; 32]) -> Result<Option<Service>, StoreError>;
+    async fn alert_source_activity(
+        &self,
+        service: ServiceId,
+    ) -> Result<Vec<AlertSourceActivity>, StoreError>;
+
+    /// Apply one alert to its service's incidents, durably, and say what it did.
+    async fn ingest(
+        &self,
+        service: &Service,
+        event: AlertEvent,
+    ) -> Result<IngestOutcome, StoreError>;
+
+    async fn list_incidents(
+        &self,
+        scope: &Scope,
+        q: &IncidentQuery,
+    ) -> Result<Vec<Incident>, StoreError>;
+    async fn get_incident(&self, scope: &Scope, id: IncidentId) -> Result<Incident, StoreError>;
+    async fn timeline(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+    ) -> Result<Vec<TimelineEvent>, StoreError>;
+    async fn acknowledge(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+        actor: &str,
+    ) -> Result<Incident, StoreError>;
+    async fn resolve(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+        actor: &str,
+    ) -> Result<Incident, StoreError>;
+    async fn add_note(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+        actor: &str,
+        text: &str,
+    ) -> Result<TimelineEvent, StoreError>;
+    /// Deliveries recorded on a service that belong to no incident (tests, unmatched resolves).
+    async fn service_events(
+        &self,
+        scope: &Scope,
+        service: ServiceId,
+        limit: u32,
+    ) -> Result<Vec<TimelineEvent>, StoreError>;
+
+    async fn create_token(&self, t: NewToken) -> Result<ApiToken, StoreError>;
+    async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredToken>, StoreError>;
+    async fn touch_token(&self, id: tocsin_core::TokenId) -> Result<(), StoreError>;
+}

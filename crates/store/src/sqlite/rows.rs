@@ -1,0 +1,135 @@
+//! Row ↔ record mapping, in one place so every query reads the same columns the same way.
+
+use std::str::FromStr;
+
+use rusqlite::Row;
+use tocsin_core::model::{
+    AlertSourceActivity, ApiToken, EventKind, Incident, Service, Team, TimelineEvent,
+};
+use tocsin_core::{IncidentStatus, Severity, SourceKind};
+
+use super::time::{from_db, opt_from_db};
+
+pub const TEAM_COLS: &str = "id, name, created_at";
+pub const SERVICE_COLS: &str = "id, team_id, name, api_key, created_at";
+pub const INCIDENT_COLS: &str = "id, number, service_id, team_id, source, dedup_key, status, severity, title, description, tags, event_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by";
+pub const EVENT_COLS: &str =
+    "id, incident_id, service_id, kind, source, level, actor, text, received_at, occurred_at, payload";
+pub const TOKEN_COLS: &str =
+    "id, name, role, team_id, created_at, expires_at, revoked_at, last_used_at, token_hash";
+
+fn parse<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    s.parse::<T>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn bad(idx: usize, what: &str, s: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} {s:?}").into(),
+    )
+}
+
+fn source(idx: usize, s: String) -> rusqlite::Result<SourceKind> {
+    SourceKind::from_slug(&s).ok_or_else(|| bad(idx, "source", &s))
+}
+
+pub fn team(r: &Row) -> rusqlite::Result<Team> {
+    Ok(Team {
+        id: parse(0, r.get(0)?)?,
+        name: r.get(1)?,
+        created_at: from_db(r.get(2)?),
+    })
+}
+
+pub fn service(r: &Row) -> rusqlite::Result<Service> {
+    Ok(Service {
+        id: parse(0, r.get(0)?)?,
+        team_id: parse(1, r.get(1)?)?,
+        name: r.get(2)?,
+        api_key: r.get(3)?,
+        created_at: from_db(r.get(4)?),
+    })
+}
+
+pub fn incident(r: &Row) -> rusqlite::Result<Incident> {
+    let status: String = r.get(6)?;
+    let severity: String = r.get(7)?;
+    let tags: String = r.get(10)?;
+    Ok(Incident {
+        id: parse(0, r.get(0)?)?,
+        number: r.get(1)?,
+        service_id: parse(2, r.get(2)?)?,
+        team_id: parse(3, r.get(3)?)?,
+        alert_source: source(4, r.get(4)?)?,
+        dedup_key: r.get(5)?,
+        status: IncidentStatus::parse(&status).ok_or_else(|| bad(6, "status", &status))?,
+        severity: Severity::parse(&severity).ok_or_else(|| bad(7, "severity", &severity))?,
+        title: r.get(8)?,
+        description: r.get(9)?,
+        tags: serde_json::from_str(&tags).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        event_count: r.get(11)?,
+        created_at: from_db(r.get(12)?),
+        updated_at: from_db(r.get(13)?),
+        acknowledged_at: opt_from_db(r.get(14)?),
+        acknowledged_by: r.get(15)?,
+        resolved_at: opt_from_db(r.get(16)?),
+        resolved_by: r.get(17)?,
+    })
+}
+
+pub fn event(r: &Row) -> rusqlite::Result<TimelineEvent> {
+    let kind: String = r.get(3)?;
+    let incident_id: Option<String> = r.get(1)?;
+    let src: Option<String> = r.get(4)?;
+    Ok(TimelineEvent {
+        id: parse(0, r.get(0)?)?,
+        incident_id: incident_id.map(|s| parse(1, s)).transpose()?,
+        service_id: parse(2, r.get(2)?)?,
+        kind: EventKind::parse(&kind).ok_or_else(|| bad(3, "event kind", &kind))?,
+        source: src.map(|s| source(4, s)).transpose()?,
+        level: r.get(5)?,
+        actor: r.get(6)?,
+        text: r.get(7)?,
+        received_at: from_db(r.get(8)?),
+        occurred_at: opt_from_db(r.get(9)?),
+        payload: r.get(10)?,
+    })
+}
+
+pub fn activity(r: &Row) -> rusqlite::Result<AlertSourceActivity> {
+    Ok(AlertSourceActivity {
+        source: source(0, r.get(0)?)?,
+        last_incident_at: opt_from_db(r.get(1)?),
+        last_event_at: opt_from_db(r.get(2)?),
+        last_test_at: opt_from_db(r.get(3)?),
+    })
+}
+
+pub fn token(r: &Row) -> rusqlite::Result<(ApiToken, [u8; 32])> {
+    let team: Option<String> = r.get(3)?;
+    let hash: Vec<u8> = r.get(8)?;
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| bad(8, "token hash length", "?"))?;
+    Ok((
+        ApiToken {
+            id: parse(0, r.get(0)?)?,
+            name: r.get(1)?,
+            role: r.get(2)?,
+            team_id: team.map(|s| parse(3, s)).transpose()?,
+            created_at: from_db(r.get(4)?),
+            expires_at: opt_from_db(r.get(5)?),
+            revoked_at: opt_from_db(r.get(6)?),
+            last_used_at: opt_from_db(r.get(7)?),
+        },
+        hash,
+    ))
+}
