@@ -56,6 +56,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let state = AppState::new(store, &public_url);
     tracing::info!(listen = %bound, public_url = %public_url, "tocsin is listening");
+    // On stdout too: scripts and tests that pass --listen 127.0.0.1:0 read the port here.
+    println!("Listening on http://{bound}");
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -96,6 +96,13 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, De
             format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()),
         )
     })?;
+    if !text.trim_start().starts_with('{') {
+        let err = serde_json::from_str::<serde::de::IgnoredAny>(text).err();
+        return Err(match err {
+            Some(e) => DecodeError::new("invalid_json", format!("the body is not valid JSON: {e}")),
+            None => DecodeError::new("invalid_json", "the body must be a JSON object"),
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

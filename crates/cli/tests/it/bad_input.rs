@@ -1,0 +1,316 @@
+//! The bad-input matrix: every refusal has the right status and a `{code, detail}` body,
+//! stores nothing, and leaves the server serving.
+
+use serde_json::Value;
+
+use crate::support::{alert, Server};
+
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    /// Replaces the webhook URL's key when set.
+    key: Option<&'static str>,
+    source: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    status: u16,
+    code: &'static str,
+    /// A word the detail must contain, naming the problem.
+    mentions: &'static str,
+}
+
+fn case(
+    name: &'static str,
+    body: impl Into<Vec<u8>>,
+    status: u16,
+    code: &'static str,
+    mentions: &'static str,
+) -> Case {
+    Case {
+        name,
+        method: "POST",
+        key: None,
+        source: "kapacitor",
+        content_type: "application/json",
+        body: body.into(),
+        status,
+        code,
+        mentions,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let good = alert("cpu:host=a", "CRITICAL");
+    let mut invalid_utf8 = good.clone().into_bytes();
+    invalid_utf8.splice(10..10, [0xff, 0xfe, 0xc3]);
+    vec![
+        Case {
+            key: Some("no-such-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            ..case("unknown key", good.clone(), 404, "unknown_key", "key")
+        },
+        Case {
+            source: "nagios",
+            ..case(
+                "unknown source",
+                good.clone(),
+                404,
+                "unknown_source",
+                "nagios",
+            )
+        },
+        Case {
+            method: "GET",
+            ..case("wrong method", "", 405, "method_not_allowed", "method")
+        },
+        case(
+            "malformed JSON",
+            r#"{"id": "a", "level": "#,
+            400,
+            "invalid_json",
+            "JSON",
+        ),
+        case(
+            "truncated body",
+            good[..good.len() / 2].to_owned(),
+            400,
+            "invalid_json",
+            "JSON",
+        ),
+        case("empty body", "", 400, "empty_body", "empty"),
+        case(
+            "id is a number",
+            r#"{"id": 42, "level": "CRITICAL"}"#,
+            400,
+            "invalid_field",
+            "id",
+        ),
+        case(
+            "level is a number",
+            r#"{"id": "a", "level": 2}"#,
+            400,
+            "invalid_field",
+            "level",
+        ),
+        case(
+            "series is a string",
+            r#"{"id": "a", "level": "CRITICAL", "data": {"series": "x"}}"#,
+            400,
+            "invalid_field",
+            "data.series",
+        ),
+        case(
+            "tag value is an object",
+            r#"{"id": "a", "level": "CRITICAL", "data": {"series": [{"tags": {"h": {}}}]}}"#,
+            400,
+            "invalid_field",
+            "tags",
+        ),
+        case(
+            "time is a number",
+            r#"{"id": "a", "level": "CRITICAL", "time": 5}"#,
+            400,
+            "invalid_field",
+            "time",
+        ),
+        case(
+            "time is not RFC 3339",
+            r#"{"id": "a", "level": "CRITICAL", "time": "yesterday"}"#,
+            400,
+            "invalid_field",
+            "time",
+        ),
+        case(
+            "missing level",
+            r#"{"id": "a", "message": "m"}"#,
+            400,
+            "missing_field",
+            "level",
+        ),
+        case(
+            "missing id",
+            r#"{"level": "CRITICAL"}"#,
+            400,
+            "missing_field",
+            "id",
+        ),
+        case(
+            "unknown level",
+            r#"{"id": "a", "level": "DISASTER"}"#,
+            400,
+            "unknown_level",
+            "DISASTER",
+        ),
+        case(
+            "empty id on a trigger",
+            r#"{"id": "", "level": "CRITICAL"}"#,
+            400,
+            "invalid_field",
+            "id",
+        ),
+        case("invalid UTF-8", invalid_utf8, 400, "invalid_utf8", "UTF-8"),
+        case("a JSON array", "[1, 2, 3]", 400, "invalid_json", "object"),
+        case(
+            "two JSON values",
+            format!("{good} {good}"),
+            400,
+            "invalid_json",
+            "trailing",
+        ),
+        Case {
+            content_type: "application/x-www-form-urlencoded",
+            ..case(
+                "form-encoded",
+                "id=a&level=CRITICAL",
+                400,
+                "invalid_json",
+                "JSON",
+            )
+        },
+        Case {
+            content_type: "application/xml",
+            ..case(
+                "XML",
+                "<alert><id>a</id></alert>",
+                400,
+                "invalid_json",
+                "JSON",
+            )
+        },
+        case(
+            "body over 256 KiB",
+            format!(
+                r#"{{"id": "a", "level": "CRITICAL", "details": "{}"}}"#,
+                "x".repeat(300 * 1024)
+            ),
+            413,
+            "payload_too_large",
+            "limit",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn refusals_are_clear_and_store_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path()).await;
+    let (svc, url) = server.new_service("bad-input").await;
+    let base = url
+        .rsplit_once("/kapacitor/")
+        .map(|(b, _)| b)
+        .expect("url shape")
+        .to_owned();
+    let key = url.rsplit('/').next().expect("key").to_owned();
+    let all = cases();
+    for c in &all {
+        let target = format!("{base}/{}/{}", c.source, c.key.unwrap_or(&key));
+        let req = match c.method {
+            "GET" => server.http.get(&target),
+            _ => server.http.post(&target),
+        };
+        let r = req
+            .header("content-type", c.content_type)
+            .body(c.body.clone())
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, c.status, "{}: {body}", c.name);
+        assert_eq!(body["code"], c.code, "{}: {body}", c.name);
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains(c.mentions),
+            "{}: detail {detail:?} should mention {:?}",
+            c.name,
+            c.mentions
+        );
+    }
+    eprintln!("bad-input matrix: {} cases", all.len());
+
+    // Nothing was stored: no incident, no event on the source.
+    assert!(server.incidents(&svc).await.is_empty());
+    let (_, sources) = server
+        .get(&format!("/api/v1/services/{svc}/alert-sources"))
+        .await;
+    assert_eq!(sources[0]["last_event_at"], Value::Null, "{sources}");
+    // The refusals are counted by reason.
+    let metrics = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"tocsin_alerts_total{source="kapacitor",outcome="invalid_json"}"#),
+        "{metrics}"
+    );
+
+    // And good input after all that is taken as usual.
+    let (s, b) = server.send(&url, alert("cpu:host=a", "CRITICAL")).await;
+    assert_eq!((s, b["action"].as_str()), (202, Some("opened")), "{b}");
+}
+
+#[tokio::test]
+async fn api_refusals_are_json_too() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path()).await;
+    let checks: Vec<(&str, u16, &str)> = vec![
+        ("/api/v1/incidents?limit=501", 400, "invalid_query"),
+        ("/api/v1/incidents?limit=abc", 400, "invalid_query"),
+        ("/api/v1/incidents?status=sleeping", 400, "invalid_query"),
+        (
+            "/api/v1/incidents?service_id=inc_01J00000000000000000000000",
+            400,
+            "invalid_id",
+        ),
+        (
+            "/api/v1/incidents/svc_01J00000000000000000000000",
+            400,
+            "invalid_id",
+        ),
+        (
+            "/api/v1/incidents/inc_01J00000000000000000000000",
+            404,
+            "not_found",
+        ),
+        (
+            "/api/v1/services/svc_01J00000000000000000000000",
+            404,
+            "not_found",
+        ),
+        ("/api/v1/nothing-here", 404, "not_found"),
+    ];
+    for (path, status, code) in checks {
+        let (s, b) = server.get(path).await;
+        assert_eq!((s, b["code"].as_str()), (status, Some(code)), "{path}: {b}");
+    }
+    // Bodies: wrong field types and unknown fields are named.
+    let (s, b) = server
+        .post("/api/v1/teams", serde_json::json!({"name": 5}))
+        .await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("invalid_field")), "{b}");
+    assert!(b["detail"].as_str().is_some_and(|d| d.contains("name")));
+    let (s, b) = server
+        .post("/api/v1/teams", serde_json::json!({"name": "  "}))
+        .await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("invalid_field")), "{b}");
+    // Authentication.
+    for auth in [
+        None,
+        Some("Bearer nope"),
+        Some("Basic abc"),
+        Some("Bearer "),
+    ] {
+        let mut req = server.http.get(server.url("/api/v1/incidents"));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 401, "{auth:?}");
+        let b: Value = r.json().await.expect("json");
+        assert_eq!(b["code"], "unauthorized");
+    }
+}

@@ -1,0 +1,231 @@
+//! Starting real servers and talking to them.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const ADMIN_TOKEN: &str = "tocsin_test_admin_token_0123456789abcdef";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tocsin")
+}
+
+/// A running `tocsin serve`, killed on drop. Its data directory outlives it when kept by the
+/// test (restart tests start a second server on the same one).
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub http: reqwest::Client,
+    log: PathBuf,
+}
+
+impl Server {
+    pub async fn start(data_dir: &Path) -> Server {
+        let log = data_dir.join(format!("server-{}.log", std::process::id()));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let mut child = Command::new(bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("TOCSIN_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("TOCSIN_LOG", "info")
+            .env_remove("TOCSIN_DATABASE_URL")
+            .env_remove("TOCSIN_PUBLIC_URL")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn tocsin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("Listening on ") {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(b) => b,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "server did not start; log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let s = Server {
+            child,
+            base,
+            http,
+            log,
+        };
+        s.wait_healthy().await;
+        s
+    }
+
+    async fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(r) = self.http.get(self.url("/healthz")).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server not healthy; log:\n{}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// SIGKILL, no goodbye: what a crash looks like.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a graceful exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("wait")
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("GET");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST raw bytes to an ingestion URL, as Kapacitor does.
+    pub async fn send(&self, url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let r = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST alert");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn default_service(&self) -> Value {
+        let (s, v) = self.get("/api/v1/services").await;
+        assert_eq!(s, 200, "{v}");
+        v.as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .expect("a default service")
+    }
+
+    /// A new service in the default team, and its Kapacitor webhook URL.
+    pub async fn new_service(&self, name: &str) -> (String, String) {
+        let (_, teams) = self.get("/api/v1/teams").await;
+        let team = teams[0]["id"].as_str().expect("team id").to_owned();
+        let (s, svc) = self
+            .post("/api/v1/services", json!({"name": name, "team_id": team}))
+            .await;
+        assert_eq!(s, 201, "{svc}");
+        let id = svc["id"].as_str().expect("id").to_owned();
+        let url = self.kapacitor_url(&id).await;
+        (id, url)
+    }
+
+    pub async fn kapacitor_url(&self, service_id: &str) -> String {
+        let (s, sources) = self
+            .get(&format!("/api/v1/services/{service_id}/alert-sources"))
+            .await;
+        assert_eq!(s, 200, "{sources}");
+        sources
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["source"] == "kapacitor"))
+            .and_then(|k| k["webhook_url"].as_str())
+            .expect("kapacitor webhook url")
+            .to_owned()
+    }
+
+    /// Every incident of a service (all pages).
+    pub async fn incidents(&self, service_id: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let (s, page) = self
+                .get(&format!(
+                    "/api/v1/incidents?service_id={service_id}&limit=500&cursor={cursor}"
+                ))
+                .await;
+            assert_eq!(s, 200, "{page}");
+            out.extend(page["incidents"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_owned(),
+                None => return out,
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- server log ---\n{}", self.log());
+        }
+    }
+}
+
+/// A Kapacitor alert body, as its default `post` handler encodes it.
+pub fn alert(id: &str, level: &str) -> String {
+    let body = json!({
+        "id": id,
+        "message": format!("{id} is {level}"),
+        "details": "",
+        "time": "2026-11-24T10:00:00.123456789Z",
+        "duration": 0,
+        "level": level,
+        "data": {"series": [{"name": "cpu", "tags": {"host": "web-1"}, "columns": ["time", "usage_idle"], "values": [["2026-11-24T10:00:00.123456789Z", 3.2]]}]},
+        "previousLevel": "OK",
+        "recoverable": true
+    });
+    format!("{body}\n")
+}
