@@ -19,13 +19,10 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        let path = match self.database_url.as_deref().filter(|u| !u.is_empty()) {
-            None => {
-                std::fs::create_dir_all(&self.data_dir)
-                    .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
-                self.data_dir.join("tocsin.db")
-            }
+    /// The SQLite file these flags name (without creating anything).
+    pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
+        Ok(match self.database_url.as_deref().filter(|u| !u.is_empty()) {
+            None => self.data_dir.join("tocsin.db"),
             Some(url) => match url.split_once("://") {
                 Some(("sqlite", path)) if !path.is_empty() => PathBuf::from(path),
                 _ => bail!(
@@ -33,7 +30,16 @@ impl DbArgs {
                     redact_url(url)
                 ),
             },
-        };
+        })
+    }
+
+    pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let path = self.sqlite_path()?;
+        if self.database_url.as_deref().is_none_or(str::is_empty) {
+            std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                format!("creating the data directory {}", self.data_dir.display())
+            })?;
+        }
         let store =
             SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
         tracing::info!(path = %path.display(), "using embedded SQLite");

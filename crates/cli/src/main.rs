@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod backup;
 mod db;
 mod kapacitor_config;
 mod serve;
@@ -24,6 +25,8 @@ enum Command {
     Serve(serve::Args),
     /// Print the kapacitor.conf block and TICKscript alert node for a service, URL filled in.
     KapacitorConfig(kapacitor_config::Args),
+    /// Copy the database to a file, consistently, while the server keeps running.
+    Backup(backup::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +37,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => rt.block_on(serve::run(args)),
         Command::KapacitorConfig(args) => rt.block_on(kapacitor_config::run(args)),
+        Command::Backup(args) => backup::run(&args),
     }
 }

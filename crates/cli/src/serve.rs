@@ -1,10 +1,13 @@
 use std::net::SocketAddr;
 
-use anyhow::Context;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
 use tocsin_core::model::Scope;
 use tocsin_core::SourceKind;
 use tocsin_server::bootstrap::{first_start, FirstStart};
+use tocsin_server::limits::LimitsConfig;
 use tocsin_server::AppState;
 
 use crate::db::DbArgs;
@@ -22,10 +25,56 @@ pub struct Args {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "TOCSIN_LOG_JSON")]
     log_json: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Protection against floods and slow clients. The defaults only stop the abnormal: Kapacitor
+/// does not retry a refused alert.
+#[derive(ClapArgs, Debug)]
+struct LimitArgs {
+    /// Alerts per second one service key may send, sustained (0: no limit). Refusals are 429
+    /// with Retry-After, counted in /metrics as outcome="rate_limited".
+    #[arg(long, env = "TOCSIN_RATE_LIMIT_PER_KEY", default_value_t = 1000)]
+    rate_limit_per_key: u32,
+    /// Alerts one service key may send at once above that rate.
+    #[arg(long, env = "TOCSIN_RATE_LIMIT_BURST", default_value_t = 2000)]
+    rate_limit_burst: u32,
+    /// Seconds a request (body included) may take before it is answered 408.
+    #[arg(long, env = "TOCSIN_REQUEST_TIMEOUT", default_value_t = 30.0)]
+    request_timeout: f64,
+    /// Seconds a client may take to send its request headers, and an idle connection is kept.
+    #[arg(long, env = "TOCSIN_HEADER_READ_TIMEOUT", default_value_t = 30.0)]
+    header_read_timeout: f64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, env = "TOCSIN_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+}
+
+impl LimitArgs {
+    fn config(&self) -> anyhow::Result<LimitsConfig> {
+        let secs = |name: &str, v: f64| {
+            Duration::try_from_secs_f64(v)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .with_context(|| format!("--{name} must be a positive number of seconds, not {v}"))
+        };
+        if self.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        Ok(LimitsConfig {
+            per_key_per_second: self.rate_limit_per_key,
+            per_key_burst: self.rate_limit_burst.max(1),
+            request_timeout: secs("request-timeout", self.request_timeout)?,
+            header_read_timeout: secs("header-read-timeout", self.header_read_timeout)?,
+            max_connections: self.max_connections,
+        })
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     init_logging(args.log_json);
+    let limits = args.limits.config()?;
     let store = args.db.open()?;
     let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
     let first = first_start(store.as_ref(), admin_token.as_deref()).await?;
@@ -54,7 +103,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             println!("Kapacitor webhook URL for {:?}: {url}", svc.name);
         }
     }
-    let state = AppState::new(store, &public_url);
+    let state = AppState::new(store, &public_url).with_limits(limits);
     tracing::info!(listen = %bound, public_url = %public_url, "tocsin is listening");
     // On stdout too: scripts and tests that pass --listen 127.0.0.1:0 read the port here.
     println!("Listening on http://{bound}");

@@ -26,8 +26,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.store.queue_depth()),
-    )
+    let mut text = state.metrics.render(state.store.queue_depth());
+    if let Some(commits) = state.store.commit_stats() {
+        text.push_str(&crate::telemetry::render_commits(&commits));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

@@ -42,6 +42,42 @@ impl From<IngestOutcome> for Accepted {
     }
 }
 
+/// Refuse a body whose declared length is over [`MAX_BODY`] before reading any of it, so a
+/// sender announcing 10 MB costs us nothing. Bodies without a length are cut at the limit
+/// while being read.
+pub async fn refuse_declared_oversize(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > MAX_BODY as u64 => {
+            let source = req
+                .uri()
+                .path()
+                .split('/')
+                .nth(3)
+                .and_then(SourceKind::from_slug);
+            if let Some(source) = source {
+                state
+                    .metrics
+                    .count_alert(source.slug(), "payload_too_large");
+            }
+            axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is {n} bytes, over the limit of {MAX_BODY} bytes"),
+            ))
+        }
+        _ => next.run(req).await,
+    }
+}
+
 pub async fn receive(
     State(state): State<AppState>,
     Path((source, key)): Path<(String, String)>,
@@ -68,6 +104,26 @@ pub async fn receive(
                     "no service has this webhook key",
                 )
             })?;
+        if let Some(limiter) = &state.limits.per_key {
+            if let Err(wait) = limiter.check(&service.id) {
+                if state.limits.should_warn() {
+                    tracing::warn!(
+                        service = %service.id,
+                        retry_after_ms = wait.as_millis() as u64,
+                        "alerts refused: over the per-key rate limit (counted in tocsin_alerts_total{{outcome=\"rate_limited\"}})"
+                    );
+                }
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!(
+                        "this service key sent more than {} alerts per second (burst {}); nothing was stored, retry after the Retry-After seconds",
+                        state.limits.config.per_key_per_second, state.limits.config.per_key_burst
+                    ),
+                )
+                .with_retry_after(wait));
+            }
+        }
         let body = body.map_err(body_rejection)?;
         let events = source.decode(&body)?;
         let mut last = None;
@@ -80,6 +136,7 @@ pub async fn receive(
     match result {
         Ok(outcome) => {
             state.metrics.count_alert(slug, outcome.decision.outcome());
+            state.metrics.count_incident(outcome.decision.outcome());
             state.metrics.observe_ingest(started.elapsed());
             Ok((StatusCode::ACCEPTED, Json(outcome.into())))
         }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -22,7 +24,9 @@ pub mod health;
 pub mod ingest;
 pub mod json;
 pub mod keys;
+pub mod limits;
 pub mod secrets;
+mod serve;
 pub mod state;
 pub mod telemetry;
 
@@ -31,9 +35,14 @@ pub use state::AppState;
 use crate::error::ApiError;
 
 pub fn router(state: AppState) -> Router {
+    let request_timeout = state.limits.config.request_timeout;
     let ingest = Router::new()
         .route("/v1/incidents/{source}/{key}", post(ingest::receive))
-        .layer(DefaultBodyLimit::max(ingest::MAX_BODY));
+        .layer(DefaultBodyLimit::max(ingest::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ingest::refuse_declared_oversize,
+        ));
     Router::new()
         .merge(ingest)
         .nest("/api/v1", api::router())
@@ -48,6 +57,9 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| within(request_timeout, req, next),
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
@@ -71,13 +83,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until `shutdown` completes, then finish in-flight requests.
+/// A request, body reading included, gets `limit` to finish; then the client hears 408 and the
+/// connection's resources are freed. An alert already queued for commit may still be stored.
+async fn within(limit: Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request did not finish within {} s (a body sent too slowly?)",
+                limit.as_secs_f64()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// Serve until `shutdown` completes, then finish in-flight requests. The connection limits
+/// (header read timeout, maximum connections) come from the state's [`limits::LimitsConfig`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits.config.clone();
+    serve::run(listener, router(state), &limits, shutdown).await
 }

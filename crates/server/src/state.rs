@@ -3,6 +3,7 @@ use std::sync::Arc;
 use tocsin_store::Store;
 
 use crate::keys::KeyCache;
+use crate::limits::{Limits, LimitsConfig};
 use crate::telemetry::Metrics;
 
 /// What every handler can reach. Cloned per request (all `Arc`s).
@@ -13,6 +14,7 @@ pub struct AppState {
     pub public_url: Arc<str>,
     pub keys: Arc<KeyCache>,
     pub metrics: Arc<Metrics>,
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -22,6 +24,12 @@ impl AppState {
             public_url: Arc::from(public_url.trim_end_matches('/')),
             keys: Arc::new(KeyCache::default()),
             metrics: Arc::new(Metrics::default()),
+            limits: Arc::new(Limits::default()),
         }
+    }
+
+    pub fn with_limits(mut self, config: LimitsConfig) -> Self {
+        self.limits = Arc::new(Limits::new(config));
+        self
     }
 }

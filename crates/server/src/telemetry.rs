@@ -22,6 +22,8 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
+    incidents_opened: AtomicU64,
+    incidents_resolved: AtomicU64,
 }
 
 impl Metrics {
@@ -29,6 +31,16 @@ impl Metrics {
         if let Ok(mut m) = self.alerts.lock() {
             *m.entry((source, outcome)).or_default() += 1;
         }
+    }
+
+    /// Count an incident transition: `opened` or `resolved` (by an alert or a person); other
+    /// outcomes are not transitions and are ignored.
+    pub fn count_incident(&self, outcome: &str) {
+        match outcome {
+            "opened" => self.incidents_opened.fetch_add(1, Ordering::Relaxed),
+            "resolved" => self.incidents_resolved.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
     }
 
     pub fn observe_ingest(&self, d: Duration) {
@@ -68,6 +80,20 @@ impl Metrics {
         let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "tocsin_ingest_seconds_sum {sum}");
         let _ = writeln!(out, "tocsin_ingest_seconds_count {count}");
+        out.push_str("# HELP tocsin_incidents_opened_total Incidents opened by alerts.\n");
+        out.push_str("# TYPE tocsin_incidents_opened_total counter\n");
+        let _ = writeln!(
+            out,
+            "tocsin_incidents_opened_total {}",
+            self.incidents_opened.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP tocsin_incidents_resolved_total Incidents resolved, by a recovery alert or by a person.\n");
+        out.push_str("# TYPE tocsin_incidents_resolved_total counter\n");
+        let _ = writeln!(
+            out,
+            "tocsin_incidents_resolved_total {}",
+            self.incidents_resolved.load(Ordering::Relaxed)
+        );
         if let Some(d) = queue_depth {
             out.push_str(
                 "# HELP tocsin_store_queue_depth Writes waiting for the next group commit.\n",
@@ -77,6 +103,29 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The store's commit latency histogram, in the same text format.
+pub fn render_commits(s: &tocsin_store::CommitSnapshot) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# HELP tocsin_store_commit_seconds Duration of each durable group commit (the fsync).\n",
+    );
+    out.push_str("# TYPE tocsin_store_commit_seconds histogram\n");
+    for (le, n) in &s.buckets {
+        let _ = writeln!(out, "tocsin_store_commit_seconds_bucket{{le=\"{le}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "tocsin_store_commit_seconds_bucket{{le=\"+Inf\"}} {}",
+        s.count
+    );
+    let _ = writeln!(out, "tocsin_store_commit_seconds_sum {}", s.sum_seconds);
+    let _ = writeln!(out, "tocsin_store_commit_seconds_count {}", s.count);
+    out.push_str("# HELP tocsin_store_committed_writes_total Writes carried by those commits (divide by the commit count for the mean batch).\n");
+    out.push_str("# TYPE tocsin_store_committed_writes_total counter\n");
+    let _ = writeln!(out, "tocsin_store_committed_writes_total {}", s.jobs);
+    out
 }
 
 /// The request path with secrets cut out: the webhook key in an ingestion URL is a password.

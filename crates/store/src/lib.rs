@@ -13,8 +13,10 @@ use tocsin_core::{AlertEvent, IncidentId, ServiceId, TeamId};
 
 mod error;
 pub mod sqlite;
+pub mod stats;
 
 pub use error::StoreError;
+pub use stats::{CommitSnapshot, CommitStats};
 
 /// What the first start of an empty database creates.
 #[derive(Debug, Clone)]
@@ -47,6 +49,11 @@ pub struct StoredToken {
 pub trait Store: Send + Sync + 'static {
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {
+        None
+    }
+
+    /// Commit latency so far, where the backend measures it.
+    fn commit_stats(&self) -> Option<CommitSnapshot> {
         None
     }
 

@@ -168,9 +168,9 @@ async fn resolve(
     Path(id): Path<String>,
 ) -> Result<Json<Incident>, ApiError> {
     let id: IncidentId = parse_id(&id)?;
-    Ok(Json(
-        s.store.resolve(&caller.scope, id, caller.actor()).await?,
-    ))
+    let incident = s.store.resolve(&caller.scope, id, caller.actor()).await?;
+    s.metrics.count_incident("resolved");
+    Ok(Json(incident))
 }
 
 #[derive(Deserialize)]

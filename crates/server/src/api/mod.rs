@@ -11,6 +11,8 @@ mod services;
 mod teams;
 
 pub use alert_sources::catalogue;
+/// Public for the fuzz targets, which feed it arbitrary query strings.
+pub use incidents::ListParams;
 
 pub fn router() -> Router<AppState> {
     Router::new()

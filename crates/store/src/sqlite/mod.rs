@@ -16,7 +16,7 @@ use tocsin_core::model::{
 };
 use tocsin_core::{AlertEvent, EventId, IncidentId, IncidentStatus, ServiceId, TeamId, TokenId};
 
-use crate::{Bootstrap, NewToken, Store, StoreError, StoredToken};
+use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError, StoredToken};
 
 mod ingest;
 mod migrate;
@@ -31,6 +31,7 @@ use writer::Writer;
 pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
+    commits: Arc<CommitStats>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
@@ -53,10 +54,13 @@ impl SqliteStore {
         // what makes "2xx only after commit" mean "on disk".
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
         migrate::migrate(&mut conn)?;
-        let writer = Writer::spawn(conn).map_err(|e| StoreError::Other(e.to_string()))?;
+        let commits = Arc::new(CommitStats::default());
+        let writer =
+            Writer::spawn(conn, commits.clone()).map_err(|e| StoreError::Other(e.to_string()))?;
         Ok(Self {
             path,
             writer,
+            commits,
             readers: Arc::new(Mutex::new(Vec::new())),
         })
     }
@@ -73,6 +77,34 @@ impl SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    /// Back up the database file at `db` into `dest` without opening it for writing, so a
+    /// running server (another process) keeps serving: `VACUUM INTO` reads one consistent
+    /// snapshot through WAL and writes a compact, self-contained copy. Refuses an existing
+    /// `dest` rather than overwrite it.
+    pub fn backup_file(db: &Path, dest: &Path) -> Result<(), StoreError> {
+        if dest.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} already exists; choose a new file",
+                dest.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            db,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        let tables: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'incidents'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables == 0 {
+            return Err(StoreError::NotFound("tocsin database"));
+        }
+        conn.execute("VACUUM INTO ?1", params![dest.to_string_lossy()])?;
+        Ok(())
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -267,6 +299,10 @@ fn insert_token(c: &Connection, t: &NewToken) -> Result<ApiToken, StoreError> {
 impl Store for SqliteStore {
     fn queue_depth(&self) -> Option<usize> {
         Some(self.writer.queue_depth())
+    }
+
+    fn commit_stats(&self) -> Option<CommitSnapshot> {
+        Some(self.commits.snapshot())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -9,11 +9,13 @@
 //! no caller hears "ok" for data that is not on disk.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::StoreError;
+use crate::{CommitStats, StoreError};
 
 /// The most jobs one transaction carries.
 pub const MAX_BATCH: usize = 512;
@@ -29,11 +31,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(conn: Connection) -> std::io::Result<Self> {
+    /// `stats` receives the duration of every COMMIT (the fsync), for metrics.
+    pub fn spawn(conn: Connection, stats: Arc<CommitStats>) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>(QUEUE_CAPACITY);
         std::thread::Builder::new()
             .name("tocsin-sqlite-writer".into())
-            .spawn(move || run(conn, rx))?;
+            .spawn(move || run(conn, rx, &stats))?;
         Ok(Self { tx })
     }
 
@@ -68,7 +71,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, stats: &CommitStats) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -78,12 +81,12 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        run_batch(&conn, &mut batch);
+        run_batch(&conn, &mut batch, stats);
     }
     tracing::debug!("sqlite writer stopped");
 }
 
-fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
+fn run_batch(conn: &Connection, batch: &mut Vec<Job>, stats: &CommitStats) {
     let mut finishers: Vec<Finisher> = Vec::with_capacity(batch.len());
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // Dropping a job drops its reply channel: each caller hears "unavailable".
@@ -114,7 +117,11 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
             }
         }
     }
+    let started = Instant::now();
     let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    if commit.is_ok() {
+        stats.observe(started.elapsed(), finishers.len());
+    }
     if let Err(e) = &commit {
         tracing::error!(error = %e, jobs = finishers.len(), "group commit failed");
         let _ = conn.execute_batch("ROLLBACK");
