@@ -176,6 +176,186 @@ fn cases() -> Vec<Case> {
                 "JSON",
             )
         },
+        Case {
+            method: "PUT",
+            ..case("PUT", good.clone(), 405, "method_not_allowed", "method")
+        },
+        Case {
+            method: "DELETE",
+            ..case("DELETE", "", 405, "method_not_allowed", "method")
+        },
+        case("whitespace only", " \n\t ", 400, "empty_body", "empty"),
+        case("not JSON at all", "hello", 400, "invalid_json", "JSON"),
+        case(
+            "a JSON string",
+            r#""CRITICAL""#,
+            400,
+            "invalid_json",
+            "object",
+        ),
+        case("JSON null", "null", 400, "invalid_json", "object"),
+        case("an empty object", "{}", 400, "missing_field", "id"),
+        case(
+            "unknown lowercase level",
+            r#"{"id": "a", "level": "fatal"}"#,
+            400,
+            "unknown_level",
+            "fatal",
+        ),
+        case(
+            "empty level",
+            r#"{"id": "a", "level": ""}"#,
+            400,
+            "unknown_level",
+            "level",
+        ),
+        case(
+            "level is null",
+            r#"{"id": "a", "level": null}"#,
+            400,
+            "invalid_field",
+            "level",
+        ),
+        case(
+            "message is a number",
+            r#"{"id": "a", "level": "CRITICAL", "message": 1}"#,
+            400,
+            "invalid_field",
+            "message",
+        ),
+        case(
+            "details is an array",
+            r#"{"id": "a", "level": "CRITICAL", "details": []}"#,
+            400,
+            "invalid_field",
+            "details",
+        ),
+        case(
+            "duration is a string",
+            r#"{"id": "a", "level": "CRITICAL", "duration": "5s"}"#,
+            400,
+            "invalid_field",
+            "duration",
+        ),
+        case(
+            "data is a string",
+            r#"{"id": "a", "level": "CRITICAL", "data": "x"}"#,
+            400,
+            "invalid_field",
+            "data",
+        ),
+        case(
+            "tags is a list",
+            r#"{"id": "a", "level": "CRITICAL", "data": {"series": [{"tags": ["h"]}]}}"#,
+            400,
+            "invalid_field",
+            "tags",
+        ),
+        case(
+            "previousLevel is a number",
+            r#"{"id": "a", "level": "OK", "previousLevel": 3}"#,
+            400,
+            "invalid_field",
+            "previousLevel",
+        ),
+        case(
+            "recoverable is a string",
+            r#"{"id": "a", "level": "OK", "recoverable": "yes"}"#,
+            400,
+            "invalid_field",
+            "recoverable",
+        ),
+        case(
+            "id is an object",
+            r#"{"id": {}, "level": "CRITICAL"}"#,
+            400,
+            "invalid_field",
+            "id",
+        ),
+        case(
+            "id is a huge number",
+            r#"{"id": 1e400, "level": "CRITICAL"}"#,
+            400,
+            "invalid_json",
+            "number",
+        ),
+        case(
+            "duration beyond f64",
+            r#"{"id": "a", "level": "CRITICAL", "duration": 1e400}"#,
+            400,
+            "invalid_json",
+            "number",
+        ),
+        case(
+            "100k-deep unclosed nesting in a field",
+            format!(
+                r#"{{"id": "a", "level": "CRITICAL", "extra": {}"#,
+                "[".repeat(100_000)
+            ),
+            400,
+            "invalid_json",
+            "EOF",
+        ),
+        case(
+            "100k-deep nesting at the top",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            400,
+            "invalid_json",
+            "object",
+        ),
+        case(
+            "100k-deep nesting in data.series",
+            format!(
+                r#"{{"id": "a", "level": "CRITICAL", "data": {{"series": {}{}}}}}"#,
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            ),
+            400,
+            "invalid_field",
+            "data.series",
+        ),
+        case(
+            "a raw NUL in a string",
+            "{\"id\": \"a\u{0}b\", \"level\": \"CRITICAL\"}",
+            400,
+            "invalid_json",
+            "control character",
+        ),
+        case(
+            "a raw NUL before the body",
+            format!("\u{0}{good}"),
+            400,
+            "invalid_json",
+            "JSON",
+        ),
+        case("only NUL bytes", vec![0u8; 64], 400, "invalid_json", "JSON"),
+        case(
+            "invalid UTF-8 only",
+            vec![0xffu8; 16],
+            400,
+            "invalid_utf8",
+            "UTF-8",
+        ),
+        Case {
+            content_type: "text/xml",
+            ..case(
+                "XML with an XML content type",
+                r#"<?xml version="1.0"?><alert id="a" level="CRITICAL"/>"#,
+                400,
+                "invalid_json",
+                "JSON",
+            )
+        },
+        Case {
+            content_type: "multipart/form-data; boundary=x",
+            ..case(
+                "multipart form",
+                "--x\r\nContent-Disposition: form-data; name=\"id\"\r\n\r\na\r\n--x--\r\n",
+                400,
+                "invalid_json",
+                "JSON",
+            )
+        },
         case(
             "body over 256 KiB",
             format!(
@@ -203,10 +383,8 @@ async fn refusals_are_clear_and_store_nothing() {
     let all = cases();
     for c in &all {
         let target = format!("{base}/{}/{}", c.source, c.key.unwrap_or(&key));
-        let req = match c.method {
-            "GET" => server.http.get(&target),
-            _ => server.http.post(&target),
-        };
+        let method = reqwest::Method::from_bytes(c.method.as_bytes()).expect("method");
+        let req = server.http.request(method, &target);
         let r = req
             .header("content-type", c.content_type)
             .body(c.body.clone())
@@ -247,6 +425,16 @@ async fn refusals_are_clear_and_store_nothing() {
         metrics.contains(r#"tocsin_alerts_total{source="kapacitor",outcome="invalid_json"}"#),
         "{metrics}"
     );
+
+    // Deep nesting where unknown fields are skipped: serde_json skips them iteratively (no
+    // recursion, so no stack to overflow) and the alert is taken like any other.
+    let deep = format!(
+        r#"{{"id": "deep", "level": "CRITICAL", "extra": {}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let (s, b) = server.send(&url, deep).await;
+    assert_eq!((s, b["action"].as_str()), (202, Some("opened")), "{b}");
 
     // And good input after all that is taken as usual.
     let (s, b) = server.send(&url, alert("cpu:host=a", "CRITICAL")).await;

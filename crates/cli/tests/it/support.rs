@@ -24,6 +24,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path) -> Server {
+        Self::start_with(data_dir, &[]).await
+    }
+
+    /// Start with extra `serve` flags (limits, timeouts).
+    pub async fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
         let log = data_dir.join(format!("server-{}.log", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -33,6 +38,7 @@ impl Server {
         let mut child = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(extra)
             .env("TOCSIN_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("TOCSIN_LOG", "info")
             .env_remove("TOCSIN_DATABASE_URL")
