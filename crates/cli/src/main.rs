@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod db;
 mod kapacitor_config;
+mod migrate;
 mod serve;
 
 #[derive(Parser)]
@@ -24,6 +25,8 @@ enum Command {
     Serve(serve::Args),
     /// Print the kapacitor.conf block and TICKscript alert node for a service, URL filled in.
     KapacitorConfig(kapacitor_config::Args),
+    /// Apply pending database migrations and exit (`serve` also applies them at start).
+    Migrate(migrate::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +37,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => rt.block_on(serve::run(args)),
         Command::KapacitorConfig(args) => rt.block_on(kapacitor_config::run(args)),
+        Command::Migrate(args) => rt.block_on(migrate::run(args)),
     }
 }
