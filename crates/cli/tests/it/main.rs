@@ -1,11 +1,14 @@
 //! One integration-test binary: every test starts the real `tocsin` binary on a random
-//! loopback port with its own SQLite file and talks HTTP to it.
+//! loopback port with its own SQLite file (or, in `postgres`, its own PostgreSQL cluster) and
+//! talks HTTP to it.
 
+mod pg_cluster;
 mod support;
 
 mod api;
 mod bad_input;
 mod concurrency;
 mod fixtures;
+mod postgres;
 mod restart;
 mod story;

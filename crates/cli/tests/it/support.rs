@@ -24,19 +24,28 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, None).await
+    }
+
+    /// A server on `database_url` (PostgreSQL) or, without one, on SQLite in `data_dir`.
+    pub async fn start_with(data_dir: &Path, database_url: Option<&str>) -> Server {
         let log = data_dir.join(format!("server-{}.log", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .expect("log file");
-        let mut child = Command::new(bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("TOCSIN_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("TOCSIN_LOG", "info")
             .env_remove("TOCSIN_DATABASE_URL")
-            .env_remove("TOCSIN_PUBLIC_URL")
+            .env_remove("TOCSIN_PUBLIC_URL");
+        if let Some(url) = database_url {
+            cmd.args(["--database-url", url]);
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
