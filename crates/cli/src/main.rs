@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod backup;
 mod db;
 mod kapacitor_config;
+mod migrate;
 mod serve;
 
 #[derive(Parser)]
@@ -27,6 +28,8 @@ enum Command {
     KapacitorConfig(kapacitor_config::Args),
     /// Copy the database to a file, consistently, while the server keeps running.
     Backup(backup::Args),
+    /// Apply pending database migrations and exit (`serve` also applies them at start).
+    Migrate(migrate::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +41,6 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => rt.block_on(serve::run(args)),
         Command::KapacitorConfig(args) => rt.block_on(kapacitor_config::run(args)),
         Command::Backup(args) => backup::run(&args),
+        Command::Migrate(args) => rt.block_on(migrate::run(args)),
     }
 }

@@ -75,7 +75,7 @@ impl LimitArgs {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let limits = args.limits.config()?;
-    let store = args.db.open()?;
+    let store = args.db.open().await?;
     let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
     let first = first_start(store.as_ref(), admin_token.as_deref()).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)

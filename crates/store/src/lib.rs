@@ -11,7 +11,9 @@ use tocsin_core::model::{
 };
 use tocsin_core::{AlertEvent, IncidentId, ServiceId, TeamId};
 
+mod cols;
 mod error;
+pub mod postgres;
 pub mod sqlite;
 pub mod stats;
 

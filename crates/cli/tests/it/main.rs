@@ -1,6 +1,8 @@
 //! One integration-test binary: every test starts the real `tocsin` binary on a random
-//! loopback port with its own SQLite file and talks HTTP to it.
+//! loopback port with its own SQLite file (or, in `postgres`, its own PostgreSQL cluster) and
+//! talks HTTP to it.
 
+mod pg_cluster;
 mod support;
 
 mod api;
@@ -10,6 +12,7 @@ mod crash;
 mod fixtures;
 mod limits;
 mod ops;
+mod postgres;
 mod restart;
 mod secrets;
 mod slow_clients;

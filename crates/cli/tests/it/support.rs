@@ -24,25 +24,38 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path) -> Server {
-        Self::start_with(data_dir, &[]).await
+        Self::spawn(data_dir, None, &[]).await
     }
 
     /// Start with extra `serve` flags (limits, timeouts).
     pub async fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        Self::spawn(data_dir, None, extra).await
+    }
+
+    /// A server on PostgreSQL at `database_url`; `data_dir` only holds its log.
+    pub async fn start_pg(data_dir: &Path, database_url: &str) -> Server {
+        Self::spawn(data_dir, Some(database_url), &[]).await
+    }
+
+    async fn spawn(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
         let log = data_dir.join(format!("server-{}.log", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .expect("log file");
-        let mut child = Command::new(bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("TOCSIN_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("TOCSIN_LOG", "info")
             .env_remove("TOCSIN_DATABASE_URL")
-            .env_remove("TOCSIN_PUBLIC_URL")
+            .env_remove("TOCSIN_PUBLIC_URL");
+        if let Some(url) = database_url {
+            cmd.args(["--database-url", url]);
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()

@@ -10,13 +10,7 @@ use tocsin_core::{IncidentStatus, Severity, SourceKind};
 
 use super::time::{from_db, opt_from_db};
 
-pub const TEAM_COLS: &str = "id, name, created_at";
-pub const SERVICE_COLS: &str = "id, team_id, name, api_key, created_at";
-pub const INCIDENT_COLS: &str = "id, number, service_id, team_id, source, dedup_key, status, severity, title, description, tags, event_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by";
-pub const EVENT_COLS: &str =
-    "id, incident_id, service_id, kind, source, level, actor, text, received_at, occurred_at, payload";
-pub const TOKEN_COLS: &str =
-    "id, name, role, team_id, created_at, expires_at, revoked_at, last_used_at, token_hash";
+pub use crate::cols::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
 
 fn parse<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
 where

@@ -1,0 +1,145 @@
+//! Row ↔ record mapping, in one place so every query reads the same columns the same way
+//! (the column lists are SQLite's, so both backends select alike).
+
+use std::str::FromStr;
+
+use tocsin_core::model::{
+    AlertSourceActivity, ApiToken, EventKind, Incident, Service, Team, TimelineEvent,
+};
+use tocsin_core::{IncidentStatus, Severity, SourceKind};
+use tokio_postgres::types::FromSql;
+use tokio_postgres::Row;
+
+use crate::StoreError;
+
+pub use crate::cols::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
+
+fn get<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T, StoreError> {
+    r.try_get(idx)
+        .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
+}
+
+fn parse<T: FromStr>(r: &Row, idx: usize) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    let s: String = get(r, idx)?;
+    s.parse()
+        .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
+}
+
+fn parse_opt<T: FromStr>(r: &Row, idx: usize) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    let s: Option<String> = get(r, idx)?;
+    s.map(|s| s.parse())
+        .transpose()
+        .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
+}
+
+fn bad(what: &str, s: &str) -> StoreError {
+    StoreError::Other(format!("unknown {what} {s:?}"))
+}
+
+fn source(s: &str) -> Result<SourceKind, StoreError> {
+    SourceKind::from_slug(s).ok_or_else(|| bad("source", s))
+}
+
+pub fn team(r: &Row) -> Result<Team, StoreError> {
+    Ok(Team {
+        id: parse(r, 0)?,
+        name: get(r, 1)?,
+        created_at: get(r, 2)?,
+    })
+}
+
+pub fn service(r: &Row) -> Result<Service, StoreError> {
+    Ok(Service {
+        id: parse(r, 0)?,
+        team_id: parse(r, 1)?,
+        name: get(r, 2)?,
+        api_key: get(r, 3)?,
+        created_at: get(r, 4)?,
+    })
+}
+
+pub fn incident(r: &Row) -> Result<Incident, StoreError> {
+    let src: String = get(r, 4)?;
+    let status: String = get(r, 6)?;
+    let severity: String = get(r, 7)?;
+    let tags: String = get(r, 10)?;
+    Ok(Incident {
+        id: parse(r, 0)?,
+        number: get(r, 1)?,
+        service_id: parse(r, 2)?,
+        team_id: parse(r, 3)?,
+        alert_source: source(&src)?,
+        dedup_key: get(r, 5)?,
+        status: IncidentStatus::parse(&status).ok_or_else(|| bad("status", &status))?,
+        severity: Severity::parse(&severity).ok_or_else(|| bad("severity", &severity))?,
+        title: get(r, 8)?,
+        description: get(r, 9)?,
+        tags: serde_json::from_str(&tags).map_err(|e| StoreError::Other(e.to_string()))?,
+        event_count: get(r, 11)?,
+        created_at: get(r, 12)?,
+        updated_at: get(r, 13)?,
+        acknowledged_at: get(r, 14)?,
+        acknowledged_by: get(r, 15)?,
+        resolved_at: get(r, 16)?,
+        resolved_by: get(r, 17)?,
+    })
+}
+
+pub fn event(r: &Row) -> Result<TimelineEvent, StoreError> {
+    let kind: String = get(r, 3)?;
+    let src: Option<String> = get(r, 4)?;
+    Ok(TimelineEvent {
+        id: parse(r, 0)?,
+        incident_id: parse_opt(r, 1)?,
+        service_id: parse(r, 2)?,
+        kind: EventKind::parse(&kind).ok_or_else(|| bad("event kind", &kind))?,
+        source: src.as_deref().map(source).transpose()?,
+        level: get(r, 5)?,
+        actor: get(r, 6)?,
+        text: get(r, 7)?,
+        received_at: get(r, 8)?,
+        occurred_at: get(r, 9)?,
+        payload: get(r, 10)?,
+    })
+}
+
+pub fn activity(r: &Row) -> Result<AlertSourceActivity, StoreError> {
+    let src: String = get(r, 0)?;
+    Ok(AlertSourceActivity {
+        source: source(&src)?,
+        last_incident_at: get(r, 1)?,
+        last_event_at: get(r, 2)?,
+        last_test_at: get(r, 3)?,
+    })
+}
+
+pub fn token(r: &Row) -> Result<(ApiToken, [u8; 32]), StoreError> {
+    let hash: Vec<u8> = get(r, 8)?;
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| StoreError::Other("token hash length".into()))?;
+    Ok((
+        ApiToken {
+            id: parse(r, 0)?,
+            name: get(r, 1)?,
+            role: get(r, 2)?,
+            team_id: parse_opt(r, 3)?,
+            created_at: get(r, 4)?,
+            expires_at: get(r, 5)?,
+            revoked_at: get(r, 6)?,
+            last_used_at: get(r, 7)?,
+        },
+        hash,
+    ))
+}
+
+/// Map every row, stopping at the first that does not fit.
+pub fn all<T>(rows: &[Row], f: fn(&Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(f).collect()
+}

@@ -1,0 +1,111 @@
+//! The backends under test, each in throwaway storage.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use tocsin_store::postgres::PgStore;
+use tocsin_store::sqlite::SqliteStore;
+use tocsin_store::Store;
+
+pub struct Backend {
+    pub store: Arc<dyn Store>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, db: String },
+}
+
+/// `url` with its database name replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let after_scheme = head.find("://").map_or(0, |i| i + 3);
+    let base = match head[after_scheme..].find('/') {
+        Some(slash) => &head[..after_scheme + slash],
+        None => head,
+    };
+    format!("{base}/{db}{query}")
+}
+
+async fn admin(url: &str) -> tokio_postgres::Client {
+    let config = tokio_postgres::Config::from_str(url).expect("TOCSIN_TEST_POSTGRES_URL parses");
+    let (client, conn) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach TOCSIN_TEST_POSTGRES_URL: {e}"));
+    tokio::spawn(conn);
+    client
+}
+
+impl Backend {
+    pub fn sqlite() -> Backend {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("tocsin.db")).expect("open sqlite");
+        Backend {
+            store: Arc::new(store),
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A fresh, uniquely named database. Without `TOCSIN_TEST_POSTGRES_URL` this fails the
+    /// test, so PostgreSQL coverage is never lost silently; only an explicit
+    /// `TOCSIN_TEST_SKIP_POSTGRES=1` skips it.
+    pub async fn postgres() -> Option<Backend> {
+        let Some(url) = std::env::var("TOCSIN_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            if std::env::var("TOCSIN_TEST_SKIP_POSTGRES").as_deref() == Ok("1") {
+                eprintln!("PostgreSQL conformance skipped: TOCSIN_TEST_SKIP_POSTGRES=1");
+                return None;
+            }
+            panic!(
+                "TOCSIN_TEST_POSTGRES_URL is not set: run ./scripts/test (it starts a throwaway \
+                 PostgreSQL), point it at a server where the user may CREATE DATABASE, or set \
+                 TOCSIN_TEST_SKIP_POSTGRES=1 to skip these tests knowingly"
+            );
+        };
+        let db = format!(
+            "tocsin_test_{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        );
+        admin(&url)
+            .await
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .await
+            .expect("CREATE DATABASE");
+        let store = PgStore::connect(&with_database(&url, &db))
+            .await
+            .expect("connect to the test database");
+        Some(Backend {
+            store: Arc::new(store),
+            cleanup: Cleanup::Postgres { admin_url: url, db },
+        })
+    }
+
+    /// Drop what the test made. Only reached when the case passed: a failed case leaves its
+    /// database behind for a look (the throwaway cluster goes anyway).
+    pub async fn finish(self) {
+        drop(self.store);
+        if let Cleanup::Postgres { admin_url, db } = self.cleanup {
+            admin(&admin_url)
+                .await
+                .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
+                .await
+                .expect("DROP DATABASE");
+        }
+    }
+}
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://u:p@127.0.0.1:5/postgres?sslmode=disable", "x"),
+        "postgres://u:p@127.0.0.1:5/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h:5", "x"), "postgres://h:5/x");
+}
