@@ -20,6 +20,13 @@ pub struct DbArgs {
 
 impl DbArgs {
     pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let store = self.open_sqlite()?;
+        tracing::info!(path = %store.path().display(), "using embedded SQLite");
+        Ok(Arc::new(store))
+    }
+
+    /// The embedded store itself, for commands that need more than the [`Store`] trait.
+    pub fn open_sqlite(&self) -> anyhow::Result<SqliteStore> {
         let path = match self.database_url.as_deref().filter(|u| !u.is_empty()) {
             None => {
                 std::fs::create_dir_all(&self.data_dir)
@@ -34,10 +41,7 @@ impl DbArgs {
                 ),
             },
         };
-        let store =
-            SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        tracing::info!(path = %path.display(), "using embedded SQLite");
-        Ok(Arc::new(store))
+        SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
     }
 }
 

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod db;
 mod kapacitor_config;
+mod seed;
 mod serve;
 
 #[derive(Parser)]
@@ -24,6 +25,9 @@ enum Command {
     Serve(serve::Args),
     /// Print the kapacitor.conf block and TICKscript alert node for a service, URL filled in.
     KapacitorConfig(kapacitor_config::Args),
+    /// Benchmark set-up: write N resolved incidents of history (see bench/run.sh).
+    #[command(hide = true)]
+    Seed(seed::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +38,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => rt.block_on(serve::run(args)),
         Command::KapacitorConfig(args) => rt.block_on(kapacitor_config::run(args)),
+        Command::Seed(args) => rt.block_on(seed::run(args)),
     }
 }

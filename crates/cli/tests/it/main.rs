@@ -5,6 +5,7 @@ mod support;
 
 mod api;
 mod bad_input;
+mod bench;
 mod concurrency;
 mod fixtures;
 mod restart;
