@@ -120,6 +120,7 @@ def main():
         existing += f"\n{BEGIN}\n{END}\n"
     head, rest = existing.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
+    os.makedirs(os.path.dirname(os.path.abspath(doc)), exist_ok=True)
     with open(doc, "w") as f:
         f.write(f"{head}{BEGIN}\n{text}{END}{tail}")
 

@@ -27,6 +27,12 @@ impl DbArgs {
 
     /// The embedded store itself, for commands that need more than the [`Store`] trait.
     pub fn open_sqlite(&self) -> anyhow::Result<SqliteStore> {
+        let path = self.sqlite_path()?;
+        SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
+    }
+
+    /// Where the embedded database file is.
+    pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
         let path = match self.database_url.as_deref().filter(|u| !u.is_empty()) {
             None => {
                 std::fs::create_dir_all(&self.data_dir)
@@ -41,7 +47,7 @@ impl DbArgs {
                 ),
             },
         };
-        SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
+        Ok(path)
     }
 }
 

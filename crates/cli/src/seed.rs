@@ -24,7 +24,9 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = args.db.open_sqlite()?;
+    let path = args.db.sqlite_path()?;
+    let store = tocsin_store::sqlite::SqliteStore::open_for_seeding(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
     let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
     first_start(&store, admin_token.as_deref()).await?;
     let services = tocsin_store::Store::list_services(&store, &Scope::All, None).await?;

@@ -47,12 +47,18 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 impl SqliteStore {
     /// Open (creating if needed) the database file and apply migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_sync(path, "FULL")
+    }
+
+    fn open_with_sync(path: impl AsRef<Path>, synchronous: &str) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
         // WAL lets readers run beside the writer; FULL syncs the WAL at every commit, which is
         // what makes "2xx only after commit" mean "on disk".
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};"
+        ))?;
         // Each alert runs in a savepoint of the batch's transaction, and SQLite copies every
         // page a savepoint touches that the batch already changed into a statement journal,
         // a temporary *file* by default: a pwrite per page per alert, the writer's biggest

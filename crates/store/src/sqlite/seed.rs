@@ -7,6 +7,7 @@
 //! cached statements instead of one group commit per burst, and ids and times spread over
 //! the past 30 days so every index sees the order it would in production.
 
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -27,6 +28,13 @@ const SPAN: Duration = Duration::from_secs(30 * 24 * 3600);
 const KEYS: u64 = 5_000;
 
 impl SqliteStore {
+    /// The store for a seeding process: history for a benchmark is not an alert anyone was
+    /// promised was stored, so its writes skip the fsyncs (`synchronous = OFF`), and
+    /// [`Self::seed_resolved_incidents`] makes everything durable once at the end.
+    pub fn open_for_seeding(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_sync(path, "OFF")
+    }
+
     /// Add `incidents` resolved incidents (two events each) to `svc`, oldest first.
     /// `progress` is called after each committed chunk with the number written so far.
     pub async fn seed_resolved_incidents(
@@ -48,7 +56,23 @@ impl SqliteStore {
             done += n;
             progress(done);
         }
-        Ok(())
+        self.checkpoint().await
+    }
+}
+
+impl SqliteStore {
+    /// Copy the WAL into the database file and sync it, from a connection of its own (a
+    /// checkpoint cannot run inside the writer's transaction).
+    async fn checkpoint(&self) -> Result<(), StoreError> {
+        let path = self.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let c = Connection::open(path)?;
+            c.busy_timeout(Duration::from_secs(30))?;
+            c.execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_checkpoint(TRUNCATE);")?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("checkpoint task failed: {e}")))?
     }
 }
 
