@@ -7,6 +7,7 @@ mod backup;
 mod db;
 mod kapacitor_config;
 mod migrate;
+mod seed;
 mod serve;
 
 #[derive(Parser)]
@@ -30,6 +31,9 @@ enum Command {
     Backup(backup::Args),
     /// Apply pending database migrations and exit (`serve` also applies them at start).
     Migrate(migrate::Args),
+    /// Benchmark set-up: write N resolved incidents of history (see bench/run.sh).
+    #[command(hide = true)]
+    Seed(seed::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,5 +46,6 @@ fn main() -> anyhow::Result<()> {
         Command::KapacitorConfig(args) => rt.block_on(kapacitor_config::run(args)),
         Command::Backup(args) => backup::run(&args),
         Command::Migrate(args) => rt.block_on(migrate::run(args)),
+        Command::Seed(args) => rt.block_on(seed::run(args)),
     }
 }
