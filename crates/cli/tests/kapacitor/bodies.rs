@@ -56,7 +56,7 @@ fn check(svc: &str, n: usize, body: &str) -> Value {
     }
     assert_eq!(
         keys(body),
-        keys(&fixture_01()),
+        keys(&fixture("01_critical_default_encoder.json")),
         "a real body's fields differ from our fixtures': {body}"
     );
     let v: Value = serde_json::from_str(body).expect("JSON");
@@ -83,10 +83,28 @@ fn check(svc: &str, n: usize, body: &str) -> Value {
     // JSON of the whole alert, including the server's identity.
     let details = v["details"].as_str().unwrap_or("");
     assert!(
-        details.starts_with("{&#34;Name&#34;:") && details.contains("&#34;ServerInfo&#34;:{"),
+        details.starts_with("{&#34;Name&#34;:") && details.ends_with("}\n"),
         "details: {details:?}"
     );
+    let ours: Value =
+        serde_json::from_str(&fixture("05_real_grouped_critical.json")).expect("fixture");
+    let ours = unescape_html(ours["details"].as_str().unwrap_or(""));
+    assert_eq!(
+        keys(&unescape_html(details)),
+        keys(&ours),
+        "details differ from our fixture 05's: {details}"
+    );
     v
+}
+
+/// What html/template escaped in `{{ json . }}`.
+fn unescape_html(s: &str) -> String {
+    s.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#43;", "+")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 fn record(svc: &str, n: usize, body: &str) {
@@ -97,9 +115,10 @@ fn record(svc: &str, n: usize, body: &str) {
     }
 }
 
-fn fixture_01() -> String {
+fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/testdata/kapacitor/01_critical_default_encoder.json");
+        .join("../core/testdata/kapacitor")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
