@@ -64,9 +64,12 @@ fn find<'a>(services: &'a [Service], wanted: &str) -> anyhow::Result<&'a Service
     }
 }
 
+/// Everything a user pastes: the `[[httppost]]` block as it is, and a complete TICKscript in
+/// comments (so the output stays valid TOML) that the end-to-end tests run on a real Kapacitor
+/// after stripping the `#    ` prefix.
 pub fn render(service: &str, endpoint: &str, url: &str) -> String {
     format!(
-        r#"# Tocsin → Kapacitor set-up for service "{service}"
+        r##"# Tocsin → Kapacitor set-up for service "{service}"
 #
 # 1. Add this block to kapacitor.conf (/etc/kapacitor/kapacitor.conf on Linux packages,
 #    /usr/local/etc/kapacitor.conf with Homebrew on macOS) and restart Kapacitor:
@@ -76,18 +79,29 @@ pub fn render(service: &str, endpoint: &str, url: &str) -> String {
   url = "{url}"
   headers = {{ Content-Type = "application/json" }}
 
-# 2. In a TICKscript, send the alert node to it:
+# 2. Send a task's alerts there with `.post().endpoint('{endpoint}')` in its alert node.
+#    A complete task: save the lines below, without their leading "#    ", as cpu_alert.tick,
+#    then run `kapacitor define cpu_alert -tick cpu_alert.tick` and `kapacitor enable cpu_alert`.
 #
-#    |alert()
-#        .id('{{{{ .Name }}}}:{{{{ .Group }}}}')
-#        .warn(lambda: "usage_idle" < 20)
-#        .crit(lambda: "usage_idle" < 10)
-#        .post()
-#            .endpoint('{endpoint}')
+#    dbrp "telegraf"."autogen"
+#    stream
+#        |from()
+#            .measurement('cpu')
+#            .groupBy('host')
+#        |alert()
+#            .id('{{{{ .Name }}}}:{{{{ .Group }}}}')
+#            .warn(lambda: "usage_idle" < 20)
+#            .crit(lambda: "usage_idle" < 10)
+#            .post()
+#                .endpoint('{endpoint}')
 #
-# Or, without touching kapacitor.conf (what Chronograf's rule builder writes):
+#    Keep the group in the id (as above): it is the dedup key, so each host gets its own
+#    incident and its own recovery.
 #
-#        .post('{url}')
-"#
+# Or, without touching kapacitor.conf (what Chronograf's rule builder writes), end the
+# alert node with:
+#
+#            .post('{url}')
+"##
     )
 }

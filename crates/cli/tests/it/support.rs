@@ -27,6 +27,13 @@ impl Server {
         Self::spawn(data_dir, None, &[]).await
     }
 
+    /// Start on a fixed address, so a restarted server keeps its webhook URLs (the default
+    /// public URL is the bound address). Used by the Kapacitor end-to-end tests.
+    #[allow(dead_code)]
+    pub async fn start_at(data_dir: &Path, listen: &str) -> Server {
+        Self::spawn_on(data_dir, listen, None, &[]).await
+    }
+
     /// Start with extra `serve` flags (limits, timeouts).
     pub async fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
         Self::spawn(data_dir, None, extra).await
@@ -38,6 +45,15 @@ impl Server {
     }
 
     async fn spawn(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
+        Self::spawn_on(data_dir, "127.0.0.1:0", database_url, extra).await
+    }
+
+    async fn spawn_on(
+        data_dir: &Path,
+        listen: &str,
+        database_url: Option<&str>,
+        extra: &[&str],
+    ) -> Server {
         let log = data_dir.join(format!("server-{}.log", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -45,7 +61,7 @@ impl Server {
             .open(&log)
             .expect("log file");
         let mut cmd = Command::new(bin());
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        cmd.args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("TOCSIN_ADMIN_TOKEN", ADMIN_TOKEN)
