@@ -6,7 +6,13 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
 use tocsin_store::sqlite::SqliteStore;
-use tocsin_store::Store;
+use tocsin_store::{AccountStore, Store};
+
+/// The opened database, as the server's two storage traits.
+pub struct Opened {
+    pub store: Arc<dyn Store>,
+    pub accounts: Arc<dyn AccountStore>,
+}
 
 #[derive(ClapArgs, Debug, Clone)]
 pub struct DbArgs {
@@ -19,7 +25,7 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    pub fn open(&self) -> anyhow::Result<Opened> {
         let path = match self.database_url.as_deref().filter(|u| !u.is_empty()) {
             None => {
                 std::fs::create_dir_all(&self.data_dir)
@@ -37,7 +43,11 @@ impl DbArgs {
         let store =
             SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
         tracing::info!(path = %path.display(), "using embedded SQLite");
-        Ok(Arc::new(store))
+        let store = Arc::new(store);
+        Ok(Opened {
+            store: store.clone(),
+            accounts: store,
+        })
     }
 }
 

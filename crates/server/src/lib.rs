@@ -22,6 +22,7 @@ pub mod health;
 pub mod ingest;
 pub mod json;
 pub mod keys;
+pub mod passwords;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
@@ -34,9 +35,21 @@ pub fn router(state: AppState) -> Router {
     let ingest = Router::new()
         .route("/v1/incidents/{source}/{key}", post(ingest::receive))
         .layer(DefaultBodyLimit::max(ingest::MAX_BODY));
+    let (api, _) = api::router();
+    let spec = api::openapi_json();
+    let openapi = get(move || {
+        let spec = spec.clone();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                spec,
+            )
+        }
+    });
     Router::new()
         .merge(ingest)
-        .nest("/api/v1", api::router())
+        .merge(api)
+        .route("/api/v1/openapi.json", openapi)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use tocsin_store::Store;
+use tocsin_store::{AccountStore, Store};
 
 use crate::keys::KeyCache;
 use crate::telemetry::Metrics;
@@ -9,6 +9,8 @@ use crate::telemetry::Metrics;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Users, members, sessions, audit: usually the same database as `store`.
+    pub accounts: Arc<dyn AccountStore>,
     /// The base of the webhook URLs we show, without a trailing slash.
     pub public_url: Arc<str>,
     pub keys: Arc<KeyCache>,
@@ -16,12 +18,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, public_url: &str) -> Self {
+    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>, public_url: &str) -> Self {
         Self {
             store,
+            accounts,
             public_url: Arc::from(public_url.trim_end_matches('/')),
             keys: Arc::new(KeyCache::default()),
             metrics: Arc::new(Metrics::default()),
         }
+    }
+
+    /// Session cookies get `Secure` when people reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 }
