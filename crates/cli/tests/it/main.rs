@@ -3,6 +3,8 @@
 
 mod support;
 
+mod access;
+mod accounts;
 mod api;
 mod bad_input;
 mod concurrency;

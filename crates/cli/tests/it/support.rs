@@ -135,6 +135,60 @@ impl Server {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Any call with any bearer token (`None`: no Authorization header).
+    pub async fn call(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sign in and create a token for the user, as a person would from the web UI.
+    pub async fn user_token(&self, username: &str, password: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let body: Value = r.json().await.expect("json");
+        let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
+        let r = self
+            .http
+            .post(self.url("/api/v1/tokens"))
+            .header("cookie", &cookie)
+            .header("x-tocsin-csrf", &csrf)
+            .json(&json!({"name": format!("{username}'s token")}))
+            .send()
+            .await
+            .expect("create token");
+        assert_eq!(r.status().as_u16(), 201, "token for {username}");
+        let body: Value = r.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
     /// POST raw bytes to an ingestion URL, as Kapacitor does.
     pub async fn send(&self, url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let r = self
