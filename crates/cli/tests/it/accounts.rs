@@ -452,3 +452,42 @@ async fn the_cli_manages_users_teams_tokens_services_and_incidents() {
         );
     }
 }
+
+#[tokio::test]
+async fn first_start_creates_the_admin_user_with_a_given_or_printed_password() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, printed) = Server::start_with(tmp.path(), &[]).await;
+    let line = printed
+        .iter()
+        .find(|l| l.contains("organisation admin user `admin`"))
+        .expect("admin user line");
+    let password = line
+        .rsplit(": ")
+        .next()
+        .expect("password")
+        .trim()
+        .to_owned();
+    assert!(password.len() >= 32, "{line}");
+    let token = s.user_token("admin", &password).await;
+    let (st, users) = s.call(Some(&token), "GET", "/api/v1/users", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(users[0]["org_admin"], true);
+    // A restart neither recreates nor prints it again.
+    s.stop();
+    let (s, printed) = Server::start_with(tmp.path(), &[]).await;
+    assert!(
+        !printed.iter().any(|l| l.contains("password")),
+        "{printed:?}"
+    );
+    s.user_token("admin", &password).await;
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, printed) = Server::start_with(
+        tmp.path(),
+        &[("TOCSIN_ADMIN_PASSWORD", "chosen by the operator")],
+    )
+    .await;
+    assert!(printed.iter().any(|l| l.contains("TOCSIN_ADMIN_PASSWORD")));
+    assert!(!printed.iter().any(|l| l.contains("chosen by the operator")));
+    s.user_token("admin", "chosen by the operator").await;
+}

@@ -24,6 +24,12 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path) -> Server {
+        Self::start_with(data_dir, &[]).await.0
+    }
+
+    /// Start with extra environment variables; also returns the lines printed before
+    /// "Listening on" (what first start shows once).
+    pub async fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> (Server, Vec<String>) {
         let log = data_dir.join(format!("server-{}.log", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -37,6 +43,8 @@ impl Server {
             .env("TOCSIN_LOG", "info")
             .env_remove("TOCSIN_DATABASE_URL")
             .env_remove("TOCSIN_PUBLIC_URL")
+            .env_remove("TOCSIN_ADMIN_PASSWORD")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
@@ -44,13 +52,16 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            let mut before = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("Listening on ") {
-                    let _ = tx.send(addr.to_owned());
+                    let _ = tx.send((addr.to_owned(), std::mem::take(&mut before)));
+                } else {
+                    before.push(line);
                 }
             }
         });
-        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+        let (base, printed) = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(b) => b,
             Err(_) => {
                 let _ = child.kill();
@@ -71,7 +82,7 @@ impl Server {
             log,
         };
         s.wait_healthy().await;
-        s
+        (s, printed)
     }
 
     async fn wait_healthy(&self) {

@@ -509,3 +509,57 @@ impl AccountStore for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use tocsin_core::TokenRole;
+
+    /// A database from before accounts: its bootstrap token (role `admin`, no team) becomes
+    /// an org admin token, and no user exists until first start creates one.
+    #[tokio::test]
+    async fn upgrading_keeps_the_bootstrap_token_org_wide() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql"))
+                .expect("0001");
+            c.execute(
+                "INSERT INTO api_tokens (id, name, token_hash, role, created_at)
+                 VALUES (?1, 'admin', ?2, 'admin', 0)",
+                params![
+                    TokenId::new().to_string(),
+                    tocsin_core::secret::hash("old").as_slice()
+                ],
+            )
+            .expect("token");
+            c.pragma_update(None, "user_version", 1).expect("version");
+        }
+        let store = SqliteStore::open(&path).expect("migrate");
+        let tok = store
+            .token_by_hash(tocsin_core::secret::hash("old"))
+            .await
+            .expect("read")
+            .expect("token");
+        assert_eq!(tok.token.role, TokenRole::OrgAdmin);
+        assert_eq!(tok.token.user_id, None);
+        assert!(store
+            .list_users(&Scope::All, None)
+            .await
+            .expect("users")
+            .is_empty());
+        let first = NewUser {
+            username: "admin".into(),
+            email: "a@example.com".into(),
+            password_hash: "x".into(),
+            org_admin: true,
+        };
+        assert!(store
+            .ensure_first_admin(first.clone())
+            .await
+            .expect("first"));
+        assert!(!store.ensure_first_admin(first).await.expect("again"));
+    }
+}
