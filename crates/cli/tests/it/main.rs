@@ -5,6 +5,8 @@
 mod pg_cluster;
 mod support;
 
+mod access;
+mod accounts;
 mod api;
 mod bad_input;
 mod concurrency;

@@ -24,6 +24,7 @@ use tokio_postgres::{GenericClient, NoTls};
 
 use crate::{Bootstrap, NewToken, Store, StoreError, StoredToken};
 
+mod accounts;
 mod error;
 mod ingest;
 mod migrate;
@@ -261,7 +262,8 @@ async fn insert_token(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, 
     let tok = ApiToken {
         id: TokenId::new(),
         name: t.name.clone(),
-        role: t.role.clone(),
+        role: t.role,
+        user_id: t.user_id,
         team_id: t.team_id,
         created_at: Utc::now(),
         expires_at: t.expires_at,
@@ -269,16 +271,17 @@ async fn insert_token(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, 
         last_used_at: None,
     };
     c.execute(
-        "INSERT INTO api_tokens (id, name, token_hash, role, team_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO api_tokens (id, name, token_hash, role, team_id, created_at, expires_at, user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             &tok.id.to_string(),
             &tok.name,
             &t.hash.as_slice(),
-            &tok.role,
+            &tok.role.as_str(),
             &tok.team_id.map(|t| t.to_string()),
             &tok.created_at,
             &tok.expires_at,
+            &tok.user_id.map(|u| u.to_string()),
         ],
     )
     .await?;
@@ -316,7 +319,8 @@ impl Store for PgStore {
                 &*tx,
                 &NewToken {
                     name: b.admin_token_name.clone(),
-                    role: "admin".into(),
+                    role: tocsin_core::TokenRole::OrgAdmin,
+                    user_id: None,
                     team_id: None,
                     hash: b.admin_token_hash,
                     expires_at: None,
