@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
     /// Default: the most the creator holds (in the team, for a team token).
     role: Option<TokenRole>,
@@ -161,7 +162,7 @@ async fn create(
 
 /// Revoke a token: your own, a team's (team owners), any (organisation admins).
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens",
-    params(("id" = String, Path, description = "token id")),
+    params(("id" = TokenId, Path, description = "token id")),
     responses((status = 200, body = ApiToken), (status = "4XX", body = ErrorBody)))]
 async fn revoke(
     State(s): State<AppState>,
