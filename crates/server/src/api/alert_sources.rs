@@ -75,7 +75,7 @@ pub async fn catalogue(
 }
 
 #[utoipa::path(get, path = "/services/{id}/alert-sources", tag = "services",
-    params(("id" = String, Path, description = "service id"), SearchQuery),
+    params(("id" = ServiceId, Path, description = "service id"), SearchQuery),
     responses((status = 200, body = Vec<AlertSourceView>), (status = "4XX", body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
@@ -97,7 +97,7 @@ pub struct TestResult {
 /// Send a realistic alert through the real pipeline, then its recovery: an incident opens and
 /// auto-resolves, and the source shows as receiving alerts. Team admins.
 #[utoipa::path(post, path = "/services/{id}/alert-sources/{source}/test", tag = "services",
-    params(("id" = String, Path, description = "service id"), ("source" = String, Path, description = "alert source slug, e.g. kapacitor")),
+    params(("id" = ServiceId, Path, description = "service id"), ("source" = String, Path, description = "alert source slug, e.g. kapacitor")),
     responses((status = 200, body = TestResult), (status = "4XX", body = ErrorBody)))]
 async fn test(
     State(s): State<AppState>,

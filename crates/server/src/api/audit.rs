@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::AuditEntry;
+use tocsin_core::model::{AuditEntry, Scope};
 use tocsin_core::{AuditId, Role, TeamId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -67,12 +67,6 @@ async fn list(
     caller: Caller,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let scope = caller.scope_at(Role::Owner);
-    if !caller.is_org_admin() && scope == tocsin_core::model::Scope::Teams(Vec::new()) {
-        return Err(ApiError::forbidden(
-            "the audit log is for organisation admins and team owners",
-        ));
-    }
     let limit = p.limit.unwrap_or(100);
     if limit == 0 || limit > 500 {
         return Err(ApiError::bad_request(
@@ -86,21 +80,23 @@ async fn list(
         .filter(|c| !c.is_empty())
         .map(parse_id::<AuditId>)
         .transpose()?;
-    // Owners of every team (org-wide tokens capped at owner) see team entries only.
-    let scope = if caller.is_org_admin() {
-        tocsin_core::model::Scope::All
-    } else {
-        match scope {
-            tocsin_core::model::Scope::All => tocsin_core::model::Scope::Teams(
-                s.store
-                    .list_teams(&tocsin_core::model::Scope::All)
-                    .await?
-                    .into_iter()
-                    .map(|t| t.id)
-                    .collect(),
-            ),
-            t => t,
+    let scope = match caller.scope_at(Role::Owner) {
+        _ if caller.is_org_admin() => Scope::All,
+        Scope::Teams(t) if t.is_empty() => {
+            return Err(ApiError::forbidden(
+                "the audit log is for organisation admins and team owners",
+            ))
         }
+        // Owner of every team without org rights (an org-wide token): team entries only.
+        Scope::All => Scope::Teams(
+            s.store
+                .list_teams(&Scope::All)
+                .await?
+                .into_iter()
+                .map(|t| t.id)
+                .collect(),
+        ),
+        teams => teams,
     };
     let mut entries = s.accounts.list_audit(&scope, limit + 1, before).await?;
     let next_cursor = if entries.len() > limit as usize {

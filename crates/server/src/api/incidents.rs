@@ -148,7 +148,7 @@ pub struct Detail {
 
 /// An incident with its timeline.
 #[utoipa::path(get, path = "/incidents/{id}", tag = "incidents",
-    params(("id" = String, Path, description = "incident id")),
+    params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 200, body = Detail), (status = "4XX", body = ErrorBody)))]
 async fn show(
     State(s): State<AppState>,
@@ -175,7 +175,7 @@ async fn as_responder(
 
 /// Acknowledge (responders). Acknowledging twice is harmless.
 #[utoipa::path(post, path = "/incidents/{id}/acknowledge", tag = "incidents",
-    params(("id" = String, Path, description = "incident id")),
+    params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 200, body = Incident), (status = "4XX", body = ErrorBody)))]
 async fn acknowledge(
     State(s): State<AppState>,
@@ -201,7 +201,7 @@ async fn acknowledge(
 
 /// Resolve (responders).
 #[utoipa::path(post, path = "/incidents/{id}/resolve", tag = "incidents",
-    params(("id" = String, Path, description = "incident id")),
+    params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 200, body = Incident), (status = "4XX", body = ErrorBody)))]
 async fn resolve(
     State(s): State<AppState>,
@@ -229,12 +229,13 @@ async fn resolve(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNote {
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
     text: String,
 }
 
 /// Add a note to the timeline (responders).
 #[utoipa::path(post, path = "/incidents/{id}/notes", tag = "incidents", request_body = NewNote,
-    params(("id" = String, Path, description = "incident id")),
+    params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 201, body = TimelineEvent), (status = "4XX", body = ErrorBody)))]
 async fn note(
     State(s): State<AppState>,

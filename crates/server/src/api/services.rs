@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewService {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
     team_id: TeamId,
 }
@@ -89,7 +90,7 @@ async fn create(
 }
 
 #[utoipa::path(get, path = "/services/{id}", tag = "services",
-    params(("id" = String, Path, description = "service id")),
+    params(("id" = ServiceId, Path, description = "service id")),
     responses((status = 200, body = Service), (status = "4XX", body = ErrorBody)))]
 async fn show(
     State(s): State<AppState>,
@@ -119,7 +120,7 @@ pub struct RotatedKey {
 
 /// Give the service a new webhook key (team admins). The body is optional.
 #[utoipa::path(post, path = "/services/{id}/rotate-key", tag = "services",
-    params(("id" = String, Path, description = "service id")),
+    params(("id" = ServiceId, Path, description = "service id")),
     request_body(content = Option<RotateKey>),
     responses((status = 200, body = RotatedKey), (status = "4XX", body = ErrorBody)))]
 async fn rotate_key(

@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
 }
 
@@ -62,7 +63,7 @@ async fn create(
 }
 
 #[utoipa::path(get, path = "/teams/{id}", tag = "teams",
-    params(("id" = String, Path, description = "team id")),
+    params(("id" = TeamId, Path, description = "team id")),
     responses((status = 200, body = Team), (status = "4XX", body = ErrorBody)))]
 async fn show(
     State(s): State<AppState>,
@@ -74,7 +75,7 @@ async fn show(
 }
 
 #[utoipa::path(get, path = "/teams/{id}/members", tag = "teams",
-    params(("id" = String, Path, description = "team id")),
+    params(("id" = TeamId, Path, description = "team id")),
     responses((status = 200, body = Vec<Member>), (status = "4XX", body = ErrorBody)))]
 async fn members(
     State(s): State<AppState>,
@@ -94,7 +95,7 @@ pub struct SetMember {
 
 /// Add a member, or change a member's role (team owners).
 #[utoipa::path(post, path = "/teams/{id}/members", tag = "teams", request_body = SetMember,
-    params(("id" = String, Path, description = "team id")),
+    params(("id" = TeamId, Path, description = "team id")),
     responses((status = 201, body = Member), (status = "4XX", body = ErrorBody)))]
 async fn set_member(
     State(s): State<AppState>,
@@ -126,7 +127,7 @@ async fn set_member(
 
 /// Remove a member (team owners).
 #[utoipa::path(delete, path = "/teams/{id}/members/{user_id}", tag = "teams",
-    params(("id" = String, Path, description = "team id"), ("user_id" = String, Path, description = "user id")),
+    params(("id" = TeamId, Path, description = "team id"), ("user_id" = UserId, Path, description = "user id")),
     responses((status = 204, description = "Removed"), (status = "4XX", body = ErrorBody)))]
 async fn remove_member(
     State(s): State<AppState>,

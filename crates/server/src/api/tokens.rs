@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::ApiToken;
+use tocsin_core::model::{ApiToken, Scope};
 use tocsin_core::{secret, Grants, Role, TeamId, TokenId, TokenRole};
 use tocsin_store::{NewToken, TokenVisibility};
 use utoipa::ToSchema;
@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
     /// Default: the most the creator holds (in the team, for a team token).
     role: Option<TokenRole>,
@@ -46,19 +47,29 @@ pub struct CreatedToken {
     record: ApiToken,
 }
 
-/// Tokens the caller may see: its own, and those of teams it belongs to.
-fn visible(caller: &Caller, min_team_role: Role) -> TokenVisibility {
+/// Tokens the caller may see: everything for organisation admins; otherwise its user's own
+/// and the team tokens of the teams where it holds at least `min_team_role`.
+async fn visible(
+    s: &AppState,
+    caller: &Caller,
+    min_team_role: Role,
+) -> Result<TokenVisibility, ApiError> {
     let teams = match caller.scope_at(min_team_role) {
-        tocsin_core::model::Scope::All => Vec::new(),
-        tocsin_core::model::Scope::Teams(t) => t,
+        Scope::Teams(t) => t,
+        // A role in every team (an org-wide token): spell the teams out.
+        Scope::All => s
+            .store
+            .list_teams(&Scope::All)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect(),
     };
-    TokenVisibility {
-        all: caller.is_org_admin()
-            || (caller.grants.every_team.is_some_and(|r| r >= min_team_role)
-                && caller.user.is_none()),
+    Ok(TokenVisibility {
+        all: caller.is_org_admin(),
         user: caller.user.as_ref().map(|u| u.id),
         teams,
-    }
+    })
 }
 
 #[utoipa::path(get, path = "/tokens", tag = "tokens",
@@ -66,7 +77,7 @@ fn visible(caller: &Caller, min_team_role: Role) -> TokenVisibility {
 async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<ApiToken>>, ApiError> {
     Ok(Json(
         s.accounts
-            .list_tokens(&visible(&caller, Role::Observer))
+            .list_tokens(&visible(&s, &caller, Role::Observer).await?)
             .await?,
     ))
 }
@@ -151,7 +162,7 @@ async fn create(
 
 /// Revoke a token: your own, a team's (team owners), any (organisation admins).
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens",
-    params(("id" = String, Path, description = "token id")),
+    params(("id" = TokenId, Path, description = "token id")),
     responses((status = 200, body = ApiToken), (status = "4XX", body = ErrorBody)))]
 async fn revoke(
     State(s): State<AppState>,
@@ -161,7 +172,7 @@ async fn revoke(
     let id: TokenId = parse_id(&id)?;
     let seen = s
         .accounts
-        .list_tokens(&visible(&caller, Role::Observer))
+        .list_tokens(&visible(&s, &caller, Role::Observer).await?)
         .await?
         .into_iter()
         .find(|t| t.id == id)
@@ -176,7 +187,7 @@ async fn revoke(
     }
     let tok = s
         .accounts
-        .revoke_token(&visible(&caller, Role::Owner), id)
+        .revoke_token(&visible(&s, &caller, Role::Owner).await?, id)
         .await?;
     record(
         &s,

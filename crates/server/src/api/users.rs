@@ -29,9 +29,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     /// 1–64 of letters, digits, `.`, `_`, `-`.
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     username: String,
+    #[schema(max_length = 254, pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     email: String,
     /// 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     password: String,
     #[serde(default)]
     org_admin: bool,
@@ -102,7 +105,7 @@ async fn create(
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users",
-    params(("id" = String, Path, description = "user id")),
+    params(("id" = UserId, Path, description = "user id")),
     responses((status = 200, body = User), (status = "4XX", body = ErrorBody)))]
 async fn show(
     State(s): State<AppState>,
