@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod accounts;
+mod accounts_pg;
 mod api;
 mod bad_input;
 mod concurrency;

@@ -43,6 +43,15 @@ impl Server {
         Self::spawn(data_dir, Some(database_url), &[], &[]).await.0
     }
 
+    /// On PostgreSQL with extra environment variables; also returns what first start printed.
+    pub async fn start_pg_with_env(
+        data_dir: &Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> (Server, Vec<String>) {
+        Self::spawn(data_dir, Some(database_url), &[], env).await
+    }
+
     async fn spawn(
         data_dir: &Path,
         database_url: Option<&str>,

@@ -82,6 +82,12 @@ impl Backend {
     /// test, so PostgreSQL coverage is never lost silently; only an explicit
     /// `TOCSIN_TEST_SKIP_POSTGRES=1` skips it.
     pub async fn postgres() -> Option<Backend> {
+        Self::postgres_after("").await
+    }
+
+    /// Like [`Backend::postgres`], running `setup` in the new database before Tocsin connects
+    /// (and migrates): a database as an older Tocsin left it.
+    pub async fn postgres_after(setup: &str) -> Option<Backend> {
         let Some(url) = std::env::var("TOCSIN_TEST_POSTGRES_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -105,6 +111,13 @@ impl Backend {
             .batch_execute(&format!("CREATE DATABASE {db}"))
             .await
             .expect("CREATE DATABASE");
+        if !setup.is_empty() {
+            admin(&with_database(&url, &db))
+                .await
+                .batch_execute(setup)
+                .await
+                .expect("set up the old database");
+        }
         let store = Arc::new(
             PgStore::connect(&with_database(&url, &db))
                 .await

@@ -5,6 +5,7 @@
 mod accounts;
 mod backend;
 mod cases;
+mod upgrade;
 
 macro_rules! conformance {
     ($($module:ident::$case:ident),* $(,)?) => {
