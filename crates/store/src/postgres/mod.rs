@@ -473,6 +473,12 @@ impl Store for PgStore {
         scope: &Scope,
         q: &IncidentQuery,
     ) -> Result<Vec<Incident>, StoreError> {
+        // PostgreSQL text cannot hold NUL, so no stored key or title matches one that has it
+        // (sending it would be an error, not "nothing found").
+        let has_nul = |s: &Option<String>| s.as_deref().is_some_and(|s| s.contains('\0'));
+        if has_nul(&q.text) || has_nul(&q.dedup_key) {
+            return Ok(Vec::new());
+        }
         bounded(async {
             let mut args = Params::new();
             let mut sql = format!(

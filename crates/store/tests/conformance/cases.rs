@@ -648,3 +648,30 @@ pub async fn times_keep_microseconds(s: S) {
         "microsecond precision"
     );
 }
+
+pub async fn filters_with_nul_find_nothing(s: S) {
+    let (_, svc) = team_and_service(&s, "t").await;
+    s.ingest(&svc, alert("disk", CRIT)).await.expect("open");
+    let q = |text: Option<&str>, key: Option<&str>| IncidentQuery {
+        limit: 50,
+        text: text.map(str::to_owned),
+        dedup_key: key.map(str::to_owned),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_incidents(&Scope::All, &q(Some("disk"), None))
+            .await
+            .expect("plain")
+            .len(),
+        1
+    );
+    for (text, key) in [(Some("disk\0"), None), (None, Some("disk\0"))] {
+        assert!(
+            s.list_incidents(&Scope::All, &q(text, key))
+                .await
+                .expect("a NUL is no error")
+                .is_empty(),
+            "{text:?} {key:?}"
+        );
+    }
+}

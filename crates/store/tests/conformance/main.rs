@@ -46,6 +46,7 @@ conformance!(
     cases::tokens_are_found_by_hash_and_touched,
     cases::concurrent_identical_alerts_open_one_incident,
     cases::times_keep_microseconds,
+    cases::filters_with_nul_find_nothing,
     accounts::first_admin_is_created_once_even_when_racing,
     accounts::usernames_are_unique_ignoring_ascii_case,
     accounts::users_are_listed_by_name_within_scope,
