@@ -7,7 +7,13 @@ use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
 use tocsin_store::postgres::PgStore;
 use tocsin_store::sqlite::SqliteStore;
-use tocsin_store::Store;
+use tocsin_store::{AccountStore, Store};
+
+/// The opened database, as the server's two storage traits.
+pub struct Opened {
+    pub store: Arc<dyn Store>,
+    pub accounts: Arc<dyn AccountStore>,
+}
 
 #[derive(ClapArgs, Debug, Clone)]
 pub struct DbArgs {
@@ -56,7 +62,7 @@ impl DbArgs {
     }
 
     /// Open the store, applying any pending migrations first.
-    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    pub async fn open(&self) -> anyhow::Result<Opened> {
         match self.target()? {
             Target::Sqlite(path) => {
                 if self.database_url.is_none() {
@@ -67,14 +73,22 @@ impl DbArgs {
                 let store = SqliteStore::open(&path)
                     .with_context(|| format!("opening {}", path.display()))?;
                 tracing::info!(path = %path.display(), "using embedded SQLite");
-                Ok(Arc::new(store))
+                let store = Arc::new(store);
+                Ok(Opened {
+                    store: store.clone(),
+                    accounts: store,
+                })
             }
             Target::Postgres(url) => {
                 let store = PgStore::connect(&url)
                     .await
                     .with_context(|| format!("connecting to {}", redact_url(&url)))?;
                 tracing::info!(url = %redact_url(&url), "using PostgreSQL");
-                Ok(Arc::new(store))
+                let store = Arc::new(store);
+                Ok(Opened {
+                    store: store.clone(),
+                    accounts: store,
+                })
             }
         }
     }

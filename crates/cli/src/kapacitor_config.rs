@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = args.db.open().await?;
+    let store = args.db.open().await?.store;
     let services = store.list_services(&Scope::All, None).await?;
     let svc = find(&services, &args.service)?;
     let url = format!(

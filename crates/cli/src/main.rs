@@ -1,20 +1,26 @@
 //! The `tocsin` binary. Parses flags, builds the store, and hands over to the libraries;
 //! `anyhow` lives here and nowhere else.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod backup;
+mod client;
 mod db;
 mod kapacitor_config;
 mod migrate;
+mod remote;
 mod seed;
 mod serve;
+
+use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
 
 #[derive(Parser)]
 #[command(
     name = "tocsin",
     version,
-    about = "Self-hosted incident response: alerts in, incidents out."
+    about = "Self-hosted incident response: alerts in, incidents out.",
+    after_help = "Admin commands (user, token, team, service, incidents) talk to a running server: \
+                  --server / TOCSIN_SERVER (default http://127.0.0.1:8080) and --token / TOCSIN_TOKEN."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -34,6 +40,23 @@ enum Command {
     /// Benchmark set-up: write N resolved incidents of history (see bench/run.sh).
     #[command(hide = true)]
     Seed(seed::Args),
+    /// Users: add, list.
+    User(Remote<UserCmd>),
+    /// API tokens: create, revoke, list.
+    Token(Remote<TokenCmd>),
+    /// Teams and members: list, create, members, add-member, remove-member.
+    Team(Remote<TeamCmd>),
+    /// Services: list, create, rotate-key.
+    Service(Remote<ServiceCmd>),
+    /// Incidents: list, ack, resolve.
+    Incidents(Remote<IncidentCmd>),
+    /// Print the OpenAPI document (as served at /api/v1/openapi.json; docs/openapi.json).
+    Openapi,
+    /// Print a shell completion script: `tocsin completions bash > /etc/bash_completion.d/tocsin`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,5 +70,18 @@ fn main() -> anyhow::Result<()> {
         Command::Backup(args) => backup::run(&args),
         Command::Migrate(args) => rt.block_on(migrate::run(args)),
         Command::Seed(args) => rt.block_on(seed::run(args)),
+        Command::User(r) => rt.block_on(remote::users(r)),
+        Command::Token(r) => rt.block_on(remote::tokens(r)),
+        Command::Team(r) => rt.block_on(remote::teams(r)),
+        Command::Service(r) => rt.block_on(remote::services(r)),
+        Command::Incidents(r) => rt.block_on(remote::incidents(r)),
+        Command::Openapi => {
+            print!("{}", tocsin_server::api::openapi_json());
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "tocsin", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
 use tocsin_core::model::Scope;
 use tocsin_core::SourceKind;
-use tocsin_server::bootstrap::{first_start, FirstStart};
+use tocsin_server::bootstrap::{first_admin, first_start, FirstAdmin, FirstStart};
 use tocsin_server::limits::LimitsConfig;
 use tocsin_server::AppState;
 
@@ -76,9 +76,20 @@ impl LimitArgs {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let limits = args.limits.config()?;
-    let store = args.db.open().await?;
+    let opened = args.db.open().await?;
+    let (store, accounts) = (opened.store, opened.accounts);
     let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
     let first = first_start(store.as_ref(), admin_token.as_deref()).await?;
+    let admin_password = std::env::var("TOCSIN_ADMIN_PASSWORD").ok();
+    match first_admin(accounts.as_ref(), admin_password.as_deref()).await? {
+        FirstAdmin::AlreadyExists => {}
+        FirstAdmin::CreatedWithGivenPassword => {
+            println!("Created the organisation admin user `admin`; its password is TOCSIN_ADMIN_PASSWORD.");
+        }
+        FirstAdmin::CreatedWithNewPassword(p) => {
+            println!("Created the organisation admin user `admin`; password (shown once, store it now): {p}");
+        }
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -104,7 +115,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             println!("Kapacitor webhook URL for {:?}: {url}", svc.name);
         }
     }
-    let state = AppState::new(store, &public_url).with_limits(limits);
+    let state = AppState::new(store, accounts, &public_url).with_limits(limits);
     tracing::info!(listen = %bound, public_url = %public_url, "tocsin is listening");
     // On stdout too: scripts and tests that pass --listen 127.0.0.1:0 read the port here.
     println!("Listening on http://{bound}");

@@ -75,6 +75,25 @@ macro_rules! id_type {
             }
         }
 
+        /// In the API description: a string with the kind's prefix and a ULID.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some(concat!("^", $prefix, "[0-7][0-9A-HJKMNP-TV-Z]{25}$")))
+                    .description(Some(concat!(
+                        "A ",
+                        $kind,
+                        " id: `",
+                        $prefix,
+                        "` and a ULID."
+                    )))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(self)
@@ -96,6 +115,8 @@ id_type!(IncidentId, "inc_", "incident");
 id_type!(EventId, "evt_", "event");
 id_type!(TokenId, "tok_", "token");
 id_type!(UserId, "usr_", "user");
+id_type!(AuditId, "aud_", "audit entry");
+id_type!(SessionId, "ses_", "session");
 
 #[cfg(test)]
 mod tests {

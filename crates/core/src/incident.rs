@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::{Action, Severity};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IncidentStatus {
     Triggered,

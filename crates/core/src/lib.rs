@@ -4,6 +4,7 @@
 //! alert does to an incident can be property-tested in isolation and shared by every store
 //! backend and every alert source.
 
+pub mod access;
 pub mod alert;
 pub mod ids;
 pub mod incident;
@@ -11,7 +12,8 @@ pub mod model;
 pub mod secret;
 pub mod sources;
 
+pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
-pub use ids::{EventId, IncidentId, ServiceId, TeamId, TokenId, UserId};
+pub use ids::{AuditId, EventId, IncidentId, ServiceId, SessionId, TeamId, TokenId, UserId};
 pub use incident::{decide, Decision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};

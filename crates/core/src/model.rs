@@ -5,19 +5,20 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access::{Role, TokenRole};
 use crate::alert::Severity;
-use crate::ids::{EventId, IncidentId, ServiceId, TeamId, TokenId};
+use crate::ids::{AuditId, EventId, IncidentId, ServiceId, TeamId, TokenId, UserId};
 use crate::incident::{Decision, IncidentStatus};
 use crate::sources::SourceKind;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Team {
     pub id: TeamId,
     pub name: String,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Service {
     pub id: ServiceId,
     pub team_id: TeamId,
@@ -29,7 +30,7 @@ pub struct Service {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Incident {
     pub id: IncidentId,
     /// Per team, from 1: what people say out loud ("incident 42").
@@ -55,7 +56,7 @@ pub struct Incident {
 }
 
 /// What happened, in an incident's timeline or on an alert source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// An alert that opened the incident.
@@ -114,7 +115,7 @@ impl EventKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimelineEvent {
     pub id: EventId,
     pub incident_id: Option<IncidentId>,
@@ -134,7 +135,7 @@ pub struct TimelineEvent {
 }
 
 /// An alert source's activity on one service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertSourceActivity {
     pub source: SourceKind,
     pub last_incident_at: Option<DateTime<Utc>>,
@@ -178,11 +179,14 @@ impl Scope {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: TokenId,
     pub name: String,
-    pub role: String,
+    pub role: TokenRole,
+    /// The user it acts for; none for team tokens and the bootstrap admin token.
+    pub user_id: Option<UserId>,
+    /// The team it is limited to, if any.
     pub team_id: Option<TeamId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -203,4 +207,40 @@ pub struct IncidentQuery {
     pub limit: u32,
     /// Incidents strictly older than this one.
     pub before: Option<IncidentId>,
+}
+
+/// A person who signs in. Passwords are kept only as argon2id hashes, never in this record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    /// Manages users and teams across the organisation, and owns every team.
+    pub org_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user's role in a team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Member {
+    pub team_id: TeamId,
+    pub user_id: UserId,
+    pub username: String,
+    pub role: Role,
+}
+
+/// One line of the audit log: who did what, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub at: DateTime<Utc>,
+    /// The user name, or the token name for tokens without a user.
+    pub actor: String,
+    /// `login`, `token.create`, `member.set_role`, `service.rotate_key`, …
+    pub action: String,
+    /// The team it concerns, so team owners see their team's entries.
+    pub team_id: Option<TeamId>,
+    /// The id of what it was done to.
+    pub target: Option<String>,
+    pub detail: Option<String>,
 }

@@ -1,92 +1,209 @@
-//! Who is calling: the bearer-token extractor.
+//! Who is calling, and what they may do: the one extractor every API handler takes.
 //!
-//! Every API handler takes a [`Caller`], and every store read takes the caller's [`Scope`], so
-//! a handler cannot forget the tenant. Tokens are looked up by hash and compared in constant
-//! time; expired and revoked tokens are refused like unknown ones.
+//! A caller comes from a bearer token or a session cookie, and carries its [`Grants`]: its
+//! user's team roles narrowed by the token's role and team. Store reads take
+//! [`Caller::scope`] (or [`Caller::scope_at`] for writes), so a handler cannot forget the
+//! tenant: out-of-scope rows are "not found" (404, no existence leak). [`Caller::require`] is
+//! the role check: 404 for a team the caller cannot see, 403 for a role too low.
+//!
+//! Tokens and sessions are looked up by hash and compared in constant time; expired and
+//! revoked tokens are refused like unknown ones. A state-changing request authenticated by
+//! cookie must echo the session's CSRF token in `X-Tocsin-CSRF`.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::http::Method;
 use chrono::Utc;
-use tocsin_core::model::{ApiToken, Scope};
-use tocsin_core::secret;
+use tocsin_core::model::{ApiToken, Scope, User};
+use tocsin_core::{secret, Grants, Role, SessionId, TeamId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
+pub const SESSION_COOKIE: &str = "tocsin_session";
+pub const CSRF_HEADER: &str = "x-tocsin-csrf";
+
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub token: ApiToken,
+    /// The name written into timelines, `resolved_by` and the audit log.
+    pub actor: String,
+    pub user: Option<User>,
+    /// The token used, when not a session.
+    pub token: Option<ApiToken>,
+    pub session: Option<SessionId>,
+    pub grants: Grants,
+    /// Everything the caller may see.
     pub scope: Scope,
 }
 
 impl Caller {
-    /// The name written into timelines and `resolved_by`.
     pub fn actor(&self) -> &str {
-        &self.token.name
+        &self.actor
     }
 
     pub fn is_org_admin(&self) -> bool {
-        self.scope == Scope::All && self.token.role == "admin"
+        self.grants.org_admin
     }
 
     pub fn require_org_admin(&self) -> Result<(), ApiError> {
         if self.is_org_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "this needs an organisation admin token",
-            ))
+            Err(ApiError::forbidden("this needs an organisation admin"))
         }
+    }
+
+    /// At least `min` in `team`: 404 when the caller cannot see the team, 403 when it can
+    /// but its role is lower.
+    pub fn require(&self, team: TeamId, min: Role) -> Result<(), ApiError> {
+        match self.grants.role_in(team) {
+            None => Err(ApiError::not_found("team")),
+            Some(r) if r < min => Err(ApiError::forbidden(format!(
+                "this needs the {min} role in the team; you have {r}"
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The teams where the caller holds at least `min`: what writes pass to the store, so a
+    /// forgotten [`Caller::require`] still cannot write outside them.
+    pub fn scope_at(&self, min: Role) -> Scope {
+        self.grants.scope_at(min)
     }
 }
 
 /// Last-used times are written at most this often per token, so reads stay reads.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
+fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(header) = parts.headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(Some)
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))
+}
+
+pub fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+async fn from_token(state: &AppState, raw: &str) -> Result<Caller, ApiError> {
+    let hash = secret::hash(raw);
+    let stored = state
+        .store
+        .token_by_hash(hash)
+        .await?
+        .filter(|s| secret::eq(&s.hash, &hash))
+        .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
+    let now = Utc::now();
+    let tok = stored.token;
+    if tok.revoked_at.is_some() || tok.expires_at.is_some_and(|e| e <= now) {
+        return Err(ApiError::unauthorized("invalid token"));
+    }
+    if tok.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
+        let store = state.store.clone();
+        let id = tok.id;
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_token(id).await {
+                tracing::warn!(error = %e, "could not record token use");
+            }
+        });
+    }
+    let (user, grants) = match (tok.user_id, tok.team_id) {
+        (Some(uid), team) => {
+            let user = state
+                .accounts
+                .user_by_id(uid)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
+            let mine = state.accounts.memberships(uid).await?;
+            let mut g = Grants::of_user(user.org_admin, mine).cap(tok.role);
+            if let Some(t) = team {
+                g = g.only(t);
+            }
+            (Some(user), g)
+        }
+        (None, Some(team)) => (None, Grants::team(team, tok.role.team_role())),
+        (None, None) => (None, Grants::org_wide(tok.role)),
+    };
+    let actor = user
+        .as_ref()
+        .map_or_else(|| tok.name.clone(), |u| u.username.clone());
+    Ok(Caller {
+        actor,
+        scope: grants.scope(),
+        grants,
+        user,
+        token: Some(tok),
+        session: None,
+    })
+}
+
+async fn from_session(state: &AppState, parts: &Parts, raw: &str) -> Result<Caller, ApiError> {
+    let hash = secret::hash(raw);
+    let s = state
+        .accounts
+        .session_by_hash(hash)
+        .await?
+        .filter(|s| secret::eq(&s.token_hash, &hash))
+        .filter(|s| s.expires_at > Utc::now())
+        .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let given = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if given.is_empty() || !secret::eq(&secret::hash(given), &s.csrf_hash) {
+            return Err(ApiError::forbidden(
+                "a request signed in by cookie must carry the X-Tocsin-CSRF header from sign-in",
+            ));
+        }
+    }
+    let mine = state.accounts.memberships(s.user.id).await?;
+    let grants = Grants::of_user(s.user.org_admin, mine);
+    Ok(Caller {
+        actor: s.user.username.clone(),
+        scope: grants.scope(),
+        grants,
+        user: Some(s.user),
+        token: None,
+        session: Some(s.id),
+    })
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("missing `Authorization: Bearer <token>` header")
-        })?;
-        let raw = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-            })?;
-        let hash = secret::hash(raw);
-        let stored = state.store.token_by_hash(hash).await?;
-        let stored = stored
-            .filter(|s| secret::eq(&s.hash, &hash))
-            .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
-        let now = Utc::now();
-        let tok = stored.token;
-        if tok.revoked_at.is_some() || tok.expires_at.is_some_and(|e| e <= now) {
-            return Err(ApiError::unauthorized("invalid token"));
+        if let Some(raw) = bearer(parts)? {
+            return from_token(state, raw).await;
         }
-        if tok.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
-            let store = state.store.clone();
-            let id = tok.id;
-            tokio::spawn(async move {
-                if let Err(e) = store.touch_token(id).await {
-                    tracing::warn!(error = %e, "could not record token use");
-                }
-            });
+        if let Some(raw) = session_cookie(parts) {
+            return from_session(state, parts, raw).await;
         }
-        let scope = match tok.team_id {
-            None if tok.role == "admin" => Scope::All,
-            None => Scope::Teams(Vec::new()),
-            Some(team) => Scope::Teams(vec![team]),
-        };
-        Ok(Caller { token: tok, scope })
+        Err(ApiError::unauthorized(
+            "missing `Authorization: Bearer <token>` header or session cookie",
+        ))
     }
 }

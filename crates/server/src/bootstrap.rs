@@ -2,7 +2,7 @@
 //! so a new user can copy a webhook URL without any set-up.
 
 use tocsin_core::secret;
-use tocsin_store::{Bootstrap, Store, StoreError};
+use tocsin_store::{AccountStore, Bootstrap, NewUser, Store, StoreError};
 
 use crate::secrets::{new_api_token, new_service_key};
 
@@ -42,5 +42,47 @@ pub async fn first_start(
         (false, _) => FirstStart::AlreadyInitialised,
         (true, false) => FirstStart::CreatedWithGivenToken,
         (true, true) => FirstStart::CreatedWithNewToken(token),
+    })
+}
+
+pub const ADMIN_USER: &str = "admin";
+
+/// What the first start did about the first admin user.
+pub enum FirstAdmin {
+    /// Users already exist.
+    AlreadyExists,
+    /// Created with the operator's password (`TOCSIN_ADMIN_PASSWORD`).
+    CreatedWithGivenPassword,
+    /// Created with a generated password, to be shown once.
+    CreatedWithNewPassword(String),
+}
+
+/// Create the organisation admin user `admin` when there is no user yet (a new database, or
+/// one from before accounts existed).
+pub async fn first_admin(
+    accounts: &dyn AccountStore,
+    given_password: Option<&str>,
+) -> Result<FirstAdmin, StoreError> {
+    let given = given_password.filter(|p| !p.is_empty()).map(str::to_owned);
+    if let Some(p) = &given {
+        crate::passwords::check_policy(p).map_err(|e| StoreError::Other(e.detail))?;
+    }
+    let generated = given.is_none();
+    let password = given.unwrap_or_else(|| new_api_token().replacen("tocsin_", "", 1));
+    let password_hash = crate::passwords::hash(password.clone())
+        .await
+        .map_err(|e| StoreError::Other(e.detail))?;
+    let created = accounts
+        .ensure_first_admin(NewUser {
+            username: ADMIN_USER.into(),
+            email: "admin@localhost.localdomain".into(),
+            password_hash,
+            org_admin: true,
+        })
+        .await?;
+    Ok(match (created, generated) {
+        (false, _) => FirstAdmin::AlreadyExists,
+        (true, false) => FirstAdmin::CreatedWithGivenPassword,
+        (true, true) => FirstAdmin::CreatedWithNewPassword(password),
     })
 }

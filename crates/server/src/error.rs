@@ -17,6 +17,15 @@ pub struct ApiError {
     pub retry_after: Option<std::time::Duration>,
 }
 
+/// Every refusal's body, in the API description.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable, for programs: `not_found`, `forbidden`, `invalid_field`, …
+    pub code: String,
+    /// For people.
+    pub detail: String,
+}
+
 #[derive(Serialize)]
 struct Body<'a> {
     code: &'a str,

@@ -29,7 +29,7 @@ pub struct QuietLog;
 /// Kapacitor bodies are a few KB; 256 KiB leaves room for big `details` and stops abuse.
 pub const MAX_BODY: usize = 256 * 1024;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Accepted {
     pub status: &'static str,
     pub action: &'static str,
@@ -103,7 +103,7 @@ pub async fn receive(
     let result = async {
         let service = state
             .keys
-            .lookup(state.store.as_ref(), &key)
+            .lookup(state.accounts.as_ref(), &key)
             .await?
             .ok_or_else(|| {
                 ApiError::new(

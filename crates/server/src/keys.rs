@@ -3,47 +3,74 @@
 //! The ingest path runs for every alert, so services found by key are cached for a short time.
 //! The cache is keyed by the key's hash and entries are compared with [`secret::eq`], so no
 //! comparison of secrets depends on how many of their bytes matched. Entries expire quickly
-//! so a key rotated on another node stops working within [`TTL`].
+//! so a key rotated on another node stops working within [`TTL`]; a rotation on this node
+//! evicts the old key at once. A previous key in its grace period is cached no longer than
+//! its grace.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use tocsin_core::model::Service;
 use tocsin_core::secret;
-use tocsin_store::{Store, StoreError};
+use tocsin_store::{AccountStore, StoreError};
 
 pub const TTL: Duration = Duration::from_secs(5);
 const MAX_ENTRIES: usize = 100_000;
 
+struct Entry {
+    service: Service,
+    stored_hash: [u8; 32],
+    until: Instant,
+}
+
 #[derive(Default)]
 pub struct KeyCache {
-    entries: RwLock<HashMap<[u8; 32], (Service, Instant)>>,
+    entries: RwLock<HashMap<[u8; 32], Entry>>,
 }
 
 impl KeyCache {
     pub async fn lookup(
         &self,
-        store: &dyn Store,
+        store: &dyn AccountStore,
         key: &str,
     ) -> Result<Option<Service>, StoreError> {
         let hash = secret::hash(key);
         if let Ok(map) = self.entries.read() {
-            if let Some((svc, at)) = map.get(&hash) {
-                if at.elapsed() < TTL && secret::eq(&secret::hash(&svc.api_key), &hash) {
-                    return Ok(Some(svc.clone()));
+            if let Some(e) = map.get(&hash) {
+                if Instant::now() < e.until && secret::eq(&e.stored_hash, &hash) {
+                    return Ok(Some(e.service.clone()));
                 }
             }
         }
-        let found = store.service_by_key_hash(hash).await?;
-        let found = found.filter(|svc| secret::eq(&secret::hash(&svc.api_key), &hash));
-        if let (Some(svc), Ok(mut map)) = (&found, self.entries.write()) {
-            if map.len() >= MAX_ENTRIES {
-                map.retain(|_, (_, at)| at.elapsed() < TTL);
-            }
-            map.insert(hash, (svc.clone(), Instant::now()));
+        let found = store
+            .service_by_any_key_hash(hash)
+            .await?
+            .filter(|m| secret::eq(&m.stored_hash, &hash));
+        let Some(m) = found else {
+            return Ok(None);
+        };
+        let mut until = Instant::now() + TTL;
+        if let Some(end) = m.valid_until {
+            let left = (end - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            until = until.min(Instant::now() + left);
         }
-        Ok(found)
+        if let Ok(mut map) = self.entries.write() {
+            if map.len() >= MAX_ENTRIES {
+                let now = Instant::now();
+                map.retain(|_, e| now < e.until);
+            }
+            map.insert(
+                hash,
+                Entry {
+                    service: m.service.clone(),
+                    stored_hash: m.stored_hash,
+                    until,
+                },
+            );
+        }
+        Ok(Some(m.service))
     }
 
     /// Forget a key at once (after a rotation on this node).

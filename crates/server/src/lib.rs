@@ -25,6 +25,7 @@ pub mod ingest;
 pub mod json;
 pub mod keys;
 pub mod limits;
+pub mod passwords;
 pub mod secrets;
 mod serve;
 pub mod state;
@@ -43,9 +44,21 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             ingest::refuse_declared_oversize,
         ));
+    let (api, _) = api::router();
+    let spec = api::openapi_json();
+    let openapi = get(move || {
+        let spec = spec.clone();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                spec,
+            )
+        }
+    });
     Router::new()
         .merge(ingest)
-        .nest("/api/v1", api::router())
+        .merge(api)
+        .route("/api/v1/openapi.json", openapi)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

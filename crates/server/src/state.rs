@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use tocsin_store::Store;
+use tocsin_store::{AccountStore, Store};
 
 use crate::keys::KeyCache;
 use crate::limits::{Limits, LimitsConfig};
@@ -10,6 +10,8 @@ use crate::telemetry::Metrics;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Users, members, sessions, audit: usually the same database as `store`.
+    pub accounts: Arc<dyn AccountStore>,
     /// The base of the webhook URLs we show, without a trailing slash.
     pub public_url: Arc<str>,
     pub keys: Arc<KeyCache>,
@@ -18,9 +20,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, public_url: &str) -> Self {
+    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>, public_url: &str) -> Self {
         Self {
             store,
+            accounts,
             public_url: Arc::from(public_url.trim_end_matches('/')),
             keys: Arc::new(KeyCache::default()),
             metrics: Arc::new(Metrics::default()),
@@ -31,5 +34,10 @@ impl AppState {
     pub fn with_limits(mut self, config: LimitsConfig) -> Self {
         self.limits = Arc::new(Limits::new(config));
         self
+    }
+
+    /// Session cookies get `Secure` when people reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 }

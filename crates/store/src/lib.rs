@@ -9,14 +9,18 @@ use tocsin_core::model::{
     AlertSourceActivity, ApiToken, Incident, IncidentQuery, IngestOutcome, Scope, Service, Team,
     TimelineEvent,
 };
-use tocsin_core::{AlertEvent, IncidentId, ServiceId, TeamId};
+use tocsin_core::{AlertEvent, IncidentId, ServiceId, TeamId, TokenRole, UserId};
 
+pub mod accounts;
 mod cols;
 mod error;
 pub mod postgres;
 pub mod sqlite;
 pub mod stats;
 
+pub use accounts::{
+    AccountStore, KeyMatch, NewSession, NewUser, Rotated, StoredSession, TokenVisibility,
+};
 pub use error::StoreError;
 pub use stats::{CommitSnapshot, CommitStats};
 
@@ -34,7 +38,9 @@ pub struct Bootstrap {
 #[derive(Debug, Clone)]
 pub struct NewToken {
     pub name: String,
-    pub role: String,
+    pub role: TokenRole,
+    /// The user it acts for; none for team tokens and the bootstrap admin token.
+    pub user_id: Option<UserId>,
     pub team_id: Option<TeamId>,
     pub hash: [u8; 32],
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,

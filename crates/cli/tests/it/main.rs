@@ -5,6 +5,9 @@
 mod pg_cluster;
 mod support;
 
+mod access;
+mod accounts;
+mod accounts_pg;
 mod api;
 mod bad_input;
 mod bench;

@@ -24,28 +24,49 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path) -> Server {
-        Self::spawn(data_dir, None, &[]).await
+        Self::spawn(data_dir, None, &[], &[]).await.0
     }
 
     /// Start on a fixed address, so a restarted server keeps its webhook URLs (the default
     /// public URL is the bound address). Used by the Kapacitor end-to-end tests.
     #[allow(dead_code)]
     pub async fn start_at(data_dir: &Path, listen: &str) -> Server {
-        Self::spawn_on(data_dir, listen, None, &[]).await
+        Self::spawn_on(data_dir, listen, None, &[], &[]).await.0
     }
 
     /// Start with extra `serve` flags (limits, timeouts).
     pub async fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
-        Self::spawn(data_dir, None, extra).await
+        Self::spawn(data_dir, None, extra, &[]).await.0
+    }
+
+    /// Start with extra environment variables; also returns the lines printed before
+    /// "Listening on" (what first start shows once).
+    pub async fn start_with_env(data_dir: &Path, env: &[(&str, &str)]) -> (Server, Vec<String>) {
+        Self::spawn(data_dir, None, &[], env).await
     }
 
     /// A server on PostgreSQL at `database_url`; `data_dir` only holds its log.
     pub async fn start_pg(data_dir: &Path, database_url: &str) -> Server {
-        Self::spawn(data_dir, Some(database_url), &[]).await
+        Self::spawn(data_dir, Some(database_url), &[], &[]).await.0
     }
 
-    async fn spawn(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
-        Self::spawn_on(data_dir, "127.0.0.1:0", database_url, extra).await
+    /// On PostgreSQL with extra environment variables; also returns what first start printed.
+    #[allow(dead_code)]
+    pub async fn start_pg_with_env(
+        data_dir: &Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> (Server, Vec<String>) {
+        Self::spawn(data_dir, Some(database_url), &[], env).await
+    }
+
+    async fn spawn(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Server, Vec<String>) {
+        Self::spawn_on(data_dir, "127.0.0.1:0", database_url, extra, env).await
     }
 
     async fn spawn_on(
@@ -53,7 +74,8 @@ impl Server {
         listen: &str,
         database_url: Option<&str>,
         extra: &[&str],
-    ) -> Server {
+        env: &[(&str, &str)],
+    ) -> (Server, Vec<String>) {
         let log = data_dir.join(format!("server-{}.log", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -67,7 +89,9 @@ impl Server {
             .env("TOCSIN_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("TOCSIN_LOG", "info")
             .env_remove("TOCSIN_DATABASE_URL")
-            .env_remove("TOCSIN_PUBLIC_URL");
+            .env_remove("TOCSIN_PUBLIC_URL")
+            .env_remove("TOCSIN_ADMIN_PASSWORD")
+            .envs(env.iter().copied());
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }
@@ -79,13 +103,16 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            let mut before = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("Listening on ") {
-                    let _ = tx.send(addr.to_owned());
+                    let _ = tx.send((addr.to_owned(), std::mem::take(&mut before)));
+                } else {
+                    before.push(line);
                 }
             }
         });
-        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+        let (base, printed) = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(b) => b,
             Err(_) => {
                 let _ = child.kill();
@@ -106,7 +133,7 @@ impl Server {
             log,
         };
         s.wait_healthy().await;
-        s
+        (s, printed)
     }
 
     async fn wait_healthy(&self) {
@@ -168,6 +195,60 @@ impl Server {
             .expect("POST");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Any call with any bearer token (`None`: no Authorization header).
+    pub async fn call(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sign in and create a token for the user, as a person would from the web UI.
+    pub async fn user_token(&self, username: &str, password: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let body: Value = r.json().await.expect("json");
+        let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
+        let r = self
+            .http
+            .post(self.url("/api/v1/tokens"))
+            .header("cookie", &cookie)
+            .header("x-tocsin-csrf", &csrf)
+            .json(&json!({"name": format!("{username}'s token")}))
+            .send()
+            .await
+            .expect("create token");
+        assert_eq!(r.status().as_u16(), 201, "token for {username}");
+        let body: Value = r.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
     }
 
     /// POST raw bytes to an ingestion URL, as Kapacitor does.

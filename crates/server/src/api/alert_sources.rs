@@ -2,27 +2,29 @@
 //! receiving alerts, and the "send test alert" button.
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tocsin_core::model::Service;
-use tocsin_core::{ServiceId, SourceKind};
+use tocsin_core::{Role, ServiceId, SourceKind};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::parse_id;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::ingest::{accept, Accepted};
 use crate::json::ApiQuery;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/services/{id}/alert-sources", get(list))
-        .route("/services/{id}/alert-sources/{source}/test", post(test))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(test))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AlertSourceView {
     pub source: SourceKind,
     pub name: &'static str,
@@ -35,8 +37,8 @@ pub struct AlertSourceView {
     pub last_test_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Deserialize)]
-struct SearchQuery {
+#[derive(Deserialize, IntoParams)]
+pub struct SearchQuery {
     /// Case-insensitive search over source names ("kap" finds Kapacitor).
     q: Option<String>,
 }
@@ -72,6 +74,9 @@ pub async fn catalogue(
         .collect())
 }
 
+#[utoipa::path(get, path = "/services/{id}/alert-sources", tag = "services",
+    params(("id" = ServiceId, Path, description = "service id"), SearchQuery),
+    responses((status = 200, body = Vec<AlertSourceView>), (status = "4XX", body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
     caller: Caller,
@@ -83,14 +88,17 @@ async fn list(
     Ok(Json(catalogue(&s, &svc, q.q.as_deref()).await?))
 }
 
-#[derive(Debug, Serialize)]
-struct TestResult {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestResult {
     triggered: Accepted,
     resolved: Accepted,
 }
 
 /// Send a realistic alert through the real pipeline, then its recovery: an incident opens and
-/// auto-resolves, and the source shows as receiving alerts.
+/// auto-resolves, and the source shows as receiving alerts. Team admins.
+#[utoipa::path(post, path = "/services/{id}/alert-sources/{source}/test", tag = "services",
+    params(("id" = ServiceId, Path, description = "service id"), ("source" = String, Path, description = "alert source slug, e.g. kapacitor")),
+    responses((status = 200, body = TestResult), (status = "4XX", body = ErrorBody)))]
 async fn test(
     State(s): State<AppState>,
     caller: Caller,
@@ -98,6 +106,7 @@ async fn test(
 ) -> Result<Json<TestResult>, ApiError> {
     let id: ServiceId = parse_id(&id)?;
     let svc = s.store.get_service(&caller.scope, id).await?;
+    caller.require(svc.team_id, Role::Admin)?;
     let kind = SourceKind::from_slug(&source).ok_or_else(|| ApiError::not_found("alert source"))?;
     let key = format!(
         "tocsin-test-{}",

@@ -1,14 +1,19 @@
+//! Incidents: read by every member; acknowledged, resolved and annotated by responders.
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use tocsin_core::model::{Incident, IncidentQuery, TimelineEvent};
-use tocsin_core::{IncidentId, IncidentStatus, ServiceId, TeamId};
+use tocsin_core::{IncidentId, IncidentStatus, Role, ServiceId, TeamId};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::audit::record;
 use super::parse_id;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::json::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -16,16 +21,16 @@ pub const MAX_LIMIT: u32 = 500;
 pub const DEFAULT_LIMIT: u32 = 50;
 const MAX_NOTE: usize = 10_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/incidents", get(list))
-        .route("/incidents/{id}", get(show))
-        .route("/incidents/{id}/acknowledge", post(acknowledge))
-        .route("/incidents/{id}/resolve", post(resolve))
-        .route("/incidents/{id}/notes", post(note))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(acknowledge))
+        .routes(routes!(resolve))
+        .routes(routes!(note))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 pub struct ListParams {
     pub service_id: Option<String>,
     pub team_id: Option<String>,
@@ -94,7 +99,7 @@ impl ListParams {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Page {
     pub incidents: Vec<Incident>,
     /// Pass as `cursor` for the next page; null on the last page.
@@ -123,6 +128,9 @@ pub async fn page(
     })
 }
 
+/// One page of incidents, newest first.
+#[utoipa::path(get, path = "/incidents", tag = "incidents", params(ListParams),
+    responses((status = 200, body = Page), (status = "4XX", body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
     caller: Caller,
@@ -131,13 +139,17 @@ async fn list(
     Ok(Json(page(&s, &caller, &p).await?))
 }
 
-#[derive(Serialize)]
-struct Detail {
+#[derive(Serialize, ToSchema)]
+pub struct Detail {
     #[serde(flatten)]
     incident: Incident,
     timeline: Vec<TimelineEvent>,
 }
 
+/// An incident with its timeline.
+#[utoipa::path(get, path = "/incidents/{id}", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "incident id")),
+    responses((status = 200, body = Detail), (status = "4XX", body = ErrorBody)))]
 async fn show(
     State(s): State<AppState>,
     caller: Caller,
@@ -149,36 +161,82 @@ async fn show(
     Ok(Json(Detail { incident, timeline }))
 }
 
+/// Checks the caller may act on the incident as a responder: 404 outside its teams, 403
+/// below responder. Returns the scope to write with.
+async fn as_responder(
+    s: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+) -> Result<(Incident, tocsin_core::model::Scope), ApiError> {
+    let inc = s.store.get_incident(&caller.scope, id).await?;
+    caller.require(inc.team_id, Role::Responder)?;
+    Ok((inc, caller.scope_at(Role::Responder)))
+}
+
+/// Acknowledge (responders). Acknowledging twice is harmless.
+#[utoipa::path(post, path = "/incidents/{id}/acknowledge", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "incident id")),
+    responses((status = 200, body = Incident), (status = "4XX", body = ErrorBody)))]
 async fn acknowledge(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Incident>, ApiError> {
     let id: IncidentId = parse_id(&id)?;
-    Ok(Json(
-        s.store
-            .acknowledge(&caller.scope, id, caller.actor())
-            .await?,
-    ))
+    let (inc, scope) = as_responder(&s, &caller, id).await?;
+    let done = s.store.acknowledge(&scope, id, caller.actor()).await?;
+    if inc.status != done.status {
+        record(
+            &s,
+            caller.actor(),
+            "incident.acknowledge",
+            Some(inc.team_id),
+            id,
+            None,
+        )
+        .await;
+    }
+    Ok(Json(done))
 }
 
+/// Resolve (responders).
+#[utoipa::path(post, path = "/incidents/{id}/resolve", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "incident id")),
+    responses((status = 200, body = Incident), (status = "4XX", body = ErrorBody)))]
 async fn resolve(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Incident>, ApiError> {
     let id: IncidentId = parse_id(&id)?;
-    let incident = s.store.resolve(&caller.scope, id, caller.actor()).await?;
-    s.metrics.count_incident("resolved");
-    Ok(Json(incident))
+    let (inc, scope) = as_responder(&s, &caller, id).await?;
+    let done = s.store.resolve(&scope, id, caller.actor()).await?;
+    if inc.status != done.status {
+        s.metrics.count_incident("resolved");
+    }
+    record(
+        &s,
+        caller.actor(),
+        "incident.resolve",
+        Some(inc.team_id),
+        id,
+        None,
+    )
+    .await;
+    Ok(Json(done))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewNote {
+pub struct NewNote {
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
     text: String,
 }
 
+/// Add a note to the timeline (responders).
+#[utoipa::path(post, path = "/incidents/{id}/notes", tag = "incidents", request_body = NewNote,
+    params(("id" = IncidentId, Path, description = "incident id")),
+    responses((status = 201, body = TimelineEvent), (status = "4XX", body = ErrorBody)))]
 async fn note(
     State(s): State<AppState>,
     caller: Caller,
@@ -193,12 +251,9 @@ async fn note(
             format!("field `text`: must be 1–{MAX_NOTE} characters"),
         ));
     }
+    let (_, scope) = as_responder(&s, &caller, id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            s.store
-                .add_note(&caller.scope, id, caller.actor(), text)
-                .await?,
-        ),
+        Json(s.store.add_note(&scope, id, caller.actor(), text).await?),
     ))
 }

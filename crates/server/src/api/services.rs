@@ -1,60 +1,97 @@
+//! Services: read by every member, created and re-keyed by team admins.
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use tocsin_core::model::Service;
-use tocsin_core::{ServiceId, TeamId};
+use tocsin_core::{Role, ServiceId, SourceKind, TeamId};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::audit::record;
 use super::{parse_id, parse_name};
 use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::json::{ApiJson, ApiQuery};
+use crate::error::{ApiError, ErrorBody};
+use crate::json::{ApiJson, ApiQuery, OptionalJson};
 use crate::secrets::new_service_key;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/services", get(list).post(create))
-        .route("/services/{id}", get(show))
+/// The longest an old webhook key may keep working after a rotation.
+pub const MAX_GRACE_SECONDS: u32 = 7 * 24 * 3600;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
+        .routes(routes!(rotate_key))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewService {
+pub struct NewService {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
     team_id: TeamId,
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only this team's services.
     team_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/services", tag = "services", params(ListQuery),
+    responses((status = 200, body = Vec<Service>), (status = "4XX", body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Service>>, ApiError> {
-    let team = q.team_id.as_deref().map(parse_id::<TeamId>).transpose()?;
+    let team = q
+        .team_id
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(parse_id::<TeamId>)
+        .transpose()?;
     Ok(Json(s.store.list_services(&caller.scope, team).await?))
 }
 
+/// Create a service (team admins).
+#[utoipa::path(post, path = "/services", tag = "services", request_body = NewService,
+    responses((status = 201, body = Service), (status = "4XX", body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewService>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
     let name = parse_name("name", &body.name)?;
-    // Seen-through check first: a team the caller cannot see is "not found", not "forbidden".
-    s.store.get_team(&caller.scope, body.team_id).await?;
+    caller.require(body.team_id, Role::Admin)?;
+    // Seen-through check: a team outside the scope is "not found".
+    s.store
+        .get_team(&caller.scope_at(Role::Admin), body.team_id)
+        .await?;
     let svc = s
         .store
         .create_service(body.team_id, &name, &new_service_key())
         .await?;
+    record(
+        &s,
+        caller.actor(),
+        "service.create",
+        Some(svc.team_id),
+        svc.id,
+        Some(svc.name.clone()),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(svc)))
 }
 
+#[utoipa::path(get, path = "/services/{id}", tag = "services",
+    params(("id" = ServiceId, Path, description = "service id")),
+    responses((status = 200, body = Service), (status = "4XX", body = ErrorBody)))]
 async fn show(
     State(s): State<AppState>,
     caller: Caller,
@@ -62,4 +99,75 @@ async fn show(
 ) -> Result<Json<Service>, ApiError> {
     let id: ServiceId = parse_id(&id)?;
     Ok(Json(s.store.get_service(&caller.scope, id).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKey {
+    /// Keep the old key working this many seconds (at most a week). Default 0: it stops now.
+    #[serde(default)]
+    grace_seconds: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RotatedKey {
+    service: Service,
+    /// The new Kapacitor webhook URL.
+    webhook_url: String,
+    /// Until when the old key still works; null when it stopped at once.
+    previous_key_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Give the service a new webhook key (team admins). The body is optional.
+#[utoipa::path(post, path = "/services/{id}/rotate-key", tag = "services",
+    params(("id" = ServiceId, Path, description = "service id")),
+    request_body(content = Option<RotateKey>),
+    responses((status = 200, body = RotatedKey), (status = "4XX", body = ErrorBody)))]
+async fn rotate_key(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<RotateKey>,
+) -> Result<Json<RotatedKey>, ApiError> {
+    let id: ServiceId = parse_id(&id)?;
+    if body.grace_seconds > MAX_GRACE_SECONDS {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("field `grace_seconds`: at most {MAX_GRACE_SECONDS}"),
+        ));
+    }
+    let svc = s.store.get_service(&caller.scope, id).await?;
+    caller.require(svc.team_id, Role::Admin)?;
+    let grace_until = (body.grace_seconds > 0)
+        .then(|| Utc::now() + Duration::seconds(i64::from(body.grace_seconds)));
+    let rotated = s
+        .accounts
+        .rotate_service_key(
+            &caller.scope_at(Role::Admin),
+            id,
+            &new_service_key(),
+            grace_until,
+        )
+        .await?;
+    // This node forgets the old key now; with a grace, the store still honours it.
+    s.keys.evict(&rotated.old_key);
+    record(
+        &s,
+        caller.actor(),
+        "service.rotate_key",
+        Some(svc.team_id),
+        svc.id,
+        Some(format!("grace {}s", body.grace_seconds)),
+    )
+    .await;
+    let webhook_url = format!(
+        "{}{}",
+        s.public_url,
+        SourceKind::Kapacitor.webhook_path(&rotated.service.api_key)
+    );
+    Ok(Json(RotatedKey {
+        service: rotated.service,
+        webhook_url,
+        previous_key_expires_at: grace_until,
+    }))
 }

@@ -20,7 +20,9 @@ impl From<tokio_postgres::Error> for StoreError {
             return StoreError::Unavailable(e.to_string());
         };
         let code = db.code().code();
-        if db.code() == &SqlState::UNIQUE_VIOLATION {
+        // Class 23, integrity constraint violation (unique, foreign key, check, not null): a
+        // conflict, as SQLite's constraint errors are.
+        if code.starts_with("23") {
             StoreError::Conflict(db.message().to_owned())
         } else if code.starts_with("08") // connection exception
             || code.starts_with("53") // insufficient resources (too many connections, disk full)

@@ -9,7 +9,10 @@ use tokio_postgres::Client;
 
 use crate::StoreError;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_accounts.sql"),
+];
 
 /// An arbitrary constant naming "Tocsin's schema" among advisory locks ('tocsin' in ASCII).
 const LOCK_KEY: i64 = 0x746f_6373_696e;

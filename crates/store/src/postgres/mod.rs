@@ -25,6 +25,7 @@ use tokio_postgres::{GenericClient, NoTls};
 
 use crate::{Bootstrap, NewToken, Store, StoreError, StoredToken};
 
+mod accounts;
 mod error;
 mod ingest;
 mod migrate;
@@ -266,7 +267,8 @@ async fn insert_token(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, 
     let tok = ApiToken {
         id: TokenId::new(),
         name: t.name.clone(),
-        role: t.role.clone(),
+        role: t.role,
+        user_id: t.user_id,
         team_id: t.team_id,
         created_at: Utc::now(),
         expires_at: t.expires_at,
@@ -274,16 +276,17 @@ async fn insert_token(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, 
         last_used_at: None,
     };
     c.execute(
-        "INSERT INTO api_tokens (id, name, token_hash, role, team_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO api_tokens (id, name, token_hash, role, team_id, created_at, expires_at, user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             &tok.id.to_string(),
             &tok.name,
             &t.hash.as_slice(),
-            &tok.role,
+            &tok.role.as_str(),
             &tok.team_id.map(|t| t.to_string()),
             &tok.created_at,
             &tok.expires_at,
+            &tok.user_id.map(|u| u.to_string()),
         ],
     )
     .await?;
@@ -325,7 +328,8 @@ impl Store for PgStore {
                 &*tx,
                 &NewToken {
                     name: b.admin_token_name.clone(),
-                    role: "admin".into(),
+                    role: tocsin_core::TokenRole::OrgAdmin,
+                    user_id: None,
                     team_id: None,
                     hash: b.admin_token_hash,
                     expires_at: None,
@@ -474,6 +478,12 @@ impl Store for PgStore {
         scope: &Scope,
         q: &IncidentQuery,
     ) -> Result<Vec<Incident>, StoreError> {
+        // PostgreSQL text cannot hold NUL, so no stored key or title matches one that has it
+        // (sending it would be an error, not "nothing found").
+        let has_nul = |s: &Option<String>| s.as_deref().is_some_and(|s| s.contains('\0'));
+        if has_nul(&q.text) || has_nul(&q.dedup_key) {
+            return Ok(Vec::new());
+        }
         bounded(async {
             let mut args = Params::new();
             let mut sql = format!(

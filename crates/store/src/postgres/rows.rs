@@ -4,22 +4,25 @@
 use std::str::FromStr;
 
 use tocsin_core::model::{
-    AlertSourceActivity, ApiToken, EventKind, Incident, Service, Team, TimelineEvent,
+    AlertSourceActivity, ApiToken, AuditEntry, EventKind, Incident, Member, Service, Team,
+    TimelineEvent, User,
 };
-use tocsin_core::{IncidentStatus, Severity, SourceKind};
+use tocsin_core::{IncidentStatus, Role, Severity, SourceKind, TokenRole};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
 use crate::StoreError;
 
-pub use crate::cols::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
+pub use crate::cols::{
+    AUDIT_COLS, EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS,
+};
 
 fn get<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T, StoreError> {
     r.try_get(idx)
         .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
 }
 
-fn parse<T: FromStr>(r: &Row, idx: usize) -> Result<T, StoreError>
+pub fn parse<T: FromStr>(r: &Row, idx: usize) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
@@ -120,15 +123,14 @@ pub fn activity(r: &Row) -> Result<AlertSourceActivity, StoreError> {
 }
 
 pub fn token(r: &Row) -> Result<(ApiToken, [u8; 32]), StoreError> {
-    let hash: Vec<u8> = get(r, 8)?;
-    let hash: [u8; 32] = hash
-        .try_into()
-        .map_err(|_| StoreError::Other("token hash length".into()))?;
+    let role: String = get(r, 2)?;
+    let hash = hash32(r, 8)?;
     Ok((
         ApiToken {
             id: parse(r, 0)?,
             name: get(r, 1)?,
-            role: get(r, 2)?,
+            role: TokenRole::parse(&role).ok_or_else(|| bad("token role", &role))?,
+            user_id: parse_opt(r, 9)?,
             team_id: parse_opt(r, 3)?,
             created_at: get(r, 4)?,
             expires_at: get(r, 5)?,
@@ -137,6 +139,55 @@ pub fn token(r: &Row) -> Result<(ApiToken, [u8; 32]), StoreError> {
         },
         hash,
     ))
+}
+
+/// A SHA-256 stored as `BYTEA`.
+pub fn hash32(r: &Row, idx: usize) -> Result<[u8; 32], StoreError> {
+    let v: Vec<u8> = get(r, idx)?;
+    v.try_into()
+        .map_err(|_| StoreError::Other(format!("column {idx}: hash length")))
+}
+
+pub fn role(r: &Row, idx: usize) -> Result<Role, StoreError> {
+    let s: String = get(r, idx)?;
+    Role::parse(&s).ok_or_else(|| bad("role", &s))
+}
+
+/// [`USER_COLS`] from column `at` on (sessions select them after their own).
+pub fn user_at(r: &Row, at: usize) -> Result<User, StoreError> {
+    Ok(User {
+        id: parse(r, at)?,
+        username: get(r, at + 1)?,
+        email: get(r, at + 2)?,
+        org_admin: get(r, at + 3)?,
+        created_at: get(r, at + 4)?,
+    })
+}
+
+pub fn user(r: &Row) -> Result<User, StoreError> {
+    user_at(r, 0)
+}
+
+/// `team_id, user_id, username, role`.
+pub fn member(r: &Row) -> Result<Member, StoreError> {
+    Ok(Member {
+        team_id: parse(r, 0)?,
+        user_id: parse(r, 1)?,
+        username: get(r, 2)?,
+        role: role(r, 3)?,
+    })
+}
+
+pub fn audit(r: &Row) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        id: parse(r, 0)?,
+        at: get(r, 1)?,
+        actor: get(r, 2)?,
+        action: get(r, 3)?,
+        team_id: parse_opt(r, 4)?,
+        target: get(r, 5)?,
+        detail: get(r, 6)?,
+    })
 }
 
 /// Map every row, stopping at the first that does not fit.

@@ -18,6 +18,7 @@ use tocsin_core::{AlertEvent, EventId, IncidentId, IncidentStatus, ServiceId, Te
 
 use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError, StoredToken};
 
+mod accounts;
 mod ingest;
 mod migrate;
 mod rows;
@@ -289,7 +290,8 @@ fn insert_token(c: &Connection, t: &NewToken) -> Result<ApiToken, StoreError> {
     let tok = ApiToken {
         id: TokenId::new(),
         name: t.name.clone(),
-        role: t.role.clone(),
+        role: t.role,
+        user_id: t.user_id,
         team_id: t.team_id,
         created_at: Utc::now(),
         expires_at: t.expires_at,
@@ -297,16 +299,17 @@ fn insert_token(c: &Connection, t: &NewToken) -> Result<ApiToken, StoreError> {
         last_used_at: None,
     };
     c.execute(
-        "INSERT INTO api_tokens (id, name, token_hash, role, team_id, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO api_tokens (id, name, token_hash, role, team_id, created_at, expires_at, user_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             tok.id.to_string(),
             tok.name,
             t.hash.as_slice(),
-            tok.role,
+            tok.role.as_str(),
             tok.team_id.map(|t| t.to_string()),
             to_db(tok.created_at),
-            tok.expires_at.map(to_db)
+            tok.expires_at.map(to_db),
+            tok.user_id.map(|u| u.to_string())
         ],
     )?;
     Ok(tok)
@@ -340,7 +343,8 @@ impl Store for SqliteStore {
                     c,
                     &NewToken {
                         name: b.admin_token_name.clone(),
-                        role: "admin".into(),
+                        role: tocsin_core::TokenRole::OrgAdmin,
+                        user_id: None,
                         team_id: None,
                         hash: b.admin_token_hash,
                         expires_at: None,

@@ -4,13 +4,16 @@ use std::str::FromStr;
 
 use rusqlite::Row;
 use tocsin_core::model::{
-    AlertSourceActivity, ApiToken, EventKind, Incident, Service, Team, TimelineEvent,
+    AlertSourceActivity, ApiToken, AuditEntry, EventKind, Incident, Member, Service, Team,
+    TimelineEvent, User,
 };
-use tocsin_core::{IncidentStatus, Severity, SourceKind};
+use tocsin_core::{IncidentStatus, Role, Severity, SourceKind, TokenRole};
 
 use super::time::{from_db, opt_from_db};
 
-pub use crate::cols::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
+pub use crate::cols::{
+    AUDIT_COLS, EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS,
+};
 
 fn parse<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
 where
@@ -27,6 +30,14 @@ fn bad(idx: usize, what: &str, s: &str) -> rusqlite::Error {
         rusqlite::types::Type::Text,
         format!("unknown {what} {s:?}").into(),
     )
+}
+
+/// A typed id from a column.
+pub fn parse_id<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    parse(idx, s)
 }
 
 fn source(idx: usize, s: String) -> rusqlite::Result<SourceKind> {
@@ -109,6 +120,8 @@ pub fn activity(r: &Row) -> rusqlite::Result<AlertSourceActivity> {
 
 pub fn token(r: &Row) -> rusqlite::Result<(ApiToken, [u8; 32])> {
     let team: Option<String> = r.get(3)?;
+    let role: String = r.get(2)?;
+    let user: Option<String> = r.get(9)?;
     let hash: Vec<u8> = r.get(8)?;
     let hash: [u8; 32] = hash
         .try_into()
@@ -117,7 +130,8 @@ pub fn token(r: &Row) -> rusqlite::Result<(ApiToken, [u8; 32])> {
         ApiToken {
             id: parse(0, r.get(0)?)?,
             name: r.get(1)?,
-            role: r.get(2)?,
+            role: TokenRole::parse(&role).ok_or_else(|| bad(2, "token role", &role))?,
+            user_id: user.map(|s| parse(9, s)).transpose()?,
             team_id: team.map(|s| parse(3, s)).transpose()?,
             created_at: from_db(r.get(4)?),
             expires_at: opt_from_db(r.get(5)?),
@@ -126,4 +140,46 @@ pub fn token(r: &Row) -> rusqlite::Result<(ApiToken, [u8; 32])> {
         },
         hash,
     ))
+}
+
+pub fn user(r: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: parse(0, r.get(0)?)?,
+        username: r.get(1)?,
+        email: r.get(2)?,
+        org_admin: r.get(3)?,
+        created_at: from_db(r.get(4)?),
+    })
+}
+
+pub fn role(idx: usize, s: &str) -> rusqlite::Result<Role> {
+    Role::parse(s).ok_or_else(|| bad(idx, "role", s))
+}
+
+/// `team_id, user_id, username, role`.
+pub fn member(r: &Row) -> rusqlite::Result<Member> {
+    let role_text: String = r.get(3)?;
+    Ok(Member {
+        team_id: parse(0, r.get(0)?)?,
+        user_id: parse(1, r.get(1)?)?,
+        username: r.get(2)?,
+        role: role(3, &role_text)?,
+    })
+}
+
+pub fn audit(r: &Row) -> rusqlite::Result<AuditEntry> {
+    let team: Option<String> = r.get(4)?;
+    Ok(AuditEntry {
+        id: parse(0, r.get(0)?)?,
+        at: from_db(r.get(1)?),
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        team_id: team.map(|s| parse(4, s)).transpose()?,
+        target: r.get(5)?,
+        detail: r.get(6)?,
+    })
+}
+
+pub fn hash32(idx: usize, v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
+    v.try_into().map_err(|_| bad(idx, "hash length", "?"))
 }

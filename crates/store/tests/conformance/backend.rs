@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use tocsin_store::postgres::PgStore;
 use tocsin_store::sqlite::SqliteStore;
-use tocsin_store::Store;
+use tocsin_store::{AccountStore, Store};
 
 pub struct Backend {
     pub store: Arc<dyn Store>,
+    /// The same database, as the accounts half of the storage.
+    pub accounts: Arc<dyn AccountStore>,
     cleanup: Cleanup,
 }
 
@@ -41,12 +43,37 @@ async fn admin(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// What a case takes: the store alone, or both halves of the database.
+pub trait Handle {
+    fn from_backend(b: &Backend) -> Self;
+}
+
+impl Handle for Arc<dyn Store> {
+    fn from_backend(b: &Backend) -> Self {
+        b.store.clone()
+    }
+}
+
+impl Handle for crate::accounts::Db {
+    fn from_backend(b: &Backend) -> Self {
+        crate::accounts::Db {
+            store: b.store.clone(),
+            accounts: b.accounts.clone(),
+        }
+    }
+}
+
 impl Backend {
+    pub fn handle<H: Handle>(&self) -> H {
+        H::from_backend(self)
+    }
+
     pub fn sqlite() -> Backend {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(dir.path().join("tocsin.db")).expect("open sqlite");
+        let store = Arc::new(SqliteStore::open(dir.path().join("tocsin.db")).expect("open sqlite"));
         Backend {
-            store: Arc::new(store),
+            store: store.clone(),
+            accounts: store,
             cleanup: Cleanup::Sqlite(dir),
         }
     }
@@ -55,6 +82,12 @@ impl Backend {
     /// test, so PostgreSQL coverage is never lost silently; only an explicit
     /// `TOCSIN_TEST_SKIP_POSTGRES=1` skips it.
     pub async fn postgres() -> Option<Backend> {
+        Self::postgres_after("").await
+    }
+
+    /// Like [`Backend::postgres`], running `setup` in the new database before Tocsin connects
+    /// (and migrates): a database as an older Tocsin left it.
+    pub async fn postgres_after(setup: &str) -> Option<Backend> {
         let Some(url) = std::env::var("TOCSIN_TEST_POSTGRES_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -78,11 +111,21 @@ impl Backend {
             .batch_execute(&format!("CREATE DATABASE {db}"))
             .await
             .expect("CREATE DATABASE");
-        let store = PgStore::connect(&with_database(&url, &db))
-            .await
-            .expect("connect to the test database");
+        if !setup.is_empty() {
+            admin(&with_database(&url, &db))
+                .await
+                .batch_execute(setup)
+                .await
+                .expect("set up the old database");
+        }
+        let store = Arc::new(
+            PgStore::connect(&with_database(&url, &db))
+                .await
+                .expect("connect to the test database"),
+        );
         Some(Backend {
-            store: Arc::new(store),
+            store: store.clone(),
+            accounts: store,
             cleanup: Cleanup::Postgres { admin_url: url, db },
         })
     }
@@ -91,6 +134,7 @@ impl Backend {
     /// database behind for a look (the throwaway cluster goes anyway).
     pub async fn finish(self) {
         drop(self.store);
+        drop(self.accounts);
         if let Cleanup::Postgres { admin_url, db } = self.cleanup {
             admin(&admin_url)
                 .await

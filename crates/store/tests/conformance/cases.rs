@@ -8,7 +8,7 @@ use tocsin_core::model::{EventKind, IncidentQuery, Scope, Service};
 use tocsin_core::secret;
 use tocsin_core::{
     Action, AlertEvent, Decision, IncidentId, IncidentStatus, ServiceId, Severity, SourceKind,
-    TeamId,
+    TeamId, TokenRole,
 };
 use tocsin_store::{Bootstrap, NewToken, Store, StoreError};
 
@@ -73,8 +73,8 @@ pub async fn bootstrap_runs_once(s: S) {
         .expect("token")
         .expect("admin token exists");
     assert_eq!(
-        (tok.token.role.as_str(), tok.token.team_id),
-        ("admin", None)
+        (tok.token.role, tok.token.team_id, tok.token.user_id),
+        (TokenRole::OrgAdmin, None, None)
     );
 }
 
@@ -551,7 +551,8 @@ pub async fn tokens_are_found_by_hash_and_touched(s: S) {
     let made = s
         .create_token(NewToken {
             name: "ci".into(),
-            role: "responder".into(),
+            role: TokenRole::Responder,
+            user_id: None,
             team_id: Some(t),
             hash: secret::hash("tok-1"),
             expires_at: Some(expires),
@@ -583,7 +584,8 @@ pub async fn tokens_are_found_by_hash_and_touched(s: S) {
     assert!(matches!(
         s.create_token(NewToken {
             name: "dup".into(),
-            role: "admin".into(),
+            role: TokenRole::OrgAdmin,
+            user_id: None,
             team_id: None,
             hash: secret::hash("tok-1"),
             expires_at: None,
@@ -645,4 +647,31 @@ pub async fn times_keep_microseconds(s: S) {
         0,
         "microsecond precision"
     );
+}
+
+pub async fn filters_with_nul_find_nothing(s: S) {
+    let (_, svc) = team_and_service(&s, "t").await;
+    s.ingest(&svc, alert("disk", CRIT)).await.expect("open");
+    let q = |text: Option<&str>, key: Option<&str>| IncidentQuery {
+        limit: 50,
+        text: text.map(str::to_owned),
+        dedup_key: key.map(str::to_owned),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_incidents(&Scope::All, &q(Some("disk"), None))
+            .await
+            .expect("plain")
+            .len(),
+        1
+    );
+    for (text, key) in [(Some("disk\0"), None), (None, Some("disk\0"))] {
+        assert!(
+            s.list_incidents(&Scope::All, &q(text, key))
+                .await
+                .expect("a NUL is no error")
+                .is_empty(),
+            "{text:?} {key:?}"
+        );
+    }
 }

@@ -1,18 +1,20 @@
-//! One conformance suite for every `Store` backend: each case below runs, with the same code,
-//! against SQLite (a temp file) and PostgreSQL (a fresh database per test in the cluster named
-//! by `TOCSIN_TEST_POSTGRES_URL`, which `scripts/test` always provides).
+//! One conformance suite for every backend (`Store` and `AccountStore`): each case below runs,
+//! with the same code, against SQLite (a temp file) and PostgreSQL (a fresh database per test in
+//! the cluster named by `TOCSIN_TEST_POSTGRES_URL`, which `scripts/test` always provides).
 
+mod accounts;
 mod backend;
 mod cases;
+mod upgrade;
 
 macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
+    ($($module:ident::$case:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     let b = crate::backend::Backend::sqlite();
-                    crate::cases::$case(b.store.clone()).await;
+                    crate::$module::$case(b.handle()).await;
                     b.finish().await;
                 }
             )*
@@ -24,7 +26,7 @@ macro_rules! conformance {
                     let Some(b) = crate::backend::Backend::postgres().await else {
                         return;
                     };
-                    crate::cases::$case(b.store.clone()).await;
+                    crate::$module::$case(b.handle()).await;
                     b.finish().await;
                 }
             )*
@@ -33,15 +35,24 @@ macro_rules! conformance {
 }
 
 conformance!(
-    bootstrap_runs_once,
-    teams_are_unique_sorted_and_scoped,
-    services_are_found_by_key_hash_and_scoped,
-    ingest_opens_joins_resolves_ignores_and_tests,
-    incident_numbers_count_per_team_and_never_reopen,
-    list_filters_paginates_and_searches,
-    acknowledge_resolve_and_notes,
-    out_of_scope_incidents_are_not_found,
-    tokens_are_found_by_hash_and_touched,
-    concurrent_identical_alerts_open_one_incident,
-    times_keep_microseconds,
+    cases::bootstrap_runs_once,
+    cases::teams_are_unique_sorted_and_scoped,
+    cases::services_are_found_by_key_hash_and_scoped,
+    cases::ingest_opens_joins_resolves_ignores_and_tests,
+    cases::incident_numbers_count_per_team_and_never_reopen,
+    cases::list_filters_paginates_and_searches,
+    cases::acknowledge_resolve_and_notes,
+    cases::out_of_scope_incidents_are_not_found,
+    cases::tokens_are_found_by_hash_and_touched,
+    cases::concurrent_identical_alerts_open_one_incident,
+    cases::times_keep_microseconds,
+    cases::filters_with_nul_find_nothing,
+    accounts::first_admin_is_created_once_even_when_racing,
+    accounts::usernames_are_unique_ignoring_ascii_case,
+    accounts::users_are_listed_by_name_within_scope,
+    accounts::members_get_roles_changed_and_removed,
+    accounts::tokens_are_seen_and_revoked_by_owner_or_team,
+    accounts::sessions_are_found_by_hash_and_expired_ones_forgotten,
+    accounts::rotated_keys_keep_the_old_one_only_through_the_grace,
+    accounts::audit_is_listed_newest_first_within_scope,
 );

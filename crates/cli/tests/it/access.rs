@@ -1,0 +1,408 @@
+//! The role × resource matrix: for each kind of caller and each route, the status it gets, on
+//! its own team's resources and on another team's. One table; every cell is a real request.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::support::{alert, Server, ADMIN_TOKEN};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Callers, in the order of the table's columns.
+const CALLERS: [&str; 6] = [
+    "org_admin",
+    "owner",
+    "admin",
+    "responder",
+    "observer",
+    "no_membership",
+];
+
+/// `(method, path, body, statuses on the caller's own team's resources)`. Placeholders:
+/// `{team}`, `{svc}`, `{user}` (a member of the team), `{spare}` (a user made a member just
+/// before), `{inc}` (a new incident), `{tok}` (a new team token), `{n}` (a unique number).
+/// Every row runs twice: on team A's resources (the callers' team, these statuses) and on
+/// team B's (404 for everyone but the org admin, who gets the same as on A).
+/// `(method, path, body template, expected status per caller)`.
+type Route = (&'static str, &'static str, Option<&'static str>, [u16; 6]);
+
+const TEAM_ROUTES: &[Route] = &[
+    ("GET", "/teams/{team}", None, [200, 200, 200, 200, 200, 404]),
+    (
+        "GET",
+        "/teams/{team}/members",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/teams/{team}/members",
+        Some(r#"{"user_id": "{spare}", "role": "observer"}"#),
+        [201, 201, 403, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/teams/{team}/members/{spare}",
+        None,
+        [204, 204, 403, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/services/{svc}",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/services",
+        Some(r#"{"name": "svc {n}", "team_id": "{team}"}"#),
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/services/{svc}/rotate-key",
+        None,
+        [200, 200, 200, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/services/{svc}/alert-sources",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/services/{svc}/alert-sources/kapacitor/test",
+        None,
+        [200, 200, 200, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/incidents/{inc}",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/incidents/{inc}/acknowledge",
+        None,
+        [200, 200, 200, 200, 403, 404],
+    ),
+    (
+        "POST",
+        "/incidents/{inc}/resolve",
+        None,
+        [200, 200, 200, 200, 403, 404],
+    ),
+    (
+        "POST",
+        "/incidents/{inc}/notes",
+        Some(r#"{"text": "on it"}"#),
+        [201, 201, 201, 201, 403, 404],
+    ),
+    ("GET", "/users/{user}", None, [200, 200, 200, 200, 200, 404]),
+    (
+        "POST",
+        "/tokens",
+        Some(r#"{"name": "t{n}", "team_id": "{team}", "role": "observer"}"#),
+        [201, 201, 403, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/tokens/{tok}",
+        None,
+        [200, 200, 403, 403, 403, 404],
+    ),
+];
+
+/// Routes with no team in them.
+const ORG_ROUTES: &[Route] = &[
+    ("GET", "/teams", None, [200, 200, 200, 200, 200, 200]),
+    ("GET", "/services", None, [200, 200, 200, 200, 200, 200]),
+    ("GET", "/incidents", None, [200, 200, 200, 200, 200, 200]),
+    ("GET", "/users", None, [200, 200, 200, 200, 200, 200]),
+    ("GET", "/tokens", None, [200, 200, 200, 200, 200, 200]),
+    ("GET", "/audit", None, [200, 200, 403, 403, 403, 403]),
+    (
+        "POST",
+        "/teams",
+        Some(r#"{"name": "team {n}"}"#),
+        [201, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/users",
+        Some(r#"{"username": "u{n}", "email": "u{n}@example.com", "password": "long enough pw"}"#),
+        [201, 403, 403, 403, 403, 403],
+    ),
+];
+
+struct TeamFixture {
+    team: String,
+    svc: String,
+    user: String,
+    spare: String,
+}
+
+struct World {
+    _tmp: tempfile::TempDir,
+    server: Server,
+    a: TeamFixture,
+    b: TeamFixture,
+    tokens: HashMap<&'static str, String>,
+    n: u32,
+}
+
+impl World {
+    async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (s, v) = self
+            .server
+            .call(Some(ADMIN_TOKEN), method, &format!("/api/v1{path}"), body)
+            .await;
+        assert!(s < 300, "{method} {path}: {s} {v}");
+        v
+    }
+
+    async fn new_user(&self, name: &str) -> String {
+        let v = self
+            .admin(
+                "POST",
+                "/users",
+                Some(json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD})),
+            )
+            .await;
+        v["id"].as_str().expect("user id").to_owned()
+    }
+
+    async fn add(&self, team: &str, user: &str, role: &str) {
+        self.admin(
+            "POST",
+            &format!("/teams/{team}/members"),
+            Some(json!({"user_id": user, "role": role})),
+        )
+        .await;
+    }
+
+    async fn fresh_incident(&mut self, svc: &str) -> String {
+        self.n += 1;
+        let url = self.server.kapacitor_url(svc).await;
+        let (s, b) = self
+            .server
+            .send(&url, alert(&format!("matrix:{}", self.n), "CRITICAL"))
+            .await;
+        assert_eq!(s, 202, "{b}");
+        b["incident_id"].as_str().expect("incident").to_owned()
+    }
+
+    /// Fill a template's placeholders for one team, creating what it needs.
+    async fn fill(&mut self, template: &str, on_b: bool) -> String {
+        let f = if on_b { &self.b } else { &self.a };
+        let (team, svc, user, spare) = (
+            f.team.clone(),
+            f.svc.clone(),
+            f.user.clone(),
+            f.spare.clone(),
+        );
+        let mut out = template
+            .replace("{team}", &team)
+            .replace("{svc}", &svc)
+            .replace("{user}", &user)
+            .replace("{spare}", &spare);
+        if template.contains("{spare}") {
+            self.add(&team, &spare, "observer").await;
+        }
+        if out.contains("{inc}") {
+            let inc = self.fresh_incident(&svc).await;
+            out = out.replace("{inc}", &inc);
+        }
+        if out.contains("{tok}") {
+            self.n += 1;
+            let t = self
+                .admin(
+                    "POST",
+                    "/tokens",
+                    Some(json!({"name": format!("team token {}", self.n), "team_id": team, "role": "responder"})),
+                )
+                .await;
+            out = out.replace("{tok}", t["id"].as_str().expect("token id"));
+        }
+        self.n += 1;
+        out.replace("{n}", &self.n.to_string())
+    }
+}
+
+async fn world() -> World {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path()).await;
+    let blank = || TeamFixture {
+        team: String::new(),
+        svc: String::new(),
+        user: String::new(),
+        spare: String::new(),
+    };
+    let mut w = World {
+        _tmp: tmp,
+        server,
+        a: blank(),
+        b: blank(),
+        tokens: HashMap::new(),
+        n: 0,
+    };
+    for (on_a, name) in [(true, "Team A"), (false, "Team B")] {
+        let team = w.admin("POST", "/teams", Some(json!({"name": name}))).await;
+        let team = team["id"].as_str().expect("team").to_owned();
+        let svc = w
+            .admin(
+                "POST",
+                "/services",
+                Some(json!({"name": "web", "team_id": team})),
+            )
+            .await;
+        let fx = TeamFixture {
+            svc: svc["id"].as_str().expect("svc").to_owned(),
+            user: w.new_user(&format!("member-{}", &team[20..])).await,
+            spare: w.new_user(&format!("spare-{}", &team[20..])).await,
+            team,
+        };
+        w.add(&fx.team, &fx.user, "observer").await;
+        if on_a {
+            w.a = fx;
+        } else {
+            w.b = fx;
+        }
+    }
+    w.admin(
+        "POST",
+        "/users",
+        Some(json!({"username": "root", "email": "root@example.com", "password": PASSWORD, "org_admin": true})),
+    )
+    .await;
+    let team_a = w.a.team.clone();
+    for role in ["owner", "admin", "responder", "observer", "no_membership"] {
+        let id = w.new_user(&format!("as-{role}")).await;
+        if role != "no_membership" {
+            w.add(&team_a, &id, role).await;
+        }
+    }
+    for (caller, user) in CALLERS.iter().zip([
+        "root",
+        "as-owner",
+        "as-admin",
+        "as-responder",
+        "as-observer",
+        "as-no_membership",
+    ]) {
+        let t = w.server.user_token(user, PASSWORD).await;
+        w.tokens.insert(caller, t);
+    }
+    w
+}
+
+#[tokio::test]
+async fn role_by_route_matrix() {
+    let mut w = world().await;
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    // (route, on team B?)
+    let mut rows: Vec<(Route, bool)> = Vec::new();
+    for &(m, p, b, a) in TEAM_ROUTES {
+        rows.push(((m, p, b, a), false));
+        let mut on_b = [404; 6];
+        on_b[0] = a[0];
+        rows.push(((m, p, b, on_b), true));
+    }
+    rows.extend(ORG_ROUTES.iter().map(|r| (*r, false)));
+    for ((method, path, body, expected), on_b) in rows {
+        for (i, caller) in CALLERS.iter().enumerate() {
+            let path_now = w.fill(path, on_b).await;
+            let body_now = match body {
+                Some(b) => {
+                    let filled = w.fill(b, on_b).await;
+                    Some(serde_json::from_str::<Value>(&filled).expect("body template"))
+                }
+                None => None,
+            };
+            let token = w.tokens[caller].clone();
+            let (status, v) = w
+                .server
+                .call(
+                    Some(&token),
+                    method,
+                    &format!("/api/v1{path_now}"),
+                    body_now,
+                )
+                .await;
+            cells += 1;
+            if status != expected[i] {
+                failures.push(format!(
+                    "{caller:>13} {method} {path} on team {}: expected {}, got {status} {v}",
+                    if on_b { "B" } else { "A" },
+                    expected[i]
+                ));
+            }
+            if status == 404 && expected[i] == 404 {
+                assert_eq!(v["code"], "not_found", "{method} {path}: {v}");
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        cells,
+        (TEAM_ROUTES.len() * 2 + ORG_ROUTES.len()) * CALLERS.len()
+    );
+}
+
+/// Lists never show another team's rows, for every caller without org rights.
+#[tokio::test]
+async fn lists_hold_only_the_callers_teams() {
+    let mut w = world().await;
+    let inc_b = w.fresh_incident(&w.b.svc.clone()).await;
+    let inc_a = w.fresh_incident(&w.a.svc.clone()).await;
+    for caller in &CALLERS[1..] {
+        let token = w.tokens[caller].clone();
+        let get = |p: &'static str| {
+            let (server, token) = (&w.server, token.clone());
+            async move {
+                let (s, v) = server.call(Some(&token), "GET", p, None).await;
+                assert_eq!(s, 200, "{caller} {p}: {v}");
+                v.to_string()
+            }
+        };
+        let everything = [
+            get("/api/v1/teams").await,
+            get("/api/v1/services").await,
+            get("/api/v1/incidents").await,
+            get("/api/v1/users").await,
+            get("/api/v1/tokens").await,
+        ]
+        .join(" ");
+        for secret in [&w.b.team, &w.b.svc, &inc_b, &w.b.user] {
+            assert!(
+                !everything.contains(secret.as_str()),
+                "{caller} sees {secret}"
+            );
+        }
+        let sees_a = everything.contains(&inc_a);
+        assert_eq!(
+            sees_a,
+            *caller != "no_membership",
+            "{caller} and team A's incident"
+        );
+    }
+    let (_, v) = w
+        .server
+        .call(
+            Some(&w.tokens["org_admin"]),
+            "GET",
+            "/api/v1/incidents",
+            None,
+        )
+        .await;
+    assert!(v.to_string().contains(&inc_b));
+}

@@ -1,0 +1,220 @@
+//! Accounts on PostgreSQL with two nodes sharing it: one first admin, sessions and tokens
+//! good on either node, a revocation or a key rotation on one node obeyed by the other, and
+//! one audit log.
+
+use serde_json::{json, Value};
+
+use crate::pg_cluster::PgCluster;
+use crate::support::{alert, Server, ADMIN_TOKEN};
+
+const PASSWORD: &str = "the admin's long password";
+
+/// Sign in; the session cookie (`name=value`) and the CSRF token.
+async fn sign_in(s: &Server, username: &str, password: &str) -> (String, String) {
+    let r = s
+        .http
+        .post(s.url("/api/v1/session"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let body: Value = r.json().await.expect("json");
+    (
+        cookie,
+        body["csrf_token"].as_str().expect("csrf").to_owned(),
+    )
+}
+
+/// A call made with a session: cookie, and the CSRF token for changes.
+async fn with_session(
+    s: &Server,
+    (cookie, csrf): &(String, String),
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = s
+        .http
+        .request(method, s.url(&format!("/api/v1{path}")))
+        .header("cookie", cookie)
+        .header("x-tocsin-csrf", csrf);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn accounts_work_across_two_nodes_on_postgres() {
+    let Some(pg) = PgCluster::start() else { return };
+    let dirs = [
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    ];
+    let env = [("TOCSIN_ADMIN_PASSWORD", PASSWORD)];
+    // Started together, so their first starts race for the admin user.
+    let ((a, printed_a), (b, printed_b)) = tokio::join!(
+        Server::start_pg_with_env(dirs[0].path(), &pg.url, &env),
+        Server::start_pg_with_env(dirs[1].path(), &pg.url, &env),
+    );
+    let created = [&printed_a, &printed_b]
+        .iter()
+        .filter(|lines| {
+            lines
+                .iter()
+                .any(|l| l.contains("Created the organisation admin user"))
+        })
+        .count();
+    assert_eq!(
+        created, 1,
+        "one node creates the admin: {printed_a:?} {printed_b:?}"
+    );
+
+    // A session made on one node is good on the other; user names ignore ASCII case.
+    let admin = sign_in(&a, "ADMIN", PASSWORD).await;
+    let (st, users) = with_session(&b, &admin, "GET", "/users", None).await;
+    assert_eq!(st, 200, "{users}");
+    assert_eq!(users[0]["username"], "admin");
+    assert!(users[0]["org_admin"].as_bool().expect("flag"));
+
+    let (st, ann) = with_session(
+        &b,
+        &admin,
+        "POST",
+        "/users",
+        Some(json!({"username": "ann", "email": "ann@example.com", "password": "ann's password"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{ann}");
+    let ann_id = ann["id"].as_str().expect("id").to_owned();
+    let (st, dup) = with_session(
+        &a,
+        &admin,
+        "POST",
+        "/users",
+        Some(json!({"username": "Ann", "email": "other@example.com", "password": "another password"})),
+    )
+    .await;
+    assert_eq!(st, 409, "{dup}");
+
+    let (_, teams) = a.get("/api/v1/teams").await;
+    let team = teams[0]["id"].as_str().expect("team").to_owned();
+    let (st, member) = with_session(
+        &a,
+        &admin,
+        "POST",
+        &format!("/teams/{team}/members"),
+        Some(json!({"user_id": ann_id, "role": "responder"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{member}");
+    assert_eq!(member["role"], "responder");
+
+    // Ann's token, made through a session on node A, acts on node B.
+    let ann_token = a.user_token("ann", "ann's password").await;
+    let (svc, url) = a.new_service("pg-accounts").await;
+    let (st, opened) = b.send(&url, alert("disk:db-1", "CRITICAL")).await;
+    assert_eq!(st, 202, "{opened}");
+    let inc = opened["incident_id"].as_str().expect("incident").to_owned();
+    let (st, acked) = b
+        .call(
+            Some(&ann_token),
+            "POST",
+            &format!("/api/v1/incidents/{inc}/acknowledge"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200, "{acked}");
+    assert_eq!(acked["acknowledged_by"], "ann");
+    let (st, _) = b
+        .call(
+            Some(&ann_token),
+            "POST",
+            "/api/v1/teams",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(st, 403, "a responder does not create teams");
+
+    // Revoked on node B, refused on node A.
+    let (st, tokens) = b
+        .call(Some(&ann_token), "GET", "/api/v1/tokens", None)
+        .await;
+    assert_eq!(st, 200, "{tokens}");
+    let mine = tokens
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["user_id"] == ann_id.as_str())
+        .and_then(|t| t["id"].as_str())
+        .expect("ann's token listed")
+        .to_owned();
+    let (st, revoked) = with_session(&b, &admin, "DELETE", &format!("/tokens/{mine}"), None).await;
+    assert_eq!(st, 200, "{revoked}");
+    assert!(revoked["revoked_at"].is_string());
+    let (st, _) = a.call(Some(&ann_token), "GET", "/api/v1/teams", None).await;
+    assert_eq!(st, 401);
+
+    // A key rotated with a grace on node A: node B takes the new key and, for the grace, the
+    // old one.
+    let (st, rotated) = with_session(
+        &a,
+        &admin,
+        "POST",
+        &format!("/services/{svc}/rotate-key"),
+        Some(json!({"grace_seconds": 600})),
+    )
+    .await;
+    assert_eq!(st, 200, "{rotated}");
+    let new_url = rotated["webhook_url"]
+        .as_str()
+        .expect("url")
+        .replacen(&a.base, &b.base, 1);
+    assert!(rotated["previous_key_expires_at"].is_string());
+    assert_eq!(
+        b.send(&new_url, alert("disk:db-2", "CRITICAL")).await.0,
+        202
+    );
+    assert_eq!(b.send(&url, alert("disk:db-3", "CRITICAL")).await.0, 202);
+
+    // Signing out on node A ends the session on node B.
+    let (st, _) = with_session(&a, &admin, "DELETE", "/session", None).await;
+    assert_eq!(st, 204);
+    let (st, _) = with_session(&b, &admin, "GET", "/users", None).await;
+    assert_eq!(st, 401);
+
+    // One audit log, whichever node wrote it.
+    let (st, audit) = b
+        .call(Some(ADMIN_TOKEN), "GET", "/api/v1/audit", None)
+        .await;
+    assert_eq!(st, 200, "{audit}");
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for want in [
+        "login",
+        "user.create",
+        "member.set_role",
+        "token.create",
+        "incident.acknowledge",
+        "token.revoke",
+        "service.rotate_key",
+        "logout",
+    ] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+}

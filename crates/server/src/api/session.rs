@@ -1,0 +1,119 @@
+//! Signing in and out with a password, for the web UI: a session cookie (HttpOnly,
+//! SameSite=Lax, Secure over https) plus a CSRF token that state-changing requests echo in
+//! `X-Tocsin-CSRF`.
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use tocsin_core::model::User;
+use tocsin_core::{secret, SessionId};
+use tocsin_store::NewSession;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::audit::record;
+use crate::auth::{Caller, SESSION_COOKIE};
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+use crate::passwords;
+use crate::secrets::new_api_token;
+use crate::state::AppState;
+
+pub const LIFETIME: Duration = Duration::hours(12);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sign_in, sign_out))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    user: User,
+    /// Send back in `X-Tocsin-CSRF` with every state-changing request made with the cookie.
+    csrf_token: String,
+    expires_at: DateTime<Utc>,
+}
+
+fn cookie(s: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+    let secure = if s.secure_cookies() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .map_err(|_| ApiError::bad_request("internal", "could not build the cookie"))
+}
+
+/// Sign in; sets the session cookie.
+#[utoipa::path(post, path = "/session", tag = "session", request_body = Credentials,
+    security(()),
+    responses((status = 201, body = SignedIn), (status = "4XX", body = ErrorBody)))]
+async fn sign_in(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<(StatusCode, HeaderMap, Json<SignedIn>), ApiError> {
+    let refused = || ApiError::unauthorized("wrong username or password");
+    if body.username.len() > 64 || body.password.len() > passwords::MAX_LEN * 4 {
+        return Err(refused());
+    }
+    let found = s.accounts.credentials(&body.username).await?;
+    let (user, stored) = match found {
+        Some((u, h)) => (Some(u), Some(h)),
+        None => (None, None),
+    };
+    let ok = passwords::verify(body.password, stored).await?;
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        _ => {
+            tracing::info!(username = %body.username.chars().take(64).collect::<String>(), "sign-in refused");
+            return Err(refused());
+        }
+    };
+    let (token, csrf) = (new_api_token(), new_api_token());
+    let expires_at = Utc::now() + LIFETIME;
+    s.accounts
+        .create_session(NewSession {
+            id: SessionId::new(),
+            token_hash: secret::hash(&token),
+            csrf_hash: secret::hash(&csrf),
+            user_id: user.id,
+            expires_at,
+        })
+        .await?;
+    record(&s, &user.username, "login", None, user.id, None).await;
+    let mut headers = HeaderMap::new();
+    headers.insert(SET_COOKIE, cookie(&s, &token, LIFETIME.num_seconds())?);
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        Json(SignedIn {
+            user,
+            csrf_token: csrf,
+            expires_at,
+        }),
+    ))
+}
+
+/// Sign out: ends the session and clears the cookie.
+#[utoipa::path(delete, path = "/session", tag = "session",
+    responses((status = 204, description = "Signed out"), (status = "4XX", body = ErrorBody)))]
+async fn sign_out(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, HeaderMap), ApiError> {
+    if let Some(id) = caller.session {
+        s.accounts.delete_session(id).await?;
+        record(&s, caller.actor(), "logout", None, "", None).await;
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(SET_COOKIE, cookie(&s, "", 0)?);
+    Ok((StatusCode::NO_CONTENT, headers))
+}
