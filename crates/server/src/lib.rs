@@ -25,6 +25,7 @@ pub mod keys;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use state::AppState;
 
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest)
         .nest("/api/v1", api::router())
+        .merge(web::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

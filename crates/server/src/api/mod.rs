@@ -10,7 +10,8 @@ mod incidents;
 mod services;
 mod teams;
 
-pub use alert_sources::catalogue;
+pub use alert_sources::{catalogue, AlertSourceView};
+pub use incidents::{page, ListParams};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,7 +22,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Parse a typed id from a path segment, refusing other kinds with a clear 400.
-pub(crate) fn parse_id<T: std::str::FromStr<Err = tocsin_core::ids::InvalidId>>(
+pub fn parse_id<T: std::str::FromStr<Err = tocsin_core::ids::InvalidId>>(
     s: &str,
 ) -> Result<T, ApiError> {
     s.parse::<T>()
