@@ -1,13 +1,14 @@
 // Tocsin's few interactions. Plain JavaScript, served by Tocsin itself.
 "use strict";
 
+// Sign-in returns a CSRF token that every state-changing request made with the session cookie
+// must echo; the server keeps only its hash, so the browser keeps it for this origin.
 function csrfToken() {
-  const m = document.querySelector('meta[name="csrf-token"]');
-  return m ? m.content : "";
+  try { return localStorage.getItem("tocsin_csrf") || ""; } catch (_) { return ""; }
 }
 
 async function api(method, url, body) {
-  const headers = { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() };
+  const headers = { "Content-Type": "application/json", "X-Tocsin-CSRF": csrfToken() };
   const res = await fetch(url, {
     method, headers, credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -117,7 +118,10 @@ document.addEventListener("submit", async (ev) => {
   const body = {};
   new FormData(form).forEach((v, k) => { body[k] = v; });
   try {
-    await api(form.dataset.method || "POST", form.dataset.api, body);
+    const data = await api(form.dataset.method || "POST", form.dataset.api, body);
+    if (data && data.csrf_token) {
+      try { localStorage.setItem("tocsin_csrf", data.csrf_token); } catch (_) { /* private mode */ }
+    }
     if (form.dataset.redirect) location.assign(form.dataset.redirect); else location.reload();
   } catch (e) { showError(err, e); }
 });

@@ -26,12 +26,6 @@ impl Caller {
         &self.token.name
     }
 
-    /// The token a browser session must echo on state-changing requests. Bearer-token callers
-    /// have none: a token in a header cannot be sent by another site.
-    pub fn csrf_token(&self) -> Option<String> {
-        None
-    }
-
     pub fn is_org_admin(&self) -> bool {
         self.scope == Scope::All && self.token.role == "admin"
     }

@@ -10,7 +10,6 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="csrf-token" content=(ctx.caller.csrf_token().unwrap_or_default());
                 title { (title) " · Tocsin" }
                 link rel="stylesheet" href="/assets/app.css";
                 script src="/assets/app.js" defer {}
