@@ -122,3 +122,44 @@ test("keyboard: the alert source picker and copy button are reachable", async ()
       .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).length);
   assert.equal(unlabeled, 0);
 });
+
+test("a member of one team sees nothing of another team in any page", async () => {
+  // Team B with a service and an incident.
+  const teamB = await server.api("POST", "/api/v1/teams", { name: "Team B" });
+  assert.equal(teamB.status, 201);
+  const svcB = await server.api("POST", "/api/v1/services", { name: "B secret service", team_id: teamB.body.id });
+  assert.equal(svcB.status, 201);
+  const sources = await server.api("GET", `/api/v1/services/${svcB.body.id}/alert-sources`);
+  const urlB = sources.body.find((s) => s.source === "kapacitor").webhook_url;
+  const incB = await postAlert(urlB, kapacitorAlert("b:host=secret", "CRITICAL", "B only incident"));
+  assert.equal(incB.status, 202);
+
+  // Alice is a responder in the Default Team only.
+  const teamA = (await server.api("GET", "/api/v1/teams")).body.find((t) => t.name === "Default Team").id;
+  const alice = await server.api("POST", "/api/v1/users", { username: "alice", email: "alice@example.com", password: "alice-password-1" });
+  assert.equal(alice.status, 201, JSON.stringify(alice.body));
+  const member = await server.api("POST", `/api/v1/teams/${teamA}/members`, { user_id: alice.body.id, role: "responder" });
+  assert.ok([200, 201].includes(member.status), JSON.stringify(member.body));
+
+  const page = await newPage();
+  await signIn(page, server.base, "alice", "alice-password-1");
+  const pages = ["/", "/services", "/incidents", "/incidents?status=open", `/?team=${teamB.body.id}`, `/services?team=${teamB.body.id}`];
+  for (const path of pages) {
+    await page.goto(server.base + path);
+    const html = await page.content();
+    assert.ok(!html.includes("Team B"), `${path} shows Team B`);
+    assert.ok(!html.includes("B secret service"), `${path} shows B's service`);
+    assert.ok(!html.includes("B only incident"), `${path} shows B's incident`);
+  }
+  for (const path of [`/services/${svcB.body.id}`, `/incidents/${incB.body.incident_id}`]) {
+    const res = await page.goto(server.base + path);
+    assert.equal(res.status(), 404, path);
+    assert.ok(!(await page.content()).includes("B only incident"));
+  }
+  // The admin, who is in every team, does see it.
+  const adminPage = await newPage();
+  await signIn(adminPage, server.base);
+  await adminPage.goto(`${server.base}/incidents?team=${teamB.body.id}`);
+  await adminPage.getByRole("link", { name: "B only incident" }).waitFor();
+  await shot(adminPage, "incidents-team-b");
+});

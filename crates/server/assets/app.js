@@ -52,6 +52,12 @@ document.addEventListener("click", async (ev) => {
     setTimeout(() => { btn.textContent = label; }, 2000);
   }
 
+  if (btn.dataset.signOut) {
+    try { await api("DELETE", "/api/v1/session"); } catch (_) { /* already signed out */ }
+    try { localStorage.removeItem("tocsin_csrf"); } catch (_) { /* private mode */ }
+    location.assign("/login");
+  }
+
   if (btn.dataset.pickSource) {
     document.querySelectorAll("[data-source-panel]").forEach((p) => {
       p.hidden = p.dataset.sourcePanel !== btn.dataset.pickSource;

@@ -8,9 +8,8 @@ use serde::Deserialize;
 use tocsin_core::model::{EventKind, Incident, Service, TimelineEvent};
 use tocsin_core::{IncidentId, IncidentStatus};
 
-use super::{fmt_time, layout, urlencode, Ctx, WebCaller};
+use super::{fmt_time, layout, urlencode, Ctx, WebCaller, WebError};
 use crate::api::{page as incident_page, parse_id, ListParams};
-use crate::error::ApiError;
 use crate::json::ApiQuery;
 use crate::state::AppState;
 
@@ -30,7 +29,7 @@ pub async fn list(
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/incidents").await?;
     let services = s
         .store
@@ -116,7 +115,7 @@ pub async fn show(
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     let id: IncidentId = parse_id(&id)?;
     let inc = s.store.get_incident(&caller.scope, id).await?;
     let timeline = s.store.timeline(&caller.scope, id).await?;

@@ -33,6 +33,7 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                         noscript { button type="submit" { "Switch" } }
                     }
                     span { (ctx.caller.actor()) }
+                    button.secondary type="button" data-sign-out="1" { "Sign out" }
                 }
                 main { (body) }
             }

@@ -146,6 +146,35 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// Errors on pages are shown as pages: a person following a link to an incident of another
+/// team gets a readable "not found", not a JSON body.
+pub struct WebError(pub ApiError);
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> Self {
+        WebError(e)
+    }
+}
+
+impl From<tocsin_store::StoreError> for WebError {
+    fn from(e: tocsin_store::StoreError) -> Self {
+        WebError(e.into())
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let body = maud::html! {
+            section.card {
+                h1 { (self.0.status.as_u16()) " — " (self.0.status.canonical_reason().unwrap_or("Error")) }
+                p { (self.0.detail) }
+                p { a href="/" { "Back to the overview" } }
+            }
+        };
+        (self.0.status, layout::bare("Error", body)).into_response()
+    }
+}
+
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {

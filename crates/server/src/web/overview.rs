@@ -5,8 +5,7 @@ use chrono::{Duration, Utc};
 use maud::html;
 use serde::Deserialize;
 
-use super::{chart, layout, Ctx, WebCaller};
-use crate::error::ApiError;
+use super::{chart, layout, Ctx, WebCaller, WebError};
 use crate::json::ApiQuery;
 use crate::state::AppState;
 
@@ -20,7 +19,7 @@ pub async fn page(
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TeamParam>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/").await?;
     let today = Utc::now().date_naive();
     let since = Utc::now() - Duration::days(30);

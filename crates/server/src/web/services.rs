@@ -8,9 +8,8 @@ use maud::{html, Markup};
 use tocsin_core::{ServiceId, SourceKind};
 
 use super::overview::TeamParam;
-use super::{fmt_time, layout, Ctx, WebCaller};
+use super::{fmt_time, layout, Ctx, WebCaller, WebError};
 use crate::api::{catalogue, parse_id, AlertSourceView};
-use crate::error::ApiError;
 use crate::json::ApiQuery;
 use crate::state::AppState;
 
@@ -19,7 +18,7 @@ pub async fn list(
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TeamParam>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/services").await?;
     let services = s
         .store
@@ -74,7 +73,7 @@ pub async fn show(
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     let id: ServiceId = parse_id(&id)?;
     let svc = s.store.get_service(&caller.scope, id).await?;
     let path = format!("/services/{id}");
