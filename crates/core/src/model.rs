@@ -244,3 +244,12 @@ pub struct AuditEntry {
     pub target: Option<String>,
     pub detail: Option<String>,
 }
+
+/// What the overview page draws.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    /// (UTC day as `YYYY-MM-DD`, incidents opened that day), days without incidents omitted.
+    pub opened_per_day: Vec<(String, i64)>,
+    /// Open (triggered or acknowledged) incidents per service, services without any omitted.
+    pub open_by_service: Vec<(ServiceId, i64)>,
+}

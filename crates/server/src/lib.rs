@@ -30,6 +30,7 @@ pub mod secrets;
 mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use state::AppState;
 
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest)
         .merge(api)
         .route("/api/v1/openapi.json", openapi)
+        .merge(web::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

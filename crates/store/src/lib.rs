@@ -6,8 +6,8 @@
 
 use async_trait::async_trait;
 use tocsin_core::model::{
-    AlertSourceActivity, ApiToken, Incident, IncidentQuery, IngestOutcome, Scope, Service, Team,
-    TimelineEvent,
+    AlertSourceActivity, ApiToken, Incident, IncidentQuery, IncidentSummary, IngestOutcome, Scope,
+    Service, Team, TimelineEvent,
 };
 use tocsin_core::{AlertEvent, IncidentId, ServiceId, TeamId, TokenRole, UserId};
 
@@ -109,6 +109,13 @@ pub trait Store: Send + Sync + 'static {
         q: &IncidentQuery,
     ) -> Result<Vec<Incident>, StoreError>;
     async fn get_incident(&self, scope: &Scope, id: IncidentId) -> Result<Incident, StoreError>;
+    /// Counts for the overview: incidents opened per day since `since`, open ones per service.
+    async fn incident_summary(
+        &self,
+        scope: &Scope,
+        team: Option<TeamId>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<IncidentSummary, StoreError>;
     async fn timeline(
         &self,
         scope: &Scope,

@@ -20,9 +20,9 @@ mod teams;
 mod tokens;
 mod users;
 
-pub use alert_sources::catalogue;
-/// Public for the fuzz targets, which feed it arbitrary query strings.
-pub use incidents::ListParams;
+pub use alert_sources::{catalogue, AlertSourceView};
+/// `ListParams` is public for the fuzz targets, which feed it arbitrary query strings.
+pub use incidents::{page, ListParams};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -101,7 +101,7 @@ pub fn openapi_json() -> String {
 }
 
 /// Parse a typed id from a path segment, refusing other kinds with a clear 400.
-pub(crate) fn parse_id<T: std::str::FromStr<Err = tocsin_core::ids::InvalidId>>(
+pub fn parse_id<T: std::str::FromStr<Err = tocsin_core::ids::InvalidId>>(
     s: &str,
 ) -> Result<T, ApiError> {
     s.parse::<T>()

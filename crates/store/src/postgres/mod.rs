@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use chrono::Utc;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tocsin_core::model::{
-    AlertSourceActivity, ApiToken, EventKind, Incident, IncidentQuery, IngestOutcome, Scope,
-    Service, Team, TimelineEvent,
+    AlertSourceActivity, ApiToken, EventKind, Incident, IncidentQuery, IncidentSummary,
+    IngestOutcome, Scope, Service, Team, TimelineEvent,
 };
 use tocsin_core::{AlertEvent, EventId, IncidentId, IncidentStatus, ServiceId, TeamId, TokenId};
 use tokio_postgres::types::ToSql;
@@ -529,6 +529,60 @@ impl Store for PgStore {
 
     async fn get_incident(&self, scope: &Scope, id: IncidentId) -> Result<Incident, StoreError> {
         bounded(async { get_incident_in(pg(&self.client().await?), scope, id, false).await }).await
+    }
+
+    async fn incident_summary(
+        &self,
+        scope: &Scope,
+        team: Option<TeamId>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<IncidentSummary, StoreError> {
+        bounded(async {
+            let filter = |args: &mut Params| {
+                let mut f = scope_sql(scope, "team_id", args);
+                if let Some(t) = team {
+                    args.push(Box::new(t.to_string()));
+                    f.push_str(&format!(" AND team_id = ${}", args.len()));
+                }
+                f
+            };
+            let c = self.client().await?;
+            let mut args = Params::new();
+            let f = filter(&mut args);
+            args.push(Box::new(since));
+            let sql = format!(
+                "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, COUNT(*)
+                 FROM incidents WHERE true{f} AND created_at >= ${} GROUP BY day ORDER BY day",
+                args.len()
+            );
+            let opened_per_day = c
+                .query(&sql, &refs(&args))
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?)))
+                .collect::<Result<Vec<_>, tokio_postgres::Error>>()?;
+            let mut args = Params::new();
+            let f = filter(&mut args);
+            let sql = format!(
+                "SELECT service_id, COUNT(*) FROM incidents
+                 WHERE true{f} AND status IN ('triggered', 'acknowledged') GROUP BY service_id"
+            );
+            let open_by_service = c
+                .query(&sql, &refs(&args))
+                .await?
+                .iter()
+                .filter_map(|r| {
+                    let id: String = r.try_get(0).ok()?;
+                    let n: i64 = r.try_get(1).ok()?;
+                    id.parse().ok().map(|id| (id, n))
+                })
+                .collect();
+            Ok(IncidentSummary {
+                opened_per_day,
+                open_by_service,
+            })
+        })
+        .await
     }
 
     async fn timeline(

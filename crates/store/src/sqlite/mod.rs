@@ -11,8 +11,8 @@ use chrono::Utc;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 use tocsin_core::model::{
-    AlertSourceActivity, ApiToken, EventKind, Incident, IncidentQuery, IngestOutcome, Scope,
-    Service, Team, TimelineEvent,
+    AlertSourceActivity, ApiToken, EventKind, Incident, IncidentQuery, IncidentSummary,
+    IngestOutcome, Scope, Service, Team, TimelineEvent,
 };
 use tocsin_core::{AlertEvent, EventId, IncidentId, IncidentStatus, ServiceId, TeamId, TokenId};
 
@@ -537,6 +537,51 @@ impl Store for SqliteStore {
     async fn get_incident(&self, scope: &Scope, id: IncidentId) -> Result<Incident, StoreError> {
         let scope = scope.clone();
         self.read(move |c| get_incident_in(c, &scope, id)).await
+    }
+
+    async fn incident_summary(
+        &self,
+        scope: &Scope,
+        team: Option<TeamId>,
+        since: chrono::DateTime<Utc>,
+    ) -> Result<IncidentSummary, StoreError> {
+        let scope = scope.clone();
+        self.read(move |c| {
+            let mut args = Vec::new();
+            let mut filter = scope_sql(&scope, "team_id", &mut args);
+            if let Some(t) = team {
+                filter.push_str(" AND team_id = ?");
+                args.push(Value::Text(t.to_string()));
+            }
+            let mut day_args = args.clone();
+            day_args.push(Value::Integer(to_db(since)));
+            let opened_per_day = c
+                .prepare_cached(&format!(
+                    "SELECT date(created_at / 1000000, 'unixepoch') AS day, COUNT(*) FROM incidents
+                     WHERE 1{filter} AND created_at >= ? GROUP BY day ORDER BY day"
+                ))?
+                .query_map(params_from_iter(day_args), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let open_by_service = c
+                .prepare_cached(&format!(
+                    "SELECT service_id, COUNT(*) FROM incidents
+                     WHERE 1{filter} AND status IN ('triggered', 'acknowledged')
+                     GROUP BY service_id"
+                ))?
+                .query_map(params_from_iter(args), |r| {
+                    let id: String = r.get(0)?;
+                    Ok((id, r.get::<_, i64>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter_map(|(id, n)| id.parse().ok().map(|id| (id, n)))
+                .collect();
+            Ok(IncidentSummary {
+                opened_per_day,
+                open_by_service,
+            })
+        })
+        .await
     }
 
     async fn timeline(

@@ -1,0 +1,70 @@
+use maud::{html, Markup, DOCTYPE};
+
+use super::Ctx;
+
+/// The frame of every signed-in page: navigation, team picker, content.
+pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Tocsin" }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "Tocsin" }
+                    nav aria-label="Main" {
+                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents")] {
+                            a href=(href) aria-current=[(label == nav).then_some("page")] { (label) }
+                        }
+                    }
+                    span.spacer {}
+                    form method="get" action=(ctx.path) {
+                        label for="team-picker" style="margin:0;color:#fff" { "Team" }
+                        select id="team-picker" name="team" onchange="this.form.submit()" {
+                            @for t in &ctx.teams {
+                                option value=(t.id) selected[ctx.team_id() == Some(t.id)] { (t.name) }
+                            }
+                        }
+                        noscript { button type="submit" { "Switch" } }
+                    }
+                    span { (ctx.caller.actor()) }
+                    button.secondary type="button" data-sign-out="1" { "Sign out" }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A page for people who are not signed in.
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Tocsin" }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                header.top { a.brand href="/" { "Tocsin" } }
+                main { (body) }
+            }
+        }
+    }
+}
+
+pub fn severity(s: tocsin_core::Severity) -> Markup {
+    html! { span class={"badge sev-" (s.as_str())} { (s.as_str()) } }
+}
+
+pub fn status(s: tocsin_core::IncidentStatus) -> Markup {
+    html! { span class={"badge st-" (s.as_str())} { (s.as_str()) } }
+}

@@ -1,0 +1,178 @@
+//! Services, and a service's alert sources: where a person copies the webhook URL.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{Duration, Utc};
+use maud::{html, Markup};
+use tocsin_core::{ServiceId, SourceKind};
+
+use super::overview::TeamParam;
+use super::{fmt_time, layout, Ctx, WebCaller, WebError};
+use crate::api::{catalogue, parse_id, AlertSourceView};
+use crate::json::ApiQuery;
+use crate::state::AppState;
+
+pub async fn list(
+    State(s): State<AppState>,
+    WebCaller(caller): WebCaller,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<TeamParam>,
+) -> Result<Response, WebError> {
+    let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/services").await?;
+    let services = s
+        .store
+        .list_services(&ctx.caller.scope, ctx.team_id())
+        .await?;
+    let summary = s
+        .store
+        .incident_summary(
+            &ctx.caller.scope,
+            ctx.team_id(),
+            Utc::now() - Duration::days(1),
+        )
+        .await?;
+    let body = html! {
+        h1 { "Services" }
+        div.table-wrap {
+            table {
+                thead { tr { th { "Service" } th { "Open incidents" } th.opt { "Created" } } }
+                tbody {
+                    @for svc in &services {
+                        @let open = summary.open_by_service.iter().find(|(id, _)| *id == svc.id).map(|(_, n)| *n).unwrap_or(0);
+                        tr {
+                            td { a href={"/services/" (svc.id)} { (svc.name) } }
+                            td { a href={"/incidents?status=open&service_id=" (svc.id)} { (open) } }
+                            td.opt { (fmt_time(svc.created_at)) }
+                        }
+                    }
+                    @if services.is_empty() { tr { td colspan="3" { "No services yet." } } }
+                }
+            }
+        }
+        @if let Some(team) = &ctx.team {
+            section.card style="margin-top:1rem" {
+                h2 { "New service" }
+                form data-api="/api/v1/services" {
+                    input type="hidden" name="team_id" value=(team.id);
+                    label for="new-service-name" { "Name" }
+                    div.row {
+                        div { input #new-service-name type="text" name="name" required maxlength="100"; }
+                        div style="flex:0 0 auto" { button type="submit" { "Create service" } }
+                    }
+                    p.error role="alert" hidden {}
+                }
+            }
+        }
+    };
+    Ok(ctx.respond(layout::page(&ctx, "Services", "Services", body)))
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    WebCaller(caller): WebCaller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id: ServiceId = parse_id(&id)?;
+    let svc = s.store.get_service(&caller.scope, id).await?;
+    let path = format!("/services/{id}");
+    let ctx = Ctx::load(&s, caller, &headers, Some(&svc.team_id.to_string()), &path).await?;
+    let sources = catalogue(&s, &svc, None).await?;
+    let body = html! {
+        p.muted { a href="/services" { "Services" } " / " (svc.name) }
+        h1 { (svc.name) }
+        section.card {
+            h2 #alert-sources { "Alert Sources" }
+            label for="source-search" { "Search alert sources" }
+            input #source-search type="search" placeholder="e.g. Kapacitor" autocomplete="off" aria-controls="source-list";
+            ul.sources #source-list {
+                @for src in &sources {
+                    li data-source-name=(src.name) data-source-slug=(src.source.slug()) {
+                        button type="button" data-pick-source=(src.source.slug()) aria-pressed="false" {
+                            (src.name)
+                        }
+                    }
+                }
+            }
+            p #source-none .muted hidden { "No alert source matches." }
+            @for src in &sources {
+                (source_panel(&svc.id, src))
+            }
+        }
+    };
+    Ok(ctx.respond(layout::page(&ctx, &svc.name, "Services", body)))
+}
+
+fn source_panel(svc: &ServiceId, src: &AlertSourceView) -> Markup {
+    let slug = src.source.slug();
+    let url_id = format!("{slug}-webhook-url");
+    let status_id = format!("{slug}-status");
+    html! {
+        div data-source-panel=(slug) hidden {
+            h3 { (src.name) }
+            label for=(url_id) { "Webhook URL" }
+            div.copyline {
+                input id=(url_id) type="text" readonly value=(src.webhook_url);
+                button type="button" data-copy=(url_id) { "Copy" }
+            }
+            p id=(status_id) data-active=(src.active) role="status" {
+                span class={"dot" @if src.active { " green" }} aria-hidden="true" {}
+                span { @if src.active { "Receiving alerts" } @else { "Not receiving alerts" } }
+            }
+            p id={(status_id) "-hint"} .muted hidden[src.active] {
+                "No incident has come in through " (src.name) " in the last 30 days. Send a test alert to check the pipeline."
+            }
+            @if let Some(t) = src.last_incident_at { p.muted { "Last incident: " (fmt_time(t)) } }
+            @if let Some(t) = src.last_test_at { p.muted { "Last connectivity test from " (src.name) ": " (fmt_time(t)) } }
+            p {
+                button.secondary type="button"
+                    data-test-url={"/api/v1/services/" (svc) "/alert-sources/" (slug) "/test"}
+                    data-sources-url={"/api/v1/services/" (svc) "/alert-sources"}
+                    data-source=(slug) data-status-id=(status_id) data-error-id={(slug) "-test-error"}
+                    { "Send test alert" }
+            }
+            p.error id={(slug) "-test-error"} role="alert" hidden {}
+            @if src.source == SourceKind::Kapacitor { (kapacitor_guide(&src.webhook_url)) }
+        }
+    }
+}
+
+fn kapacitor_guide(url: &str) -> Markup {
+    let conf = format!(
+        "[[httppost]]\n  endpoint = \"tocsin\"\n  url = \"{url}\"\n  headers = {{ Content-Type = \"application/json\" }}\n"
+    );
+    let tick = "    |alert()\n        .id('{{ .Name }}:{{ .Group }}')\n        .crit(lambda: \"usage_idle\" < 10)\n        .post()\n            .endpoint('tocsin')\n";
+    html! {
+        h3 { "Set up Kapacitor" }
+        div.grid2 {
+            div {
+                h4 { "Method 1: Chronograf" }
+                ol {
+                    li { "In Chronograf, open " b { "Alerts → Manage Tasks" } "." }
+                    li { "Create or edit an " b { "Alert Rule" } "." }
+                    li { "Add the handler " b { "post" } "." }
+                    li { "Paste the webhook URL into " b { "HTTP endpoint for POST request" } "." }
+                    li { b { "Save Rule" } "." }
+                }
+                div.copyline {
+                    input #guide-url type="text" readonly value=(url) aria-label="Webhook URL for Chronograf";
+                    button type="button" data-copy="guide-url" { "Copy URL" }
+                }
+            }
+            div {
+                h4 { "Method 2: kapacitor.conf" }
+                p {
+                    "Add this to " code { "kapacitor.conf" } " (" code { "/etc/kapacitor/kapacitor.conf" }
+                    " or " code { "/etc/kapacitor.conf" } " on Linux, " code { "/usr/local/etc/kapacitor.conf" }
+                    " on macOS) and restart Kapacitor:"
+                }
+                pre #guide-conf { (conf) }
+                button type="button" data-copy="guide-conf" { "Copy config" }
+                p { "Then send a TICKscript's alerts to it:" }
+                pre #guide-tick { (tick) }
+                button type="button" data-copy="guide-tick" { "Copy TICKscript" }
+            }
+        }
+    }
+}
