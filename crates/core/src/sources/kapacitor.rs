@@ -118,7 +118,7 @@ pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
         action,
         level,
         title,
-        description: parsed.details.unwrap_or_default(),
+        description: unescape_html(&parsed.details.unwrap_or_default()),
         tags,
         occurred_at,
         raw,
@@ -139,6 +139,21 @@ fn merge_tag(tags: &mut BTreeMap<String, String>, k: String, v: String) {
             }
         }
     }
+}
+
+/// Kapacitor renders `details` through Go's `html/template`, so its default (`{{ json . }}`)
+/// arrives as `{&#34;Name&#34;:…}`. People read the description, so it gets the characters
+/// back; the raw payload keeps the body exactly as sent.
+fn unescape_html(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    s.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -195,6 +210,17 @@ mod tests {
         assert_eq!(
             decode(body("WARNING", "x").as_bytes()).map(|e| e.action),
             Ok(Action::Trigger(Severity::Warning))
+        );
+    }
+
+    #[test]
+    fn html_escaped_details_become_readable() {
+        let body = br#"{"id":"a","level":"CRITICAL","details":"{\u0026#34;Name\u0026#34;:\u0026#34;cpu\u0026#34;,\u0026#34;Tags\u0026#34;:{}} \u0026amp; \u0026lt;b\u0026gt;"}"#;
+        let e = decode(body).expect("decodes");
+        assert_eq!(e.description, r#"{"Name":"cpu","Tags":{}} & <b>"#);
+        assert!(
+            e.raw.contains(r#"\u0026#34;Name"#),
+            "the raw body is kept as sent"
         );
     }
 
