@@ -9,6 +9,7 @@ mod db;
 mod kapacitor_config;
 mod migrate;
 mod remote;
+mod seed;
 mod serve;
 
 use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
@@ -53,6 +54,9 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Benchmark set-up: write N resolved incidents of history (see bench/run.sh).
+    #[command(hide = true)]
+    Seed(seed::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -78,5 +82,6 @@ fn main() -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "tocsin", &mut std::io::stdout());
             Ok(())
         }
+        Command::Seed(args) => rt.block_on(seed::run(args)),
     }
 }

@@ -31,6 +31,12 @@ macro_rules! id_type {
                 Self(ulid::Ulid::new())
             }
 
+            /// An id that sorts as if created at `at`: for history written after the fact
+            /// (imports, benchmark seeding), so "newest first" stays true.
+            pub fn at(at: std::time::SystemTime) -> Self {
+                Self(ulid::Ulid::from_datetime(at))
+            }
+
             /// The ULID's time part orders ids by creation.
             pub fn ulid(&self) -> ulid::Ulid {
                 self.0

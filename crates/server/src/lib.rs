@@ -85,11 +85,13 @@ pub fn router(state: AppState) -> Router {
                 .on_request(())
                 .on_response(
                     |res: &axum::response::Response, latency: Duration, _span: &Span| {
-                        tracing::info!(
-                            status = res.status().as_u16(),
-                            latency_us = latency.as_micros() as u64,
-                            "served"
-                        );
+                        let status = res.status().as_u16();
+                        let latency_us = latency.as_micros() as u64;
+                        if res.extensions().get::<ingest::QuietLog>().is_some() {
+                            tracing::debug!(status, latency_us, "served");
+                        } else {
+                            tracing::info!(status, latency_us, "served");
+                        }
                     },
                 ),
         )

@@ -60,25 +60,8 @@ pub async fn run(
         let stop = stop_tx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                res = conn.as_mut() => {
-                    if let Err(e) = res {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                }
-                () = stop.closed() => {
-                    conn.as_mut().graceful_shutdown();
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                }
-            }
+            connection(stream, service, header_timeout, &stop).await;
+            // Only now, with the socket closed, may another connection take the slot.
             drop(permit);
             drop(done);
         });
@@ -87,4 +70,32 @@ pub async fn run(
     drop(listener);
     done_tx.closed().await;
     Ok(())
+}
+
+/// Serve one connection to its end; the socket is closed when this returns.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    service: TowerToHyperService<Router>,
+    header_timeout: Duration,
+    stop: &watch::Sender<()>,
+) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        res = conn.as_mut() => {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        }
+        () = stop.closed() => {
+            conn.as_mut().graceful_shutdown();
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        }
+    }
 }

@@ -199,7 +199,10 @@ async fn health_readiness_and_metrics() {
     );
     assert!(text.contains("tocsin_ingest_seconds_count 1"), "{text}");
     assert!(text.contains("tocsin_store_queue_depth"), "{text}");
-    // The webhook key is a secret: never in the request log.
+    // The webhook key is a secret: never in the request log. (Accepted alerts are logged at
+    // debug; a refused one is logged at info, with its path.)
+    let (s, _) = server.send(&url, "{").await;
+    assert_eq!(s, 400);
     let key = url.rsplit('/').next().expect("key");
     assert!(
         !server.log().contains(key),

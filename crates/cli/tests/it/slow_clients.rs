@@ -41,14 +41,17 @@ fn read_until_closed(s: &mut TcpStream, within: Duration) -> (String, bool) {
     (String::from_utf8_lossy(&got).into_owned(), false)
 }
 
-/// Whether the server has closed `s` (without waiting).
+/// Whether the server has closed `s` (without waiting). It may have said something first
+/// (hyper answers a header timeout with a bare 408), so read past any bytes to the end.
 fn is_closed(s: &TcpStream) -> bool {
     s.set_nonblocking(true).expect("nonblocking");
-    let mut buf = [0u8; 1];
-    let closed = match (&*s).read(&mut buf) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    let mut buf = [0u8; 1024];
+    let closed = loop {
+        match (&*s).read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => continue,
+            Err(e) => break e.kind() != std::io::ErrorKind::WouldBlock,
+        }
     };
     s.set_nonblocking(false).expect("blocking");
     closed

@@ -1,49 +1,21 @@
-//! Carrying out the state machine's decision for one alert, in one transaction.
+//! Carrying out the state machine's decision for one alert, inside the writer's transaction.
 //!
 //! Several nodes may ingest the same (service, dedup key) at once. The open incident is read
 //! `FOR UPDATE`, so joins and resolves of one incident queue behind each other and each sees
 //! the other's outcome. Two nodes that both find nothing open both try to insert; the partial
-//! unique index `incidents_one_open` lets one win and fails the other, which runs the whole
-//! transaction again and, now seeing the winner's incident, joins it.
+//! unique index `incidents_one_open` lets one win and fails the other, which runs the alert
+//! again and, now seeing the winner's incident, joins it. (The writer's team-row locks make
+//! this race rare; the index is what makes it impossible to get wrong.)
 
 use chrono::Utc;
-use deadpool_postgres::{Client, Transaction};
+use deadpool_postgres::Transaction;
 use tocsin_core::model::{EventKind, IngestOutcome, Service};
 use tocsin_core::{decide, AlertEvent, Decision, EventId, IncidentId, IncidentStatus};
+use tokio_postgres::types::ToSql;
 
-use super::error::is_retryable;
-use crate::StoreError;
-
-/// Attempts before giving up; a retry only happens when another writer just won a race, so
-/// more than a couple in a row means something else is wrong.
-const ATTEMPTS: usize = 5;
-
-pub async fn ingest(
-    client: &mut Client,
-    svc: &Service,
-    ev: &AlertEvent,
-) -> Result<IngestOutcome, StoreError> {
-    let mut attempt = 1;
-    loop {
-        let tx = client.transaction().await?;
-        match apply(&tx, svc, ev).await {
-            Ok(outcome) => {
-                // Durable before the caller hears "ok": COMMIT returns after the WAL is flushed
-                // (synchronous_commit is left at its default, on).
-                tx.commit().await?;
-                return Ok(outcome);
-            }
-            Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
-                tracing::debug!(attempt, error = %e, "ingest lost a race; retrying");
-                drop(tx);
-                attempt += 1;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-async fn apply(
+/// Apply one alert inside the caller's transaction (a savepoint of a group commit). A
+/// [`super::error::is_retryable`] error means: roll back to the savepoint and run it again.
+pub async fn apply(
     tx: &Transaction<'_>,
     svc: &Service,
     ev: &AlertEvent,
@@ -145,27 +117,6 @@ async fn apply(
                received_at, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .await?;
-    tx.execute(
-        &insert_event,
-        &[
-            &event_id.to_string(),
-            &incident_id,
-            &service_id,
-            &EventKind::for_decision(decision).as_str(),
-            &source,
-            &ev.level,
-            &now,
-            &ev.occurred_at,
-            &ev.raw,
-        ],
-    )
-    .await?;
-
-    let (incident_at, test_at) = match decision {
-        Decision::Open(_) => (Some(now), None),
-        Decision::Test => (None, Some(now)),
-        _ => (None, None),
-    };
     let activity = tx
         .prepare_cached(
             "INSERT INTO alert_sources (service_id, source, last_incident_at, last_event_at,
@@ -177,11 +128,34 @@ async fn apply(
                last_test_at = COALESCE(excluded.last_test_at, alert_sources.last_test_at)",
         )
         .await?;
-    tx.execute(
-        &activity,
-        &[&service_id, &source, &incident_at, &now, &test_at],
-    )
-    .await?;
+    let (incident_at, test_at) = match decision {
+        Decision::Open(_) => (Some(now), None),
+        Decision::Test => (None, Some(now)),
+        _ => (None, None),
+    };
+    let (event_id_text, kind) = (
+        event_id.to_string(),
+        EventKind::for_decision(decision).as_str(),
+    );
+    // Both go out in one round trip (tokio-postgres pipelines concurrent queries on one
+    // connection) and still run in order inside the transaction.
+    let event_params: [&(dyn ToSql + Sync); 9] = [
+        &event_id_text,
+        &incident_id,
+        &service_id,
+        &kind,
+        &source,
+        &ev.level,
+        &now,
+        &ev.occurred_at,
+        &ev.raw,
+    ];
+    let activity_params: [&(dyn ToSql + Sync); 5] =
+        [&service_id, &source, &incident_at, &now, &test_at];
+    tokio::try_join!(
+        tx.execute(&insert_event, &event_params),
+        tx.execute(&activity, &activity_params),
+    )?;
 
     Ok(IngestOutcome {
         decision,

@@ -2,7 +2,8 @@
 //!
 //! Every node is stateless apart from a short key cache; the database carries the rules that
 //! must hold across nodes: the partial unique index for "one open incident per key", a row
-//! update for per-team incident numbers, and COMMIT before any 2xx. Connections come from a
+//! update for per-team incident numbers, and COMMIT before any 2xx. Alerts are written by the
+//! group-commit [`writer`], one transaction per batch of concurrent alerts. Connections come from a
 //! pool with short connect and wait timeouts and a server-side statement timeout, so when the
 //! database is down calls fail fast with [`StoreError::Unavailable`] (503) instead of hanging,
 //! and the pool reconnects by itself once it is back.
@@ -29,8 +30,10 @@ mod error;
 mod ingest;
 mod migrate;
 mod rows;
+mod writer;
 
 use rows::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
+use writer::Writer;
 
 /// Connections per node. PostgreSQL's default `max_connections` is 100, so this leaves room
 /// for several nodes and an operator's psql.
@@ -49,6 +52,7 @@ type Params = Vec<Box<dyn ToSql + Sync + Send>>;
 
 pub struct PgStore {
     pool: Pool,
+    writer: Writer,
 }
 
 impl PgStore {
@@ -95,7 +99,8 @@ impl PgStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        Ok(Self { pool })
+        let writer = Writer::spawn(pool.clone());
+        Ok(Self { pool, writer })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
@@ -290,6 +295,10 @@ async fn insert_token(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, 
 
 #[async_trait]
 impl Store for PgStore {
+    fn queue_depth(&self) -> Option<usize> {
+        Some(self.writer.queue_depth())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         bounded(async {
             self.client().await?.simple_query("SELECT 1").await?;
@@ -461,11 +470,7 @@ impl Store for PgStore {
         service: &Service,
         event: AlertEvent,
     ) -> Result<IngestOutcome, StoreError> {
-        bounded(async {
-            let mut c = self.client().await?;
-            ingest::ingest(&mut c, service, &event).await
-        })
-        .await
+        bounded(self.writer.ingest(service.clone(), event)).await
     }
 
     async fn list_incidents(

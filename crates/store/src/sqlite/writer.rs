@@ -86,39 +86,50 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, stats: &CommitStats) {
     tracing::debug!("sqlite writer stopped");
 }
 
+/// Run one of the writer's fixed statements through the statement cache: they run several
+/// times per alert, and `execute_batch` would parse them every time.
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+fn rollback_job(conn: &Connection) -> rusqlite::Result<()> {
+    exec(conn, "ROLLBACK TO job")?;
+    exec(conn, "RELEASE job")
+}
+
 fn run_batch(conn: &Connection, batch: &mut Vec<Job>, stats: &CommitStats) {
     let mut finishers: Vec<Finisher> = Vec::with_capacity(batch.len());
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         // Dropping a job drops its reply channel: each caller hears "unavailable".
         tracing::error!(error = %e, jobs = batch.len(), "could not begin a write transaction");
         batch.clear();
         return;
     }
     for job in batch.drain(..) {
-        if conn.execute_batch("SAVEPOINT job").is_err() {
+        if exec(conn, "SAVEPOINT job").is_err() {
             drop(job);
             continue;
         }
         match catch_unwind(AssertUnwindSafe(|| job(conn))) {
             Ok((ok, finish)) => {
                 let sp = if ok {
-                    "RELEASE job"
+                    exec(conn, "RELEASE job")
                 } else {
-                    "ROLLBACK TO job; RELEASE job"
+                    rollback_job(conn)
                 };
-                if let Err(e) = conn.execute_batch(sp) {
+                if let Err(e) = sp {
                     tracing::error!(error = %e, "savepoint failed");
                 }
                 finishers.push(finish);
             }
             Err(_) => {
                 tracing::error!("a write job panicked; its changes were rolled back");
-                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                let _ = rollback_job(conn);
             }
         }
     }
     let started = Instant::now();
-    let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    let commit = exec(conn, "COMMIT").map_err(StoreError::from);
     if commit.is_ok() {
         stats.observe(started.elapsed(), finishers.len());
     }

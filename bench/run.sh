@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Tocsin's ingest beside its ceiling and a peer, on loopback, in one bounded run:
+#   1. noop-server (same stack, decodes the body, stores nothing): the ceiling
+#   2. tocsin serve on SQLite (durable: 2xx after COMMIT, synchronous=FULL), 0 incidents stored
+#      (and on PostgreSQL when TOCSIN_BENCH_POSTGRES_URL is set)
+#   3. Prometheus Alertmanager (Debian's prometheus-alertmanager), POST /api/v2/alerts
+#   4. tocsin again with 100k and 1M resolved incidents stored (tocsin seed), and RSS
+# Same generator (tocsin-bench), same concurrency, same key space for all. Writes the results
+# into docs/PERFORMANCE.md between the bench markers and prints them.
+#
+# Knobs: BENCH_DURATION (s, default 5), BENCH_CONCURRENCY (64), BENCH_KEYS (1000),
+# BENCH_OK_FRACTION (0.2), BENCH_SCALE ("100000 1000000"; empty to skip), BENCH_NO_DOC=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+duration=${BENCH_DURATION:-5}
+conc=${BENCH_CONCURRENCY:-64}
+keys=${BENCH_KEYS:-1000}
+okf=${BENCH_OK_FRACTION:-0.2}
+scale=${BENCH_SCALE-100000 1000000}
+token=bench_admin_token_0123456789abcdef0123
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "building release binaries"
+cargo build --release --quiet -p tocsin -p tocsin-bench
+bin=$root/target/release
+
+if ! command -v prometheus-alertmanager >/dev/null; then
+  step "installing prometheus-alertmanager (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq prometheus-alertmanager >/dev/null
+fi
+
+work=$(mktemp -d -t tocsin-bench.XXXXXX)
+results=$work/results
+mkdir -p "$results"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start NAME CMD... : run CMD in the background, wait for "Listening on http://…" on its
+# stdout; sets $pid and $base.
+start() {
+  local name=$1; shift
+  : >"$work/$name.out"
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pid=$!
+  pids+=("$pid")
+  local deadline=$((SECONDS + 60))
+  base=""
+  while [ $SECONDS -lt $deadline ]; do
+    base=$(sed -n 's/^Listening on \(http:[^ ]*\).*/\1/p' "$work/$name.out" | head -1)
+    [ -n "$base" ] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name exited before listening:" >&2; cat "$work/$name.err" >&2; return 1
+    fi
+    sleep 0.05
+  done
+  echo "$name did not start in time" >&2; return 1
+}
+
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# KiB of resident memory now / at its peak.
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+# utime + stime of a process, all threads, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# bench NAME TARGET URL [extra args]: a warm-up second, then the measured run.
+bench() {
+  local name=$1 target=$2 url=$3; shift 3
+  "$bin/tocsin-bench" --target "$target" --url "$url" -c "$conc" -d 1 --keys "$keys" \
+    --ok-fraction "$okf" --seed 7 --json "$@" >/dev/null
+  local cpu0; cpu0=$(cpu_ticks "$pid")
+  "$bin/tocsin-bench" --target "$target" --url "$url" -c "$conc" -d "$duration" --keys "$keys" \
+    --ok-fraction "$okf" --json "$@" >"$results/$name.run.json"
+  # The server's CPU per accepted alert: unlike alerts/s, hardly moved by what else runs.
+  python3 - "$results/$name.run.json" "$(( $(cpu_ticks "$pid") - cpu0 ))" "$(getconf CLK_TCK)" \
+    >"$results/$name.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+r["server_cpu_s"] = ticks / hz
+r["server_cpu_us_per_alert"] = ticks / hz * 1e6 / r["accepted"] if r["accepted"] else None
+json.dump(r, sys.stdout)
+PY
+  python3 - "$results/$name.json" "$name" >&2 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+l = r["latency_us"]
+print(f"{sys.argv[2]:>22}: {r['alerts_per_sec']:8.0f} alerts/s  p50 {l['p50']/1000:.2f} ms"
+      f"  p99 {l['p99']/1000:.2f} ms  p99.9 {l['p999']/1000:.2f} ms"
+      f"  server CPU {r['server_cpu_us_per_alert'] or 0:.0f} µs/alert  errors {r['errors'] or 0}")
+PY
+}
+
+webhook_url() {
+  local base=$1 svc
+  svc=$(curl -fsS -H "Authorization: Bearer $token" "$base/api/v1/services" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+  curl -fsS -H "Authorization: Bearer $token" "$base/api/v1/services/$svc/alert-sources" |
+    python3 -c 'import json,sys; print(next(s["webhook_url"] for s in json.load(sys.stdin) if s["source"]=="kapacitor"))'
+}
+
+# tocsin_run NAME DATA_DIR [serve args]: start, measure idle RSS, bench, peak RSS, stop.
+tocsin_run() {
+  local name=$1 dir=$2; shift 2
+  TOCSIN_ADMIN_TOKEN=$token TOCSIN_LOG=${TOCSIN_LOG:-info} \
+    start "$name" "$bin/tocsin" serve --listen 127.0.0.1:0 --data-dir "$dir" "$@" || return 1
+  local url; url=$(webhook_url "$base")
+  sleep 1 # let the first requests' caches settle before reading idle memory
+  echo "{\"idle_rss_kib\": $(rss "$pid")}" >"$results/$name.idle.json"
+  bench "$name" tocsin "$url"
+  echo "{\"idle_rss_kib\": $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["idle_rss_kib"])' "$results/$name.idle.json"), \"peak_rss_kib\": $(hwm "$pid")}" \
+    >"$results/$name.mem.json"
+  stop "$pid"
+}
+
+echo "{\"loadavg_before\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"started\": \"$(date -u +%FT%TZ)\", \"commit\": \"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\", \"duration\": $duration, \"concurrency\": $conc, \"keys\": $keys, \"ok_fraction\": $okf, \"cpus\": $(nproc), \"cpu_model\": \"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)\"}" >"$results/meta.json"
+
+step "1. no-op ceiling"
+start noop "$bin/noop-server" --listen 127.0.0.1:0
+bench noop noop "$base/"
+echo "{\"peak_rss_kib\": $(hwm "$pid")}" >"$results/noop.mem.json"
+stop "$pid"
+
+step "2. tocsin, SQLite, empty"
+tocsin_run tocsin-sqlite "$work/sqlite0"
+step "2b. tocsin, SQLite, one connection (latency of a lone alert: one fsync each)"
+TOCSIN_ADMIN_TOKEN=$token start tocsin-c1 "$bin/tocsin" serve --listen 127.0.0.1:0 --data-dir "$work/sqlite-c1"
+conc_saved=$conc; conc=1
+bench tocsin-sqlite-c1 tocsin "$(webhook_url "$base")"
+conc=$conc_saved
+stop "$pid"
+
+if [ -n "${TOCSIN_BENCH_POSTGRES_URL:-}" ]; then
+  step "2c. tocsin, PostgreSQL"
+  tocsin_run tocsin-postgres "$work/pg" --database-url "$TOCSIN_BENCH_POSTGRES_URL" ||
+    echo '{"error": "tocsin did not start with TOCSIN_BENCH_POSTGRES_URL"}' >"$results/tocsin-postgres.json"
+fi
+
+step "3. Prometheus Alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}')"
+mkdir -p "$work/am"
+cat >"$work/am/alertmanager.yml" <<'YML'
+route:
+  receiver: blackhole
+  group_by: [alertname, host]
+receivers:
+  - name: blackhole
+YML
+am_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+prometheus-alertmanager --config.file="$work/am/alertmanager.yml" --storage.path="$work/am/data" \
+  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= --log.level=warn \
+  >"$work/am.out" 2>"$work/am.err" &
+pid=$!; pids+=("$pid")
+deadline=$((SECONDS + 60))
+until curl -fsS "http://127.0.0.1:$am_port/-/ready" >/dev/null 2>&1; do
+  [ $SECONDS -lt $deadline ] || { echo "alertmanager did not start" >&2; cat "$work/am.err" >&2; exit 1; }
+  kill -0 "$pid" || { cat "$work/am.err" >&2; exit 1; }
+  sleep 0.1
+done
+bench alertmanager alertmanager "http://127.0.0.1:$am_port"
+echo "{\"peak_rss_kib\": $(hwm "$pid")}" >"$results/alertmanager.mem.json"
+stop "$pid"
+
+stored=0
+for n in $scale; do
+  step "4. tocsin with $n incidents stored"
+  add=$((n - stored))
+  TOCSIN_ADMIN_TOKEN=$token "$bin/tocsin" seed --data-dir "$work/scale" --incidents "$add" >"$results/seed-$n.txt"
+  cat "$results/seed-$n.txt" >&2
+  stored=$n
+  tocsin_run "tocsin-sqlite-$n" "$work/scale"
+  du -sk "$work/scale" | awk '{print "{\"db_kib\": " $1 "}"}' >"$results/tocsin-sqlite-$n.db.json"
+done
+
+echo "{\"loadavg_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$results/meta-after.json"
+python3 "$root/bench/report.py" "$results" ${BENCH_NO_DOC:+--no-doc} "$root/docs/PERFORMANCE.md"

@@ -1,0 +1,166 @@
+//! Group commit for ingestion: many concurrent alerts, one transaction.
+//!
+//! Every alert that opens an incident bumps its team's counter row, and every alert touches its
+//! service's `alert_sources` row; those row locks are held until COMMIT, and COMMIT waits for
+//! the WAL flush. One transaction per alert would therefore let a team ingest only one alert
+//! per flush. So, like SQLite's writer thread, a few writer tasks per node take every queued
+//! alert (up to [`MAX_BATCH`]), run each in its own savepoint of one transaction, COMMIT once,
+//! and only then answer every caller.
+//!
+//! Deadlocks between nodes are avoided by lock order: a batch first locks the team rows of all
+//! its services, sorted by id (`FOR NO KEY UPDATE`, the lock the counter update takes anyway,
+//! which does not block inserts that merely reference the team), and only then touches their incidents and activity rows, all of
+//! which belong to those teams. Batches for one team thus run one after another across nodes;
+//! batches for different teams run in parallel.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use tocsin_core::model::{IngestOutcome, Service};
+use tocsin_core::AlertEvent;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::error::is_retryable;
+use super::ingest::apply;
+use crate::StoreError;
+
+/// The most alerts one transaction carries.
+pub const MAX_BATCH: usize = 256;
+/// How many alerts may wait before callers are told the store is overloaded.
+pub const QUEUE_CAPACITY: usize = 8192;
+/// Writer tasks per node: batches for different teams commit in parallel.
+const WRITERS: usize = 2;
+/// Attempts per alert inside its savepoint (see [`is_retryable`]).
+const ATTEMPTS: usize = 5;
+
+type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
+
+struct Job {
+    svc: Service,
+    ev: AlertEvent,
+    reply: Reply,
+}
+
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub fn spawn(pool: Pool) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>(QUEUE_CAPACITY);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..WRITERS {
+            tokio::spawn(run(pool.clone(), rx.clone()));
+        }
+        Self { tx }
+    }
+
+    /// Queue one alert and wait until its batch is committed (or failed).
+    pub async fn ingest(&self, svc: Service, ev: AlertEvent) -> Result<IngestOutcome, StoreError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .try_send(Job { svc, ev, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => {
+                    StoreError::Unavailable("the writer has stopped".into())
+                }
+            })?;
+        wait.await
+            .map_err(|_| StoreError::Unavailable("the write was abandoned".into()))?
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        QUEUE_CAPACITY - self.tx.capacity()
+    }
+}
+
+async fn run(pool: Pool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        run_batch(&pool, batch).await;
+    }
+}
+
+async fn run_batch(pool: &Pool, batch: Vec<Job>) {
+    let mut client = match pool.get().await {
+        Ok(c) => c,
+        Err(e) => {
+            let e = StoreError::from(e);
+            for job in batch {
+                let _ = job.reply.send(Err(StoreError::Unavailable(e.to_string())));
+            }
+            return;
+        }
+    };
+    let (outcomes, commit) = match commit_batch(&mut client, &batch).await {
+        Ok(outcomes) => (outcomes, Ok(())),
+        Err(e) => (Vec::new(), Err(e)),
+    };
+    let mut outcomes = outcomes.into_iter();
+    for job in batch {
+        let res = match &commit {
+            // Only a committed batch answers "ok".
+            Ok(()) => outcomes
+                .next()
+                .unwrap_or_else(|| Err(StoreError::Other("missing outcome".into()))),
+            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+        };
+        let _ = job.reply.send(res);
+    }
+}
+
+/// Run the batch in one transaction; per-job results, valid only if this returns `Ok`.
+async fn commit_batch(
+    client: &mut deadpool_postgres::Client,
+    batch: &[Job],
+) -> Result<Vec<Result<IngestOutcome, StoreError>>, StoreError> {
+    let tx = client.transaction().await?;
+    let mut teams: Vec<String> = batch.iter().map(|j| j.svc.team_id.to_string()).collect();
+    teams.sort_unstable();
+    teams.dedup();
+    tx.query(
+        "SELECT id FROM teams WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+        &[&teams],
+    )
+    .await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    // A job's savepoint is released when the next one is set, in the same round trip.
+    let mut savepoint = "SAVEPOINT job";
+    for job in batch {
+        let mut attempt = 1;
+        let res = loop {
+            tx.batch_execute(savepoint).await?;
+            savepoint = "RELEASE SAVEPOINT job; SAVEPOINT job";
+            match apply(&tx, &job.svc, &job.ev).await {
+                Ok(o) => break Ok(o),
+                Err(e) => {
+                    // Undoes the job's changes and frees its locks; the savepoint stays set.
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT job").await?;
+                    if attempt < ATTEMPTS && is_retryable(&e) {
+                        attempt += 1;
+                        continue;
+                    }
+                    break Err(StoreError::from(e));
+                }
+            }
+        };
+        outcomes.push(res);
+    }
+    // Durable before any caller hears "ok": COMMIT returns after the WAL is flushed.
+    tx.commit().await?;
+    Ok(outcomes)
+}
