@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
+use axum::Json;
 use serde::Serialize;
 use tocsin_core::model::{IngestOutcome, Service};
 use tocsin_core::{AlertEvent, EventId, IncidentId, SourceKind};
@@ -17,14 +17,6 @@ use tocsin_core::{AlertEvent, EventId, IncidentId, SourceKind};
 use crate::error::ApiError;
 use crate::json::body_rejection;
 use crate::state::AppState;
-
-/// Marks an accepted alert's response so the request log writes it at debug, not info.
-///
-/// The alert is already on its incident's timeline with its raw body, so an info line per
-/// alert repeats it, and it is not free: formatting and writing it cost about 15% of the CPU
-/// of an accepted alert (docs/PERFORMANCE.md). Refusals stay at info, where they help.
-#[derive(Debug, Clone, Copy)]
-pub struct QuietLog;
 
 /// Kapacitor bodies are a few KB; 256 KiB leaves room for big `details` and stops abuse.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -90,7 +82,7 @@ pub async fn receive(
     State(state): State<AppState>,
     Path((source, key)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Extension<QuietLog>, Json<Accepted>), ApiError> {
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let started = Instant::now();
     let source = SourceKind::from_slug(&source).ok_or_else(|| {
         ApiError::new(
@@ -146,11 +138,7 @@ pub async fn receive(
             state.metrics.count_alert(slug, outcome.decision.outcome());
             state.metrics.count_incident(outcome.decision.outcome());
             state.metrics.observe_ingest(started.elapsed());
-            Ok((
-                StatusCode::ACCEPTED,
-                Extension(QuietLog),
-                Json(outcome.into()),
-            ))
+            Ok((StatusCode::ACCEPTED, Json(outcome.into())))
         }
         Err(e) => {
             state.metrics.count_alert(slug, e.code);

@@ -89,11 +89,9 @@ pub fn router(state: AppState) -> Router {
                     |res: &axum::response::Response, latency: Duration, _span: &Span| {
                         let status = res.status().as_u16();
                         let latency_us = latency.as_micros() as u64;
-                        if res.extensions().get::<ingest::QuietLog>().is_some() {
-                            tracing::debug!(status, latency_us, "served");
-                        } else {
-                            tracing::info!(status, latency_us, "served");
-                        }
+                        // One line per request, accepted alerts included: operators who want
+                        // fewer set TOCSIN_LOG=warn (refusals are logged at warn by the limits).
+                        tracing::info!(status, latency_us, "served");
                     },
                 ),
         )
