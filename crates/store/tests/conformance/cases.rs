@@ -675,3 +675,47 @@ pub async fn filters_with_nul_find_nothing(s: S) {
         );
     }
 }
+
+/// The overview's counts: opened per UTC day since a time, open per service, within scope.
+pub async fn incident_summary_counts_by_day_and_open_by_service(s: S) {
+    let (t1, a) = team_and_service(&s, "one").await;
+    let (t2, b) = team_and_service(&s, "two").await;
+    for key in ["x", "y", "z"] {
+        s.ingest(&a, alert(key, CRIT)).await.expect("a");
+    }
+    s.ingest(&a, alert("x", Action::Resolve))
+        .await
+        .expect("resolve");
+    s.ingest(&b, alert("w", CRIT)).await.expect("b");
+    let since = Utc::now() - chrono::Duration::days(30);
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+
+    let all = s
+        .incident_summary(&Scope::All, None, since)
+        .await
+        .expect("all");
+    assert_eq!(all.opened_per_day, vec![(today.clone(), 4)]);
+    let mut open = all.open_by_service.clone();
+    open.sort_by_key(|(id, _)| *id == b.id);
+    assert_eq!(open, vec![(a.id, 2), (b.id, 1)]);
+
+    let one = s
+        .incident_summary(&Scope::All, Some(t1), since)
+        .await
+        .expect("team one");
+    assert_eq!(one.opened_per_day, vec![(today, 3)]);
+    assert_eq!(one.open_by_service, vec![(a.id, 2)]);
+
+    // Another team's scope sees none of it, even when it names the team.
+    let scoped = s
+        .incident_summary(&Scope::Teams(vec![t2]), Some(t1), since)
+        .await
+        .expect("scoped");
+    assert!(scoped.opened_per_day.is_empty() && scoped.open_by_service.is_empty());
+    // Nothing since the future.
+    let later = s
+        .incident_summary(&Scope::All, None, Utc::now() + chrono::Duration::days(1))
+        .await
+        .expect("later");
+    assert!(later.opened_per_day.is_empty());
+}

@@ -47,6 +47,7 @@ conformance!(
     cases::concurrent_identical_alerts_open_one_incident,
     cases::times_keep_microseconds,
     cases::filters_with_nul_find_nothing,
+    cases::incident_summary_counts_by_day_and_open_by_service,
     accounts::first_admin_is_created_once_even_when_racing,
     accounts::usernames_are_unique_ignoring_ascii_case,
     accounts::users_are_listed_by_name_within_scope,
