@@ -19,6 +19,18 @@ pub struct InvalidId {
     pub value: String,
 }
 
+/// Ids made by this process strictly increase, even within one millisecond: timelines and
+/// "newest first" lists order by id, and two events of one batch often share a millisecond.
+/// (ULID's monotonic generator: same millisecond → previous random part + 1.)
+fn next_ulid() -> ulid::Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    match GENERATOR.lock() {
+        Ok(mut g) => g.generate().unwrap_or_else(|_| ulid::Ulid::new()),
+        Err(_) => ulid::Ulid::new(),
+    }
+}
+
 macro_rules! id_type {
     ($name:ident, $prefix:literal, $kind:literal) => {
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,7 +40,7 @@ macro_rules! id_type {
             pub const PREFIX: &'static str = $prefix;
 
             pub fn new() -> Self {
-                Self(ulid::Ulid::new())
+                Self(next_ulid())
             }
 
             /// An id that sorts as if created at `at`: for history written after the fact
@@ -121,6 +133,13 @@ id_type!(SessionId, "ses_", "session");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_made_in_one_process_strictly_increase() {
+        let ids: Vec<EventId> = (0..10_000).map(|_| EventId::new()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.windows(2).all(|w| w[0].to_string() < w[1].to_string()));
+    }
 
     #[test]
     fn round_trips_and_rejects_other_kinds() {
