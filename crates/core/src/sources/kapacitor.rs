@@ -53,7 +53,12 @@ struct Series {
 const LEVELS: &str = "OK, INFO, WARNING, CRITICAL";
 
 pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
-    let parsed: Body = parse_json(body)?;
+    let mut parsed: Body = parse_json(body)?;
+    // JSON may carry `\u0000`, which PostgreSQL text cannot hold: an alert must never be lost
+    // for it, so NUL becomes U+FFFD on every backend alike. The raw body keeps the escape.
+    parsed.id = no_nul(parsed.id);
+    parsed.message = parsed.message.map(no_nul);
+    parsed.details = parsed.details.map(no_nul);
     let level = parsed.level.trim().to_ascii_uppercase();
     let action = match level.as_str() {
         "OK" if parsed.id.is_empty() => Action::Test,
@@ -96,7 +101,7 @@ pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
     let mut tags: BTreeMap<String, String> = BTreeMap::new();
     for series in parsed.data.and_then(|d| d.series).unwrap_or_default() {
         for (k, v) in series.tags.unwrap_or_default() {
-            merge_tag(&mut tags, k, v);
+            merge_tag(&mut tags, no_nul(k), no_nul(v));
         }
     }
     tags.insert("level".to_owned(), level.clone());
@@ -138,6 +143,14 @@ fn merge_tag(tags: &mut BTreeMap<String, String>, k: String, v: String) {
                 existing.push_str(&v);
             }
         }
+    }
+}
+
+fn no_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
+    } else {
+        s
     }
 }
 
@@ -221,6 +234,18 @@ mod tests {
         assert!(
             e.raw.contains(r#"\u0026#34;Name"#),
             "the raw body is kept as sent"
+        );
+    }
+
+    #[test]
+    fn nul_characters_are_replaced_not_refused() {
+        let body = br#"{"id":"a\u0000b","level":"CRITICAL","message":"m\u0000","data":{"series":[{"tags":{"h\u0000":"v\u0000"}}]}}"#;
+        let e = decode(body).expect("decodes");
+        assert_eq!(e.dedup_key, "a\u{FFFD}b");
+        assert_eq!(e.title, "m\u{FFFD}");
+        assert_eq!(
+            e.tags.get("h\u{FFFD}").map(String::as_str),
+            Some("v\u{FFFD}")
         );
     }
 

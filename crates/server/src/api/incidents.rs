@@ -245,10 +245,10 @@ async fn note(
 ) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
     let id: IncidentId = parse_id(&id)?;
     let text = body.text.trim();
-    if text.is_empty() || text.chars().count() > MAX_NOTE {
+    if text.is_empty() || text.chars().count() > MAX_NOTE || text.contains('\0') {
         return Err(ApiError::bad_request(
             "invalid_field",
-            format!("field `text`: must be 1–{MAX_NOTE} characters"),
+            format!("field `text`: must be 1–{MAX_NOTE} characters, without NUL"),
         ));
     }
     let (_, scope) = as_responder(&s, &caller, id).await?;
