@@ -111,8 +111,10 @@ webhook_url() {
 # tocsin_run NAME DATA_DIR [serve args]: start, measure idle RSS, bench, peak RSS, stop.
 tocsin_run() {
   local name=$1 dir=$2; shift 2
+  # One service key carries the whole load here: the per-key rate limit (1000/s by default,
+  # meant for misbehaving senders) is off so the run measures ingest, not the limiter.
   TOCSIN_ADMIN_TOKEN=$token TOCSIN_LOG=${TOCSIN_LOG:-info} \
-    start "$name" "$bin/tocsin" serve --listen 127.0.0.1:0 --data-dir "$dir" "$@" || return 1
+    start "$name" "$bin/tocsin" serve --listen 127.0.0.1:0 --data-dir "$dir" --rate-limit-per-key 0 "$@" || return 1
   local url; url=$(webhook_url "$base")
   sleep 1 # let the first requests' caches settle before reading idle memory
   echo "{\"idle_rss_kib\": $(rss "$pid")}" >"$results/$name.idle.json"
@@ -133,7 +135,7 @@ stop "$pid"
 step "2. tocsin, SQLite, empty"
 tocsin_run tocsin-sqlite "$work/sqlite0"
 step "2b. tocsin, SQLite, one connection (latency of a lone alert: one fsync each)"
-TOCSIN_ADMIN_TOKEN=$token start tocsin-c1 "$bin/tocsin" serve --listen 127.0.0.1:0 --data-dir "$work/sqlite-c1"
+TOCSIN_ADMIN_TOKEN=$token start tocsin-c1 "$bin/tocsin" serve --listen 127.0.0.1:0 --rate-limit-per-key 0 --data-dir "$work/sqlite-c1"
 conc_saved=$conc; conc=1
 bench tocsin-sqlite-c1 tocsin "$(webhook_url "$base")"
 conc=$conc_saved

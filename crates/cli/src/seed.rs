@@ -25,6 +25,9 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let path = args.db.sqlite_path()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let store = tocsin_store::sqlite::SqliteStore::open_for_seeding(&path)
         .with_context(|| format!("opening {}", path.display()))?;
     let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
