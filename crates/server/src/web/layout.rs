@@ -2,18 +2,25 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::Ctx;
 
+/// Everything a page loads: served by Tocsin itself, no CDN.
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · Tocsin" }
+            link rel="stylesheet" href="/assets/app.css";
+            script src="/assets/app.js" defer {}
+        }
+    }
+}
+
 /// The frame of every signed-in page: navigation, team picker, content.
 pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Tocsin" }
-                link rel="stylesheet" href="/assets/app.css";
-                script src="/assets/app.js" defer {}
-            }
+            (head(title))
             body {
                 header.top {
                     a.brand href="/" { "Tocsin" }
@@ -46,13 +53,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Tocsin" }
-                link rel="stylesheet" href="/assets/app.css";
-                script src="/assets/app.js" defer {}
-            }
+            (head(title))
             body {
                 header.top { a.brand href="/" { "Tocsin" } }
                 main { (body) }
