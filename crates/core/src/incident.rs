@@ -81,6 +81,44 @@ pub fn decide(open: Option<IncidentStatus>, action: Action) -> Decision {
     }
 }
 
+/// What a person asks of an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HumanAction {
+    Acknowledge,
+    Resolve,
+}
+
+impl HumanAction {
+    /// The status the action leads to.
+    pub fn target(self) -> IncidentStatus {
+        match self {
+            HumanAction::Acknowledge => IncidentStatus::Acknowledged,
+            HumanAction::Resolve => IncidentStatus::Resolved,
+        }
+    }
+}
+
+/// What the store must do with a person's action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HumanDecision {
+    /// Move to the action's target status and record who did it.
+    Apply,
+    /// Already there: nothing changes, and asking again is harmless.
+    Unchanged,
+    /// Not allowed from the current status; the reason is for the caller.
+    Refused(&'static str),
+}
+
+/// The rules for acknowledge and resolve, stated once for every backend: a resolved incident
+/// is final, acknowledging twice is harmless, anything open can be resolved.
+pub fn decide_human(current: IncidentStatus, action: HumanAction) -> HumanDecision {
+    match (current, action) {
+        (IncidentStatus::Resolved, _) => HumanDecision::Refused("the incident is already resolved"),
+        (IncidentStatus::Acknowledged, HumanAction::Acknowledge) => HumanDecision::Unchanged,
+        _ => HumanDecision::Apply,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -173,6 +211,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn human_actions_follow_the_rules() {
+        use HumanAction::*;
+        use IncidentStatus::*;
+        assert_eq!(decide_human(Triggered, Acknowledge), HumanDecision::Apply);
+        assert_eq!(
+            decide_human(Acknowledged, Acknowledge),
+            HumanDecision::Unchanged
+        );
+        assert_eq!(decide_human(Triggered, Resolve), HumanDecision::Apply);
+        assert_eq!(decide_human(Acknowledged, Resolve), HumanDecision::Apply);
+        assert!(matches!(
+            decide_human(Resolved, Acknowledge),
+            HumanDecision::Refused(_)
+        ));
+        assert!(matches!(
+            decide_human(Resolved, Resolve),
+            HumanDecision::Refused(_)
+        ));
     }
 
     #[test]

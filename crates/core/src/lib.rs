@@ -15,5 +15,5 @@ pub mod sources;
 pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
 pub use ids::{AuditId, EventId, IncidentId, ServiceId, SessionId, TeamId, TokenId, UserId};
-pub use incident::{decide, Decision, IncidentStatus};
+pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};

@@ -19,7 +19,10 @@ use tocsin_core::model::{
     AlertSourceActivity, ApiToken, EventKind, Incident, IncidentQuery, IncidentSummary,
     IngestOutcome, Scope, Service, Team, TimelineEvent,
 };
-use tocsin_core::{AlertEvent, EventId, IncidentId, IncidentStatus, ServiceId, TeamId, TokenId};
+use tocsin_core::{
+    decide_human, AlertEvent, EventId, HumanAction, HumanDecision, IncidentId, ServiceId, TeamId,
+    TokenId,
+};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, NoTls};
 
@@ -291,6 +294,44 @@ async fn insert_token(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, 
     )
     .await?;
     Ok(tok)
+}
+
+impl PgStore {
+    /// Acknowledge or resolve, by the rules of [`decide_human`], with the row locked.
+    async fn human(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+        actor: &str,
+        action: HumanAction,
+    ) -> Result<Incident, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let inc = get_incident_in(&*tx, scope, id, true).await?;
+        match decide_human(inc.status, action) {
+            HumanDecision::Refused(why) => return Err(StoreError::Conflict(why.into())),
+            HumanDecision::Unchanged => return Ok(inc),
+            HumanDecision::Apply => {}
+        }
+        let (sql, kind) = match action {
+            HumanAction::Acknowledge => (
+                "UPDATE incidents SET status = 'acknowledged', acknowledged_at = $2,
+                   acknowledged_by = $3, updated_at = $2 WHERE id = $1",
+                EventKind::Acknowledged,
+            ),
+            HumanAction::Resolve => (
+                "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3,
+                   updated_at = $2 WHERE id = $1",
+                EventKind::Resolved,
+            ),
+        };
+        tx.execute(sql, &[&id.to_string(), &Utc::now(), &actor])
+            .await?;
+        insert_human_event(&*tx, &inc, kind, actor, None).await?;
+        let inc = get_incident_in(&*tx, &Scope::All, id, false).await?;
+        tx.commit().await?;
+        Ok(inc)
+    }
 }
 
 #[async_trait]
@@ -612,31 +653,7 @@ impl Store for PgStore {
         id: IncidentId,
         actor: &str,
     ) -> Result<Incident, StoreError> {
-        bounded(async {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            let inc = get_incident_in(&*tx, scope, id, true).await?;
-            match inc.status {
-                IncidentStatus::Resolved => {
-                    return Err(StoreError::Conflict(
-                        "the incident is already resolved".into(),
-                    ))
-                }
-                IncidentStatus::Acknowledged => return Ok(inc),
-                IncidentStatus::Triggered => {}
-            }
-            tx.execute(
-                "UPDATE incidents SET status = 'acknowledged', acknowledged_at = $2,
-                   acknowledged_by = $3, updated_at = $2 WHERE id = $1",
-                &[&id.to_string(), &Utc::now(), &actor],
-            )
-            .await?;
-            insert_human_event(&*tx, &inc, EventKind::Acknowledged, actor, None).await?;
-            let inc = get_incident_in(&*tx, &Scope::All, id, false).await?;
-            tx.commit().await?;
-            Ok(inc)
-        })
-        .await
+        bounded(self.human(scope, id, actor, HumanAction::Acknowledge)).await
     }
 
     async fn resolve(
@@ -645,27 +662,7 @@ impl Store for PgStore {
         id: IncidentId,
         actor: &str,
     ) -> Result<Incident, StoreError> {
-        bounded(async {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            let inc = get_incident_in(&*tx, scope, id, true).await?;
-            if inc.status == IncidentStatus::Resolved {
-                return Err(StoreError::Conflict(
-                    "the incident is already resolved".into(),
-                ));
-            }
-            tx.execute(
-                "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3,
-                   updated_at = $2 WHERE id = $1",
-                &[&id.to_string(), &Utc::now(), &actor],
-            )
-            .await?;
-            insert_human_event(&*tx, &inc, EventKind::Resolved, actor, None).await?;
-            let inc = get_incident_in(&*tx, &Scope::All, id, false).await?;
-            tx.commit().await?;
-            Ok(inc)
-        })
-        .await
+        bounded(self.human(scope, id, actor, HumanAction::Resolve)).await
     }
 
     async fn add_note(

@@ -14,7 +14,10 @@ use tocsin_core::model::{
     AlertSourceActivity, ApiToken, EventKind, Incident, IncidentQuery, IncidentSummary,
     IngestOutcome, Scope, Service, Team, TimelineEvent,
 };
-use tocsin_core::{AlertEvent, EventId, IncidentId, IncidentStatus, ServiceId, TeamId, TokenId};
+use tocsin_core::{
+    decide_human, AlertEvent, EventId, HumanAction, HumanDecision, IncidentId, ServiceId, TeamId,
+    TokenId,
+};
 
 use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError, StoredToken};
 
@@ -123,6 +126,42 @@ impl SqliteStore {
         }
         conn.execute("VACUUM INTO ?1", params![dest.to_string_lossy()])?;
         Ok(())
+    }
+
+    /// Acknowledge or resolve, by the rules of [`decide_human`].
+    async fn human(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+        actor: &str,
+        action: HumanAction,
+    ) -> Result<Incident, StoreError> {
+        let (scope, actor) = (scope.clone(), actor.to_owned());
+        self.writer
+            .write(move |c| {
+                let inc = get_incident_in(c, &scope, id)?;
+                match decide_human(inc.status, action) {
+                    HumanDecision::Refused(why) => return Err(StoreError::Conflict(why.into())),
+                    HumanDecision::Unchanged => return Ok(inc),
+                    HumanDecision::Apply => {}
+                }
+                let (sql, kind) = match action {
+                    HumanAction::Acknowledge => (
+                        "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?2,
+                           acknowledged_by = ?3, updated_at = ?2 WHERE id = ?1",
+                        EventKind::Acknowledged,
+                    ),
+                    HumanAction::Resolve => (
+                        "UPDATE incidents SET status = 'resolved', resolved_at = ?2,
+                           resolved_by = ?3, updated_at = ?2 WHERE id = ?1",
+                        EventKind::Resolved,
+                    ),
+                };
+                c.execute(sql, params![id.to_string(), to_db(Utc::now()), actor])?;
+                insert_human_event(c, &inc, kind, &actor, None)?;
+                get_incident_in(c, &Scope::All, id)
+            })
+            .await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -609,29 +648,7 @@ impl Store for SqliteStore {
         id: IncidentId,
         actor: &str,
     ) -> Result<Incident, StoreError> {
-        let (scope, actor) = (scope.clone(), actor.to_owned());
-        self.writer
-            .write(move |c| {
-                let inc = get_incident_in(c, &scope, id)?;
-                match inc.status {
-                    IncidentStatus::Resolved => {
-                        return Err(StoreError::Conflict(
-                            "the incident is already resolved".into(),
-                        ))
-                    }
-                    IncidentStatus::Acknowledged => return Ok(inc),
-                    IncidentStatus::Triggered => {}
-                }
-                let now = to_db(Utc::now());
-                c.execute(
-                    "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?2,
-                       acknowledged_by = ?3, updated_at = ?2 WHERE id = ?1",
-                    params![id.to_string(), now, actor],
-                )?;
-                insert_human_event(c, &inc, EventKind::Acknowledged, &actor, None)?;
-                get_incident_in(c, &Scope::All, id)
-            })
-            .await
+        self.human(scope, id, actor, HumanAction::Acknowledge).await
     }
 
     async fn resolve(
@@ -640,25 +657,7 @@ impl Store for SqliteStore {
         id: IncidentId,
         actor: &str,
     ) -> Result<Incident, StoreError> {
-        let (scope, actor) = (scope.clone(), actor.to_owned());
-        self.writer
-            .write(move |c| {
-                let inc = get_incident_in(c, &scope, id)?;
-                if inc.status == IncidentStatus::Resolved {
-                    return Err(StoreError::Conflict(
-                        "the incident is already resolved".into(),
-                    ));
-                }
-                let now = to_db(Utc::now());
-                c.execute(
-                    "UPDATE incidents SET status = 'resolved', resolved_at = ?2, resolved_by = ?3,
-                       updated_at = ?2 WHERE id = ?1",
-                    params![id.to_string(), now, actor],
-                )?;
-                insert_human_event(c, &inc, EventKind::Resolved, &actor, None)?;
-                get_incident_in(c, &Scope::All, id)
-            })
-            .await
+        self.human(scope, id, actor, HumanAction::Resolve).await
     }
 
     async fn add_note(
