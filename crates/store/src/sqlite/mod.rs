@@ -22,13 +22,17 @@ use tocsin_core::{
 use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError, StoredToken};
 
 mod accounts;
+mod checkpoint;
 mod ingest;
 mod migrate;
 mod rows;
 mod seed;
 mod time;
 mod writer;
+#[cfg(test)]
+mod writer_tests;
 
+use checkpoint::Checkpointer;
 use rows::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
 use time::to_db;
 use writer::Writer;
@@ -71,13 +75,21 @@ impl SqliteStore {
         // current batch and is never needed after a crash (the WAL is), so durability is
         // unchanged.
         conn.execute_batch("PRAGMA temp_store = MEMORY;")?;
+        // Checkpoints run on their own thread and connection (see [`checkpoint`]).
+        // A WAL that grew under a burst is cut back to 64 MiB when it starts over.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")?;
         // Every statement of the ingest path, the transaction control and the API's writes
         // stay prepared; the default cache of 16 would evict some of them under mixed load.
         conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn)?;
         let commits = Arc::new(CommitStats::default());
-        let writer =
-            Writer::spawn(conn, commits.clone()).map_err(|e| StoreError::Other(e.to_string()))?;
+        let checkpoints = Connection::open(&path)?;
+        configure(&checkpoints)?;
+        checkpoints.execute_batch(&format!("PRAGMA synchronous = {synchronous};"))?;
+        let checkpoints =
+            Checkpointer::spawn(checkpoints).map_err(|e| StoreError::Other(e.to_string()))?;
+        let writer = Writer::spawn(conn, commits.clone(), checkpoints)
+            .map_err(|e| StoreError::Other(e.to_string()))?;
         Ok(Self {
             path,
             writer,
