@@ -13,8 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
-use tracing::Span;
 
 pub mod api;
 pub mod auth;
@@ -75,26 +73,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| within(request_timeout, req, next),
         ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    tracing::info_span!(
-                        "request",
-                        method = %req.method(),
-                        path = %telemetry::redact_path(req.uri().path()),
-                    )
-                })
-                .on_request(())
-                .on_response(
-                    |res: &axum::response::Response, latency: Duration, _span: &Span| {
-                        let status = res.status().as_u16();
-                        let latency_us = latency.as_micros() as u64;
-                        // One line per request, accepted alerts included: operators who want
-                        // fewer set TOCSIN_LOG=warn (refusals are logged at warn by the limits).
-                        tracing::info!(status, latency_us, "served");
-                    },
-                ),
-        )
+        .layer(axum::middleware::from_fn(telemetry::log_request))
         .with_state(state)
 }
 

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 
 /// Upper bounds of the ingest latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -138,6 +142,27 @@ pub fn redact_path(path: &str) -> String {
         return out.join("/");
     }
     path.to_owned()
+}
+
+/// One line per request, accepted alerts included, once it is answered: method, path (webhook
+/// keys redacted), status and latency. Operators who want fewer lines set `TOCSIN_LOG=warn`
+/// (refusals are logged at warn by the limits). A plain middleware rather than tower-http's
+/// trace layer: that opened a span per request, about a tenth of the request path's CPU under
+/// ingest load, and nothing inside a request logs in need of one.
+pub async fn log_request(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let path = redact_path(uri.path());
+    if res.status().is_server_error() {
+        tracing::error!(%method, path, status, latency_us, "served");
+    } else {
+        tracing::info!(%method, path, status, latency_us, "served");
+    }
+    res
 }
 
 #[cfg(test)]
