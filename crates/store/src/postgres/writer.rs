@@ -3,8 +3,8 @@
 //! Every alert that opens an incident bumps its team's counter row, and every alert touches its
 //! service's `alert_sources` row; those row locks are held until COMMIT, and COMMIT waits for
 //! the WAL flush. One transaction per alert would therefore let a team ingest only one alert
-//! per flush. So, like SQLite's writer thread, a few writer tasks per node take every queued
-//! alert (up to [`MAX_BATCH`]), apply them all in one transaction, COMMIT once, and only then
+//! per flush. So, like SQLite's writer thread, a writer task takes every queued alert of its
+//! teams (up to [`MAX_BATCH`]), applies them all in one transaction, COMMIT once, and only then
 //! answer every caller. Applying goes through [`apply_batch`], a fixed handful of round trips
 //! whatever the batch's size; a batch it cannot do is replayed one savepoint per alert
 //! ([`apply_each`]).
@@ -15,12 +15,10 @@
 //! incidents and activity rows, all of which belong to those teams. Batches for one team thus
 //! run one after another across nodes; batches for different teams run in parallel.
 
-use std::sync::Arc;
-
 use deadpool_postgres::Pool;
 use tocsin_core::model::{IngestOutcome, Service};
 use tocsin_core::AlertEvent;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 use super::batch::apply_batch;
 use super::ingest::apply_each;
@@ -28,10 +26,14 @@ use crate::StoreError;
 
 /// The most alerts one transaction carries.
 pub const MAX_BATCH: usize = 256;
-/// How many alerts may wait before callers are told the store is overloaded.
+/// How many alerts may wait for one writer before its callers are told the store is
+/// overloaded.
 pub const QUEUE_CAPACITY: usize = 8192;
-/// Writer tasks per node: batches for different teams commit in parallel.
-const WRITERS: usize = 2;
+/// Writer tasks per node, each owning the teams that hash to it: batches for different teams
+/// commit in parallel, while all of one team's alerts queue for one writer. Two writers
+/// sharing a team would only halve its batches, since the second waits on the team lock for
+/// the first's COMMIT anyway.
+const WRITERS: usize = 4;
 
 type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
 
@@ -42,23 +44,28 @@ struct Job {
 }
 
 pub struct Writer {
-    tx: mpsc::Sender<Job>,
+    /// One queue per writer task; a team's alerts always go to the same one.
+    shards: Vec<mpsc::Sender<Job>>,
 }
 
 impl Writer {
     pub fn spawn(pool: Pool) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>(QUEUE_CAPACITY);
-        let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..WRITERS {
-            tokio::spawn(run(pool.clone(), rx.clone()));
-        }
-        Self { tx }
+        let shards = (0..WRITERS)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>(QUEUE_CAPACITY);
+                tokio::spawn(run(pool.clone(), rx));
+                tx
+            })
+            .collect();
+        Self { shards }
     }
 
     /// Queue one alert and wait until its batch is committed (or failed).
     pub async fn ingest(&self, svc: Service, ev: AlertEvent) -> Result<IngestOutcome, StoreError> {
         let (reply, wait) = oneshot::channel();
-        self.tx
+        // A ULID's low bits are random, so teams spread evenly.
+        let shard = (u128::from(svc.team_id.ulid()) % self.shards.len() as u128) as usize;
+        self.shards[shard]
             .try_send(Job { svc, ev, reply })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
@@ -71,24 +78,23 @@ impl Writer {
     }
 
     pub fn queue_depth(&self) -> usize {
-        QUEUE_CAPACITY - self.tx.capacity()
+        self.shards
+            .iter()
+            .map(|tx| QUEUE_CAPACITY - tx.capacity())
+            .sum()
     }
 }
 
-async fn run(pool: Pool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
     loop {
-        let mut batch = Vec::new();
-        {
-            let mut rx = rx.lock().await;
-            let Some(first) = rx.recv().await else {
-                return;
-            };
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+        let Some(first) = rx.recv().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
         }
         run_batch(&pool, batch).await;
