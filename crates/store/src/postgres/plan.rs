@@ -255,3 +255,136 @@ pub fn plan(
         counters,
     })
 }
+
+/// The in-batch bookkeeping, alert by alert. (That the planned rows land in PostgreSQL as
+/// planned is the conformance suite's job, against a real server.)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tocsin_core::{Action, ServiceId, Severity, SourceKind, TeamId};
+
+    fn service(team: TeamId) -> Service {
+        Service {
+            id: ServiceId::new(),
+            team_id: team,
+            name: "api".into(),
+            api_key: "k".into(),
+            created_at: Utc::now(),
+        }
+    }
+
+    fn alert(key: &str, action: Action, title: &str) -> AlertEvent {
+        AlertEvent {
+            source: SourceKind::Kapacitor,
+            dedup_key: key.into(),
+            action,
+            level: "CRITICAL".into(),
+            title: title.into(),
+            description: String::new(),
+            tags: Default::default(),
+            occurred_at: None,
+            raw: "{}".into(),
+        }
+    }
+
+    const CRIT: Action = Action::Trigger(Severity::Critical);
+    const WARN: Action = Action::Trigger(Severity::Warning);
+
+    #[test]
+    fn one_batch_opens_joins_resolves_and_opens_again() {
+        let team = TeamId::new();
+        let svc = service(team);
+        let evs = [
+            alert("cpu", CRIT, "a"),
+            alert("cpu", WARN, "b"),
+            alert("cpu", Action::Resolve, "c"),
+            alert("cpu", Action::Resolve, "d"),
+            alert("cpu", CRIT, "e"),
+            alert("cpu", Action::Test, "f"),
+        ];
+        let items: Vec<_> = evs.iter().map(|e| (&svc, e)).collect();
+        let counters = HashMap::from([(team.to_string(), 41)]);
+        let p = plan(&items, HashMap::new(), counters).expect("plan");
+        let decisions: Vec<Decision> = p.outcomes.iter().map(|o| o.decision).collect();
+        assert_eq!(
+            decisions,
+            [
+                Decision::Open(Severity::Critical),
+                Decision::Join(Severity::Warning),
+                Decision::Resolve,
+                Decision::Ignore,
+                Decision::Open(Severity::Critical),
+                Decision::Test,
+            ]
+        );
+        let numbers: Vec<Option<i64>> = p.outcomes.iter().map(|o| o.incident_number).collect();
+        assert_eq!(
+            numbers,
+            [Some(42), Some(42), Some(42), None, Some(43), None]
+        );
+        assert_eq!(p.outcomes[0].incident_id, p.outcomes[2].incident_id);
+        assert_ne!(p.outcomes[0].incident_id, p.outcomes[4].incident_id);
+        assert_eq!(p.inserts.len(), 2);
+        let first = &p.inserts[0];
+        assert_eq!(
+            (
+                first.status,
+                first.event_count,
+                first.severity,
+                first.title.as_str()
+            ),
+            (IncidentStatus::Resolved, 2, "warning", "b")
+        );
+        assert_eq!(first.resolved_by, Some("kapacitor"));
+        assert_eq!(p.inserts[1].status, IncidentStatus::Triggered);
+        assert!(p.updates.is_empty());
+        assert_eq!(p.counters.get(&team.to_string()), Some(&(2, 43)));
+        assert_eq!(p.events.len(), 6);
+        let activity = &p.sources[&(svc.id.to_string(), "kapacitor")];
+        assert!(activity.opened && activity.tested);
+    }
+
+    #[test]
+    fn an_open_incident_is_joined_resolved_then_replaced() {
+        let team = TeamId::new();
+        let (a, b) = (service(team), service(team));
+        let evs = [
+            alert("disk", WARN, "x"),
+            alert("disk", Action::Resolve, "y"),
+            alert("disk", CRIT, "z"),
+        ];
+        let mut items: Vec<_> = evs.iter().map(|e| (&a, e)).collect();
+        // The same key on another service of the team is another incident.
+        items.push((&b, &evs[2]));
+        let open = HashMap::from([(
+            (a.id.to_string(), "disk".to_owned()),
+            OpenIncident {
+                id: "inc_old".into(),
+                status: IncidentStatus::Acknowledged,
+                number: 7,
+            },
+        )]);
+        let counters = HashMap::from([(team.to_string(), 9)]);
+        let p = plan(&items, open, counters).expect("plan");
+        let numbers: Vec<Option<i64>> = p.outcomes.iter().map(|o| o.incident_number).collect();
+        assert_eq!(numbers, [Some(7), Some(7), Some(10), Some(11)]);
+        assert_eq!(p.updates.len(), 1);
+        let u = &p.updates[0];
+        assert_eq!((u.id.as_str(), u.joins), ("inc_old", 1));
+        assert_eq!(
+            u.latest.as_ref().map(|l| (l.0, l.1.as_str())),
+            Some(("warning", "x"))
+        );
+        assert_eq!(u.resolved_by, Some("kapacitor"));
+        assert_eq!(p.inserts.len(), 2);
+        assert_eq!(p.counters.get(&team.to_string()), Some(&(2, 11)));
+        assert_eq!(p.sources.len(), 2, "one activity row per service");
+    }
+
+    #[test]
+    fn an_unlocked_team_is_refused() {
+        let svc = service(TeamId::new());
+        let ev = alert("cpu", CRIT, "a");
+        assert!(plan(&[(&svc, &ev)], HashMap::new(), HashMap::new()).is_err());
+    }
+}
