@@ -13,9 +13,56 @@ use tocsin_core::model::{EventKind, IngestOutcome, Service};
 use tocsin_core::{decide, AlertEvent, Decision, EventId, IncidentId, IncidentStatus};
 use tokio_postgres::types::ToSql;
 
-/// Apply one alert inside the caller's transaction (a savepoint of a group commit). A
-/// [`super::error::is_retryable`] error means: roll back to the savepoint and run it again.
-pub async fn apply(
+use super::error::is_retryable;
+use crate::StoreError;
+
+/// Attempts per alert inside its savepoint (see [`is_retryable`]).
+const ATTEMPTS: usize = 5;
+
+/// The slow path of a group commit, for a batch the fast path gave up on: each alert in its
+/// own savepoint, so one alert's failure undoes only its own changes. Team rows are locked
+/// first, sorted, as everywhere (see the writer). Per-alert results, valid once committed.
+pub async fn apply_each(
+    tx: &Transaction<'_>,
+    items: &[(&Service, &AlertEvent)],
+) -> Result<Vec<Result<IngestOutcome, StoreError>>, StoreError> {
+    let mut teams: Vec<String> = items.iter().map(|(s, _)| s.team_id.to_string()).collect();
+    teams.sort_unstable();
+    teams.dedup();
+    tx.query(
+        "SELECT id FROM teams WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+        &[&teams],
+    )
+    .await?;
+    let mut outcomes = Vec::with_capacity(items.len());
+    // A job's savepoint is released when the next one is set, in the same round trip.
+    let mut savepoint = "SAVEPOINT job";
+    for (svc, ev) in items {
+        let mut attempt = 1;
+        let res = loop {
+            tx.batch_execute(savepoint).await?;
+            savepoint = "RELEASE SAVEPOINT job; SAVEPOINT job";
+            match apply(tx, svc, ev).await {
+                Ok(o) => break Ok(o),
+                Err(e) => {
+                    // Undoes the job's changes and frees its locks; the savepoint stays set.
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT job").await?;
+                    if attempt < ATTEMPTS && is_retryable(&e) {
+                        attempt += 1;
+                        continue;
+                    }
+                    break Err(StoreError::from(e));
+                }
+            }
+        };
+        outcomes.push(res);
+    }
+    Ok(outcomes)
+}
+
+/// Apply one alert inside the caller's transaction (a savepoint of a group commit). An
+/// [`is_retryable`] error means: roll back to the savepoint and run it again.
+async fn apply(
     tx: &Transaction<'_>,
     svc: &Service,
     ev: &AlertEvent,

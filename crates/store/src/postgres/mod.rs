@@ -29,9 +29,11 @@ use tokio_postgres::{GenericClient, NoTls};
 use crate::{Bootstrap, NewToken, Store, StoreError, StoredToken};
 
 mod accounts;
+mod batch;
 mod error;
 mod ingest;
 mod migrate;
+mod plan;
 mod rows;
 mod writer;
 

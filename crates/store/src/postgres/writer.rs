@@ -3,35 +3,37 @@
 //! Every alert that opens an incident bumps its team's counter row, and every alert touches its
 //! service's `alert_sources` row; those row locks are held until COMMIT, and COMMIT waits for
 //! the WAL flush. One transaction per alert would therefore let a team ingest only one alert
-//! per flush. So, like SQLite's writer thread, a few writer tasks per node take every queued
-//! alert (up to [`MAX_BATCH`]), run each in its own savepoint of one transaction, COMMIT once,
-//! and only then answer every caller.
+//! per flush. So, like SQLite's writer thread, a writer task takes every queued alert of its
+//! teams (up to [`MAX_BATCH`]), applies them all in one transaction, COMMIT once, and only then
+//! answer every caller. Applying goes through [`apply_batch`], a fixed handful of round trips
+//! whatever the batch's size; a batch it cannot do is replayed one savepoint per alert
+//! ([`apply_each`]).
 //!
 //! Deadlocks between nodes are avoided by lock order: a batch first locks the team rows of all
 //! its services, sorted by id (`FOR NO KEY UPDATE`, the lock the counter update takes anyway,
-//! which does not block inserts that merely reference the team), and only then touches their incidents and activity rows, all of
-//! which belong to those teams. Batches for one team thus run one after another across nodes;
-//! batches for different teams run in parallel.
-
-use std::sync::Arc;
+//! which does not block inserts that merely reference the team), and only then touches their
+//! incidents and activity rows, all of which belong to those teams. Batches for one team thus
+//! run one after another across nodes; batches for different teams run in parallel.
 
 use deadpool_postgres::Pool;
 use tocsin_core::model::{IngestOutcome, Service};
 use tocsin_core::AlertEvent;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
-use super::error::is_retryable;
-use super::ingest::apply;
+use super::batch::apply_batch;
+use super::ingest::apply_each;
 use crate::StoreError;
 
 /// The most alerts one transaction carries.
 pub const MAX_BATCH: usize = 256;
-/// How many alerts may wait before callers are told the store is overloaded.
+/// How many alerts may wait for one writer before its callers are told the store is
+/// overloaded.
 pub const QUEUE_CAPACITY: usize = 8192;
-/// Writer tasks per node: batches for different teams commit in parallel.
-const WRITERS: usize = 2;
-/// Attempts per alert inside its savepoint (see [`is_retryable`]).
-const ATTEMPTS: usize = 5;
+/// Writer tasks per node, each owning the teams that hash to it: batches for different teams
+/// commit in parallel, while all of one team's alerts queue for one writer. Two writers
+/// sharing a team would only halve its batches, since the second waits on the team lock for
+/// the first's COMMIT anyway.
+const WRITERS: usize = 4;
 
 type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
 
@@ -42,23 +44,28 @@ struct Job {
 }
 
 pub struct Writer {
-    tx: mpsc::Sender<Job>,
+    /// One queue per writer task; a team's alerts always go to the same one.
+    shards: Vec<mpsc::Sender<Job>>,
 }
 
 impl Writer {
     pub fn spawn(pool: Pool) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>(QUEUE_CAPACITY);
-        let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..WRITERS {
-            tokio::spawn(run(pool.clone(), rx.clone()));
-        }
-        Self { tx }
+        let shards = (0..WRITERS)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>(QUEUE_CAPACITY);
+                tokio::spawn(run(pool.clone(), rx));
+                tx
+            })
+            .collect();
+        Self { shards }
     }
 
     /// Queue one alert and wait until its batch is committed (or failed).
     pub async fn ingest(&self, svc: Service, ev: AlertEvent) -> Result<IngestOutcome, StoreError> {
         let (reply, wait) = oneshot::channel();
-        self.tx
+        // A ULID's low bits are random, so teams spread evenly.
+        let shard = (u128::from(svc.team_id.ulid()) % self.shards.len() as u128) as usize;
+        self.shards[shard]
             .try_send(Job { svc, ev, reply })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
@@ -71,24 +78,23 @@ impl Writer {
     }
 
     pub fn queue_depth(&self) -> usize {
-        QUEUE_CAPACITY - self.tx.capacity()
+        self.shards
+            .iter()
+            .map(|tx| QUEUE_CAPACITY - tx.capacity())
+            .sum()
     }
 }
 
-async fn run(pool: Pool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
     loop {
-        let mut batch = Vec::new();
-        {
-            let mut rx = rx.lock().await;
-            let Some(first) = rx.recv().await else {
-                return;
-            };
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+        let Some(first) = rx.recv().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
         }
         run_batch(&pool, batch).await;
@@ -124,43 +130,30 @@ async fn run_batch(pool: &Pool, batch: Vec<Job>) {
 }
 
 /// Run the batch in one transaction; per-job results, valid only if this returns `Ok`.
+///
+/// The fast path ([`apply_batch`]) does it in a fixed number of round trips. If it fails before
+/// COMMIT, nothing it did remains, so the batch is replayed alert by alert ([`apply_each`]),
+/// which retries races and answers a bad alert alone. A failed COMMIT is not replayed: whether
+/// it landed is unknown, and the callers' retries are what recover from that.
 async fn commit_batch(
     client: &mut deadpool_postgres::Client,
     batch: &[Job],
 ) -> Result<Vec<Result<IngestOutcome, StoreError>>, StoreError> {
+    let items: Vec<(&Service, &AlertEvent)> = batch.iter().map(|j| (&j.svc, &j.ev)).collect();
     let tx = client.transaction().await?;
-    let mut teams: Vec<String> = batch.iter().map(|j| j.svc.team_id.to_string()).collect();
-    teams.sort_unstable();
-    teams.dedup();
-    tx.query(
-        "SELECT id FROM teams WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-        &[&teams],
-    )
-    .await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    // A job's savepoint is released when the next one is set, in the same round trip.
-    let mut savepoint = "SAVEPOINT job";
-    for job in batch {
-        let mut attempt = 1;
-        let res = loop {
-            tx.batch_execute(savepoint).await?;
-            savepoint = "RELEASE SAVEPOINT job; SAVEPOINT job";
-            match apply(&tx, &job.svc, &job.ev).await {
-                Ok(o) => break Ok(o),
-                Err(e) => {
-                    // Undoes the job's changes and frees its locks; the savepoint stays set.
-                    tx.batch_execute("ROLLBACK TO SAVEPOINT job").await?;
-                    if attempt < ATTEMPTS && is_retryable(&e) {
-                        attempt += 1;
-                        continue;
-                    }
-                    break Err(StoreError::from(e));
-                }
-            }
-        };
-        outcomes.push(res);
+    match apply_batch(&tx, &items).await {
+        Ok(outcomes) => {
+            // Durable before any caller hears "ok": COMMIT returns after the WAL is flushed.
+            tx.commit().await?;
+            return Ok(outcomes.into_iter().map(Ok).collect());
+        }
+        Err(e) => {
+            tracing::info!(error = %e, alerts = batch.len(), "batch replayed alert by alert");
+            tx.rollback().await?;
+        }
     }
-    // Durable before any caller hears "ok": COMMIT returns after the WAL is flushed.
+    let tx = client.transaction().await?;
+    let outcomes = apply_each(&tx, &items).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

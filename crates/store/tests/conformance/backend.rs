@@ -33,7 +33,8 @@ fn with_database(url: &str, db: &str) -> String {
     format!("{base}/{db}{query}")
 }
 
-async fn admin(url: &str) -> tokio_postgres::Client {
+/// A plain connection, outside Tocsin's pool.
+pub async fn admin(url: &str) -> tokio_postgres::Client {
     let config = tokio_postgres::Config::from_str(url).expect("TOCSIN_TEST_POSTGRES_URL parses");
     let (client, conn) = config
         .connect(tokio_postgres::NoTls)
@@ -66,6 +67,14 @@ impl Handle for crate::accounts::Db {
 impl Backend {
     pub fn handle<H: Handle>(&self) -> H {
         H::from_backend(self)
+    }
+
+    /// The URL of the PostgreSQL test database, to reach it as another client would.
+    pub fn postgres_url(&self) -> Option<String> {
+        match &self.cleanup {
+            Cleanup::Postgres { admin_url, db } => Some(with_database(admin_url, db)),
+            Cleanup::Sqlite(_) => None,
+        }
     }
 
     pub fn sqlite() -> Backend {

@@ -14,7 +14,7 @@ use tocsin_store::{Bootstrap, NewToken, Store, StoreError};
 
 type S = Arc<dyn Store>;
 
-fn alert(key: &str, action: Action) -> AlertEvent {
+pub fn alert(key: &str, action: Action) -> AlertEvent {
     let level = match action {
         Action::Trigger(Severity::Critical) => "CRITICAL",
         Action::Trigger(Severity::Warning) => "WARNING",

@@ -4,7 +4,9 @@
 
 mod accounts;
 mod backend;
+mod batching;
 mod cases;
+mod pg_race;
 mod upgrade;
 
 macro_rules! conformance {
@@ -48,6 +50,8 @@ conformance!(
     cases::times_keep_microseconds,
     cases::filters_with_nul_find_nothing,
     cases::incident_summary_counts_by_day_and_open_by_service,
+    batching::bursts_match_one_by_one_application,
+    batching::many_opens_in_one_burst_number_each_team_from_one,
     accounts::first_admin_is_created_once_even_when_racing,
     accounts::usernames_are_unique_ignoring_ascii_case,
     accounts::users_are_listed_by_name_within_scope,

@@ -1,0 +1,331 @@
+//! The fast path of a group commit: a fixed number of round trips per batch, not per alert.
+//!
+//! 1. `BEGIN`.
+//! 2. Pipelined: lock the batch's team rows (sorted, `FOR NO KEY UPDATE`, as the per-alert path
+//!    does, for the same cross-node lock order) reading their incident counters, then read the
+//!    open incidents of every (service, dedup key) in the batch `FOR UPDATE`. The team locks
+//!    make every other node's ingest for these teams wait for this COMMIT, so what is read
+//!    stays true until then; the statements run in order, so the incidents are read after the
+//!    locks are held and other nodes' last commits are visible.
+//! 3. [`plan`] decides every alert in Rust, in arrival order.
+//! 4. Pipelined: bump the counters, update the incidents that were open, insert the new ones,
+//!    insert the events, upsert `alert_sources` — each one statement over `unnest`ed arrays.
+//!    Updates go first so an incident resolved here is closed before the batch opens the next
+//!    one for its key; the unique index `incidents_one_open` would refuse the other order.
+//! 5. `COMMIT` (by the caller).
+//!
+//! Any surprise — a counter that moved, a row count off, a unique violation from a node that
+//! did not follow the protocol, bad input PostgreSQL refuses — is an error; the writer rolls
+//! back and replays the batch one alert at a time, which answers each alert exactly as before.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
+use tocsin_core::model::{IngestOutcome, Service};
+use tocsin_core::{AlertEvent, IncidentStatus};
+use tokio_postgres::types::ToSql;
+
+use super::plan::{plan, Key, OpenIncident, Plan};
+use crate::StoreError;
+
+const LOCK_TEAMS: &str = "SELECT id, incident_counter FROM teams WHERE id = ANY($1::text[])
+     ORDER BY id FOR NO KEY UPDATE";
+
+const OPEN_INCIDENTS: &str = "SELECT i.service_id, i.dedup_key, i.id, i.status, i.number
+     FROM incidents i
+     JOIN unnest($1::text[], $2::text[]) AS k(service_id, dedup_key)
+       ON i.service_id = k.service_id AND i.dedup_key = k.dedup_key
+     WHERE i.status IN ('triggered', 'acknowledged')
+     FOR UPDATE OF i";
+
+const BUMP_COUNTERS: &str = "UPDATE teams t SET incident_counter = t.incident_counter + c.n
+     FROM unnest($1::text[], $2::bigint[]) AS c(id, n)
+     WHERE t.id = c.id
+     RETURNING t.id, t.incident_counter";
+
+const UPDATE_INCIDENTS: &str = "UPDATE incidents i SET
+       event_count = i.event_count + u.joins,
+       severity = COALESCE(u.severity, i.severity),
+       title = COALESCE(u.title, i.title),
+       description = COALESCE(u.description, i.description),
+       tags = COALESCE(u.tags, i.tags),
+       status = CASE WHEN u.resolved_by IS NULL THEN i.status ELSE 'resolved' END,
+       resolved_at = CASE WHEN u.resolved_by IS NULL THEN i.resolved_at ELSE $8 END,
+       resolved_by = COALESCE(u.resolved_by, i.resolved_by),
+       updated_at = $8
+     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $7::text[])
+       AS u(id, joins, severity, title, description, tags, resolved_by)
+     WHERE i.id = u.id";
+
+const INSERT_INCIDENTS: &str = "INSERT INTO incidents (id, team_id, service_id, number, source,
+       dedup_key, status, severity, title, description, tags, event_count, created_at,
+       updated_at, resolved_at, resolved_by)
+     SELECT id, team_id, service_id, number, source, dedup_key, status, severity, title,
+       description, tags, event_count, $13, $13,
+       CASE WHEN resolved_by IS NULL THEN NULL ELSE $13::timestamptz END, resolved_by
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+                 $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[],
+                 $14::text[])
+       AS n(id, team_id, service_id, number, source, dedup_key, status, severity, title,
+            description, tags, event_count, resolved_by)";
+
+const INSERT_EVENTS: &str = "INSERT INTO incident_events (id, incident_id, service_id, kind,
+       source, level, received_at, occurred_at, payload)
+     SELECT id, incident_id, service_id, kind, source, level, $7, occurred_at, payload
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $8::timestamptz[], $9::text[])
+       AS e(id, incident_id, service_id, kind, source, level, occurred_at, payload)";
+
+const UPSERT_SOURCES: &str = "INSERT INTO alert_sources (service_id, source, last_incident_at,
+       last_event_at, last_test_at)
+     SELECT service_id, source, CASE WHEN opened THEN $3::timestamptz END, $3,
+       CASE WHEN tested THEN $3::timestamptz END
+     FROM unnest($1::text[], $2::text[], $4::bool[], $5::bool[])
+       AS s(service_id, source, opened, tested)
+     ON CONFLICT (service_id, source) DO UPDATE SET
+       last_incident_at = COALESCE(excluded.last_incident_at, alert_sources.last_incident_at),
+       last_event_at = excluded.last_event_at,
+       last_test_at = COALESCE(excluded.last_test_at, alert_sources.last_test_at)";
+
+/// Why the fast path gave up on a batch (the writer then replays it alert by alert).
+#[derive(Debug, thiserror::Error)]
+pub enum FastPathError {
+    #[error(transparent)]
+    Db(#[from] tokio_postgres::Error),
+    #[error(transparent)]
+    Plan(#[from] super::plan::MissingTeam),
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl From<FastPathError> for StoreError {
+    fn from(e: FastPathError) -> Self {
+        match e {
+            FastPathError::Db(e) => e.into(),
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+/// Apply a whole batch inside `tx` (not committed); one outcome per item, in order.
+pub async fn apply_batch(
+    tx: &Transaction<'_>,
+    items: &[(&Service, &AlertEvent)],
+) -> Result<Vec<IngestOutcome>, FastPathError> {
+    let mut teams: Vec<String> = items.iter().map(|(s, _)| s.team_id.to_string()).collect();
+    teams.sort_unstable();
+    teams.dedup();
+    let mut keys: Vec<Key> = items
+        .iter()
+        .map(|(s, e)| (s.id.to_string(), e.dedup_key.clone()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let (key_services, key_dedups): (Vec<&str>, Vec<&str>) =
+        keys.iter().map(|(s, k)| (s.as_str(), k.as_str())).unzip();
+
+    // Prepared first (cached per connection), so the pipelined queries below are sent in the
+    // order written: a query is sent when its future is first polled, and try_join! polls in
+    // order.
+    let lock = tx.prepare_cached(LOCK_TEAMS).await?;
+    let select = tx.prepare_cached(OPEN_INCIDENTS).await?;
+    let lock_params: [&(dyn ToSql + Sync); 1] = [&teams];
+    let select_params: [&(dyn ToSql + Sync); 2] = [&key_services, &key_dedups];
+    let (team_rows, open_rows) = tokio::try_join!(
+        tx.query(&lock, &lock_params),
+        tx.query(&select, &select_params),
+    )?;
+
+    let mut counters = HashMap::with_capacity(team_rows.len());
+    for r in &team_rows {
+        counters.insert(r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?);
+    }
+    let mut open = HashMap::with_capacity(open_rows.len());
+    for r in &open_rows {
+        let status: String = r.try_get(3)?;
+        let status = IncidentStatus::parse(&status)
+            .ok_or_else(|| FastPathError::Unexpected(format!("incident status {status:?}")))?;
+        open.insert(
+            (r.try_get(0)?, r.try_get(1)?),
+            OpenIncident {
+                id: r.try_get(2)?,
+                status,
+                number: r.try_get(4)?,
+            },
+        );
+    }
+
+    let plan = plan(items, open, counters)?;
+    write(tx, &plan, Utc::now()).await?;
+    Ok(plan.outcomes)
+}
+
+/// Step 4: every write of the plan, pipelined in one round trip.
+async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<(), FastPathError> {
+    let statements = [
+        BUMP_COUNTERS,
+        UPDATE_INCIDENTS,
+        INSERT_INCIDENTS,
+        INSERT_EVENTS,
+        UPSERT_SOURCES,
+    ];
+    let mut prepared = Vec::with_capacity(statements.len());
+    for sql in statements {
+        prepared.push(tx.prepare_cached(sql).await?);
+    }
+    let [bump, update, insert, events, sources] = prepared.as_slice() else {
+        return Err(FastPathError::Unexpected("statements not prepared".into()));
+    };
+
+    let (c_teams, c_ns): (Vec<&str>, Vec<i64>) = plan
+        .counters
+        .iter()
+        .map(|(t, (n, _))| (t.as_str(), *n))
+        .unzip();
+
+    let u = &plan.updates;
+    let u_ids: Vec<&str> = u.iter().map(|u| u.id.as_str()).collect();
+    let u_joins: Vec<i64> = u.iter().map(|u| u.joins).collect();
+    let u_sev: Vec<Option<&str>> = u.iter().map(|u| u.latest.as_ref().map(|l| l.0)).collect();
+    let u_title: Vec<Option<&str>> = u
+        .iter()
+        .map(|u| u.latest.as_ref().map(|l| l.1.as_str()))
+        .collect();
+    let u_desc: Vec<Option<&str>> = u
+        .iter()
+        .map(|u| u.latest.as_ref().map(|l| l.2.as_str()))
+        .collect();
+    let u_tags: Vec<Option<&str>> = u
+        .iter()
+        .map(|u| u.latest.as_ref().map(|l| l.3.as_str()))
+        .collect();
+    let u_resolved_by: Vec<Option<&str>> = u.iter().map(|u| u.resolved_by).collect();
+
+    let n = &plan.inserts;
+    let col = |f: fn(&super::plan::NewIncident) -> &str| -> Vec<&str> { n.iter().map(f).collect() };
+    let n_ids = col(|i| &i.id);
+    let n_teams = col(|i| &i.team_id);
+    let n_services = col(|i| &i.service_id);
+    let n_numbers: Vec<i64> = n.iter().map(|i| i.number).collect();
+    let n_sources = col(|i| i.source);
+    let n_keys = col(|i| &i.dedup_key);
+    let n_status = col(|i| i.status.as_str());
+    let n_sev = col(|i| i.severity);
+    let n_title = col(|i| &i.title);
+    let n_desc = col(|i| &i.description);
+    let n_tags = col(|i| &i.tags);
+    let n_counts: Vec<i64> = n.iter().map(|i| i.event_count).collect();
+    let n_resolved_by: Vec<Option<&str>> = n.iter().map(|i| i.resolved_by).collect();
+
+    let e = &plan.events;
+    let e_ids: Vec<&str> = e.iter().map(|e| e.id.as_str()).collect();
+    let e_incidents: Vec<Option<&str>> = e.iter().map(|e| e.incident_id.as_deref()).collect();
+    let e_services: Vec<&str> = e.iter().map(|e| e.service_id.as_str()).collect();
+    let e_kinds: Vec<&str> = e.iter().map(|e| e.kind).collect();
+    let e_sources: Vec<&str> = e.iter().map(|e| e.source).collect();
+    let e_levels: Vec<&str> = e.iter().map(|e| e.level.as_str()).collect();
+    let e_occurred: Vec<Option<DateTime<Utc>>> = e.iter().map(|e| e.occurred_at).collect();
+    let e_payloads: Vec<&str> = e.iter().map(|e| e.payload.as_str()).collect();
+
+    let s = &plan.sources;
+    let s_services: Vec<&str> = s.keys().map(|(svc, _)| svc.as_str()).collect();
+    let s_sources: Vec<&str> = s.keys().map(|(_, src)| *src).collect();
+    let s_opened: Vec<bool> = s.values().map(|a| a.opened).collect();
+    let s_tested: Vec<bool> = s.values().map(|a| a.tested).collect();
+
+    let bump_params: [&(dyn ToSql + Sync); 2] = [&c_teams, &c_ns];
+    let update_params: [&(dyn ToSql + Sync); 8] = [
+        &u_ids,
+        &u_joins,
+        &u_sev,
+        &u_title,
+        &u_desc,
+        &u_tags,
+        &u_resolved_by,
+        &now,
+    ];
+    let insert_params: [&(dyn ToSql + Sync); 14] = [
+        &n_ids,
+        &n_teams,
+        &n_services,
+        &n_numbers,
+        &n_sources,
+        &n_keys,
+        &n_status,
+        &n_sev,
+        &n_title,
+        &n_desc,
+        &n_tags,
+        &n_counts,
+        &now,
+        &n_resolved_by,
+    ];
+    let event_params: [&(dyn ToSql + Sync); 9] = [
+        &e_ids,
+        &e_incidents,
+        &e_services,
+        &e_kinds,
+        &e_sources,
+        &e_levels,
+        &now,
+        &e_occurred,
+        &e_payloads,
+    ];
+    let source_params: [&(dyn ToSql + Sync); 5] =
+        [&s_services, &s_sources, &now, &s_opened, &s_tested];
+
+    // Empty statements are skipped; the rest go out in this order in one round trip.
+    let (bumped, updated, inserted, evented, _) = tokio::try_join!(
+        async {
+            if c_teams.is_empty() {
+                return Ok(Vec::new());
+            }
+            tx.query(bump, &bump_params).await
+        },
+        async {
+            if u_ids.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(update, &update_params).await
+        },
+        async {
+            if n_ids.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(insert, &insert_params).await
+        },
+        tx.execute(events, &event_params),
+        tx.execute(sources, &source_params),
+    )?;
+
+    // Under the team locks nothing else may move a counter: numbers were given from the value
+    // read at lock time, so the counter must land exactly where the plan says.
+    if bumped.len() != plan.counters.len() {
+        return Err(FastPathError::Unexpected(format!(
+            "{} of {} team counters bumped",
+            bumped.len(),
+            plan.counters.len()
+        )));
+    }
+    for r in &bumped {
+        let (team, after): (String, i64) = (r.try_get(0)?, r.try_get(1)?);
+        if plan.counters.get(&team).map(|c| c.1) != Some(after) {
+            return Err(FastPathError::Unexpected(format!(
+                "team {team}'s counter moved to {after} under its lock"
+            )));
+        }
+    }
+    let expected = (
+        plan.updates.len() as u64,
+        plan.inserts.len() as u64,
+        plan.events.len() as u64,
+    );
+    if (updated, inserted, evented) != expected {
+        return Err(FastPathError::Unexpected(format!(
+            "wrote {updated}/{inserted}/{evented} incident updates/inserts/events, planned {expected:?}"
+        )));
+    }
+    Ok(())
+}
