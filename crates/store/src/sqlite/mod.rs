@@ -56,10 +56,15 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 impl SqliteStore {
     /// Open (creating if needed) the database file and apply migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Self::open_with_sync(path, "FULL")
+        Self::open_with(path, "FULL", checkpoint::RESTART_FRAMES)
     }
 
-    fn open_with_sync(path: impl AsRef<Path>, synchronous: &str) -> Result<Self, StoreError> {
+    /// `wal_restart_frames`: see [`checkpoint::RESTART_FRAMES`].
+    fn open_with(
+        path: impl AsRef<Path>,
+        synchronous: &str,
+        wal_restart_frames: i64,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
@@ -68,16 +73,17 @@ impl SqliteStore {
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};"
         ))?;
-        // Each alert runs in a savepoint of the batch's transaction, and SQLite copies every
-        // page a savepoint touches that the batch already changed into a statement journal,
-        // a temporary *file* by default: a pwrite per page per alert, the writer's biggest
-        // cost after the commit itself. In memory it is a memcpy. It holds only pages of the
-        // current batch and is never needed after a crash (the WAL is), so durability is
-        // unchanged.
+        // When a write fails, its batch is replayed with a savepoint per write, and SQLite
+        // copies every page a savepoint touches that the batch already changed into a
+        // statement journal, a temporary *file* by default. In memory it is a memcpy. It holds
+        // only pages of the current batch and is never needed after a crash (the WAL is).
         conn.execute_batch("PRAGMA temp_store = MEMORY;")?;
-        // Checkpoints run on their own thread and connection (see [`checkpoint`]).
-        // A WAL that grew under a burst is cut back to 64 MiB when it starts over.
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")?;
+        // Checkpoints run on their own thread and connection (see [`checkpoint`]). When the
+        // WAL starts over, a file past 256 MiB (only after a burst with readers holding old
+        // snapshots) is cut back; cutting it at every restart doubled the restart's stall.
+        conn.execute_batch(
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 268435456;",
+        )?;
         // Every statement of the ingest path, the transaction control and the API's writes
         // stay prepared; the default cache of 16 would evict some of them under mixed load.
         conn.set_prepared_statement_cache_capacity(64);
@@ -86,8 +92,8 @@ impl SqliteStore {
         let checkpoints = Connection::open(&path)?;
         configure(&checkpoints)?;
         checkpoints.execute_batch(&format!("PRAGMA synchronous = {synchronous};"))?;
-        let checkpoints =
-            Checkpointer::spawn(checkpoints).map_err(|e| StoreError::Other(e.to_string()))?;
+        let checkpoints = Checkpointer::spawn(checkpoints, wal_restart_frames)
+            .map_err(|e| StoreError::Other(e.to_string()))?;
         let writer = Writer::spawn(conn, commits.clone(), checkpoints)
             .map_err(|e| StoreError::Other(e.to_string()))?;
         Ok(Self {

@@ -32,7 +32,7 @@ impl SqliteStore {
     /// promised was stored, so its writes skip the fsyncs (`synchronous = OFF`), and
     /// [`Self::seed_resolved_incidents`] makes everything durable once at the end.
     pub fn open_for_seeding(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Self::open_with_sync(path, "OFF")
+        Self::open_with(path, "OFF", super::checkpoint::RESTART_FRAMES)
     }
 
     /// Add `incidents` resolved incidents (two events each) to `svc`, oldest first.

@@ -9,9 +9,13 @@ use rusqlite::params;
 use super::SqliteStore;
 use crate::StoreError;
 
+/// Restart the WAL past 1,000 frames (4 MiB) rather than 128 MiB, so a test can outgrow it.
+const RESTART_FRAMES: i64 = 1000;
+
 fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(dir.path().join("t.db")).expect("open");
+    let store =
+        SqliteStore::open_with(dir.path().join("t.db"), "FULL", RESTART_FRAMES).expect("open");
     (dir, Arc::new(store))
 }
 
