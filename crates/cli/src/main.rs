@@ -3,12 +3,6 @@
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// Every request allocates (headers, body, the decoded alert, the reply) on one thread and
-/// frees on another; glibc's allocator spent about 8% of the server's CPU there, mimalloc
-/// about a third of that.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod backup;
 mod client;
 mod db;
