@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -47,6 +48,8 @@ impl Default for LimitsConfig {
 pub struct Limits {
     pub config: LimitsConfig,
     pub per_key: Option<RateLimiter<ServiceId>>,
+    /// Sign-in attempts per username and per client address (see [`SignIn`]).
+    pub sign_in: SignIn,
     /// Unix seconds of the last "rate limited" warning, so a flood logs once a second.
     last_warning: AtomicU64,
 }
@@ -58,6 +61,7 @@ impl Limits {
         Self {
             config,
             per_key,
+            sign_in: SignIn::default(),
             last_warning: AtomicU64::new(0),
         }
     }
@@ -95,8 +99,12 @@ const MAX_KEYS: usize = 100_000;
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(per_second: u32, burst: u32) -> Self {
+        Self::per_minute(per_second.max(1).saturating_mul(60), burst)
+    }
+
+    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
         Self {
-            per_second: f64::from(per_second.max(1)),
+            per_second: f64::from(per_minute.max(1)) / 60.0,
             burst: f64::from(burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
         }
@@ -128,6 +136,45 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - b.tokens) / self.per_second))
+        }
+    }
+}
+
+/// Password guessing is slowed per username (so one account cannot be tried from many
+/// addresses) and per client address (so one client cannot try many accounts). Every attempt
+/// takes a token, right or wrong: a person signs in a few times an hour, and refusing before
+/// the password is checked keeps a flood from burning argon2 time. The address is the TCP
+/// peer; behind a reverse proxy that is the proxy, which is why its limit is the looser one.
+/// A refusal names neither limit, so it says nothing about whether the account exists.
+pub struct SignIn {
+    per_user: RateLimiter<String>,
+    per_addr: RateLimiter<IpAddr>,
+}
+
+/// Attempts per username: 10 at once, then one every 6 s.
+pub const SIGN_IN_PER_USER: (u32, u32) = (10, 10);
+/// Attempts per client address: 30 at once, then one every 2 s.
+pub const SIGN_IN_PER_ADDR: (u32, u32) = (30, 30);
+
+impl Default for SignIn {
+    fn default() -> Self {
+        Self {
+            per_user: RateLimiter::per_minute(SIGN_IN_PER_USER.0, SIGN_IN_PER_USER.1),
+            per_addr: RateLimiter::per_minute(SIGN_IN_PER_ADDR.0, SIGN_IN_PER_ADDR.1),
+        }
+    }
+}
+
+impl SignIn {
+    /// Take an attempt for `username` from `addr` (unknown when the server is driven without
+    /// a socket, as in-process tests do), or say how long to wait.
+    pub fn check(&self, username: &str, addr: Option<IpAddr>) -> Result<(), Duration> {
+        let by_addr = addr.map_or(Ok(()), |a| self.per_addr.check(&a));
+        let by_user = self.per_user.check(&username.to_lowercase());
+        match (by_addr, by_user) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(a), Err(b)) => Err(a.max(b)),
+            (Err(w), _) | (_, Err(w)) => Err(w),
         }
     }
 }

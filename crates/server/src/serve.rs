@@ -6,15 +6,24 @@
 //! and new connections wait in the kernel's queue instead of costing memory. HTTP/1.1 only:
 //! Kapacitor, curl and reverse proxies all speak it, and HTTP/2 would need its own limits.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::response::Response;
+use axum::routing::future::RouteFuture;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tower::Service;
 
 use crate::limits::LimitsConfig;
 
@@ -43,9 +52,9 @@ pub async fn run(
             },
             () = stop_tx.closed() => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -56,7 +65,10 @@ pub async fn run(
             () = stop_tx.closed() => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = TowerToHyperService::new(WithPeer {
+            app: app.clone(),
+            peer,
+        });
         let stop = stop_tx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
@@ -72,10 +84,33 @@ pub async fn run(
     Ok(())
 }
 
+/// The router, with the client's address put in every request, where handlers that limit per
+/// client (sign-in) find it as `ConnectInfo<SocketAddr>`.
+#[derive(Clone)]
+struct WithPeer {
+    app: Router,
+    peer: SocketAddr,
+}
+
+impl Service<Request<Incoming>> for WithPeer {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RouteFuture<Infallible>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Service::<Request<Incoming>>::poll_ready(&mut self.app, cx)
+    }
+
+    fn call(&mut self, mut req: Request<Incoming>) -> Self::Future {
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        self.app.call(req)
+    }
+}
+
 /// Serve one connection to its end; the socket is closed when this returns.
 async fn connection(
     stream: tokio::net::TcpStream,
-    service: TowerToHyperService<Router>,
+    service: TowerToHyperService<WithPeer>,
     header_timeout: Duration,
     stop: &watch::Sender<()>,
 ) {

@@ -19,5 +19,6 @@ mod ops;
 mod postgres;
 mod restart;
 mod secrets;
+mod sign_in_limits;
 mod slow_clients;
 mod story;

@@ -2,9 +2,12 @@
 //! SameSite=Lax, Secure over https) plus a CSRF token that state-changing requests echo in
 //! `X-Tocsin-CSRF`.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::Extension;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -55,11 +58,27 @@ fn cookie(s: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiErr
 /// Sign in; sets the session cookie.
 #[utoipa::path(post, path = "/session", tag = "session", request_body = Credentials,
     security(()),
-    responses((status = 201, body = SignedIn), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = SignedIn),
+        (status = 429, description = "Too many attempts for this username or from this client; see Retry-After", body = ErrorBody),
+        (status = "4XX", body = ErrorBody)))]
 async fn sign_in(
     State(s): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, HeaderMap, Json<SignedIn>), ApiError> {
+    let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    if let Err(wait) = s.limits.sign_in.check(&body.username, addr) {
+        tracing::warn!(
+            retry_after_s = wait.as_secs(),
+            "sign-in refused: too many attempts"
+        );
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many sign-in attempts for this username or from this client; retry after the Retry-After seconds",
+        )
+        .with_retry_after(wait));
+    }
     let refused = || ApiError::unauthorized("wrong username or password");
     if body.username.len() > 64 || body.password.len() > passwords::MAX_LEN * 4 {
         return Err(refused());
