@@ -11,13 +11,7 @@ const PASSWORD: &str = "the admin's long password";
 
 /// Sign in; the session cookie (`name=value`) and the CSRF token.
 async fn sign_in(s: &Server, username: &str, password: &str) -> (String, String) {
-    let r = s
-        .http
-        .post(s.url("/api/v1/session"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .expect("sign in");
+    let r = s.sign_in(username, password).await;
     assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
     let cookie = r.headers()["set-cookie"]
         .to_str()

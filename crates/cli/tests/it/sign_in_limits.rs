@@ -6,13 +6,7 @@ use serde_json::{json, Value};
 use crate::support::{Server, ADMIN_TOKEN};
 
 async fn sign_in(s: &Server, username: &str, password: &str) -> (u16, Option<String>, Value) {
-    let r = s
-        .http
-        .post(s.url("/api/v1/session"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .expect("sign in");
+    let r = s.sign_in(username, password).await;
     let status = r.status().as_u16();
     let retry = r
         .headers()

@@ -218,15 +218,19 @@ impl Server {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    /// Sign in and create a token for the user, as a person would from the web UI.
-    pub async fn user_token(&self, username: &str, password: &str) -> String {
-        let r = self
-            .http
+    /// `POST /api/v1/session`, as the web UI's login form does.
+    pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        self.http
             .post(self.url("/api/v1/session"))
             .json(&json!({"username": username, "password": password}))
             .send()
             .await
-            .expect("sign in");
+            .expect("sign in")
+    }
+
+    /// Sign in and create a token for the user, as a person would from the web UI.
+    pub async fn user_token(&self, username: &str, password: &str) -> String {
+        let r = self.sign_in(username, password).await;
         assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
         let cookie = r
             .headers()

@@ -66,6 +66,11 @@ async fn sign_in(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, HeaderMap, Json<SignedIn>), ApiError> {
+    let refused = || ApiError::unauthorized("wrong username or password");
+    // No such username can exist; checked first so the limiter only ever keys short names.
+    if body.username.len() > 64 || body.password.len() > passwords::MAX_LEN * 4 {
+        return Err(refused());
+    }
     let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
     if let Err(wait) = s.limits.sign_in.check(&body.username, addr) {
         tracing::warn!(
@@ -78,10 +83,6 @@ async fn sign_in(
             "too many sign-in attempts for this username or from this client; retry after the Retry-After seconds",
         )
         .with_retry_after(wait));
-    }
-    let refused = || ApiError::unauthorized("wrong username or password");
-    if body.username.len() > 64 || body.password.len() > passwords::MAX_LEN * 4 {
-        return Err(refused());
     }
     let found = s.accounts.credentials(&body.username).await?;
     let (user, stored) = match found {
