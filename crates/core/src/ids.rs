@@ -129,6 +129,12 @@ id_type!(TokenId, "tok_", "token");
 id_type!(UserId, "usr_", "user");
 id_type!(AuditId, "aud_", "audit entry");
 id_type!(SessionId, "ses_", "session");
+id_type!(PolicyId, "esc_", "escalation policy");
+id_type!(ChannelId, "chn_", "channel");
+id_type!(ContactMethodId, "cm_", "contact method");
+id_type!(NotificationRuleId, "nrule_", "notification rule");
+id_type!(NotificationId, "ntf_", "notification");
+id_type!(ScheduleId, "sch_", "schedule");
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,15 @@ pub mod alert;
 pub mod ids;
 pub mod incident;
 pub mod model;
+pub mod paging;
 pub mod secret;
 pub mod sources;
 
 pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
-pub use ids::{AuditId, EventId, IncidentId, ServiceId, SessionId, TeamId, TokenId, UserId};
+pub use ids::{
+    AuditId, ChannelId, ContactMethodId, EventId, IncidentId, NotificationId, NotificationRuleId,
+    PolicyId, ScheduleId, ServiceId, SessionId, TeamId, TokenId, UserId,
+};
 pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};
