@@ -10,6 +10,7 @@ pub mod ids;
 pub mod incident;
 pub mod model;
 pub mod paging;
+pub mod schedule;
 pub mod secret;
 pub mod sources;
 
