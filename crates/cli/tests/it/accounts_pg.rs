@@ -51,7 +51,7 @@ async fn with_session(
 
 #[tokio::test]
 async fn accounts_work_across_two_nodes_on_postgres() {
-    let Some(pg) = PgCluster::start() else { return };
+    let pg = PgCluster::start();
     let dirs = [
         tempfile::tempdir().expect("tmp"),
         tempfile::tempdir().expect("tmp"),

@@ -2,11 +2,13 @@
 //! loopback port with its own SQLite file (or, in `postgres`, its own PostgreSQL cluster) and
 //! talks HTTP to it.
 
+#[cfg(feature = "postgres-tests")]
 mod pg_cluster;
 mod support;
 
 mod access;
 mod accounts;
+#[cfg(feature = "postgres-tests")]
 mod accounts_pg;
 mod api;
 mod bad_input;
@@ -16,6 +18,7 @@ mod crash;
 mod fixtures;
 mod limits;
 mod ops;
+#[cfg(feature = "postgres-tests")]
 mod postgres;
 mod restart;
 mod secrets;

@@ -42,7 +42,7 @@ async fn poll_status(server: &Server, path: &str, want: u16) {
 
 #[tokio::test]
 async fn identical_triggers_racing_over_two_nodes_make_one_incident() {
-    let Some(pg) = PgCluster::start() else { return };
+    let pg = PgCluster::start();
     let (a, b, _dirs) = two_nodes(&pg).await;
     let (_, teams) = a.get("/api/v1/teams").await;
     assert_eq!(
@@ -85,7 +85,7 @@ async fn identical_triggers_racing_over_two_nodes_make_one_incident() {
 
 #[tokio::test]
 async fn an_outage_answers_503_loses_nothing_and_recovers_by_itself() {
-    let Some(pg) = PgCluster::start() else { return };
+    let pg = PgCluster::start();
     let tmp = tempfile::tempdir().expect("tmp");
     let server = Server::start_pg(tmp.path(), &pg.url).await;
     let (svc, url) = server.new_service("outage").await;
@@ -169,7 +169,7 @@ async fn an_outage_answers_503_loses_nothing_and_recovers_by_itself() {
 
 #[tokio::test]
 async fn restarting_both_nodes_keeps_everything() {
-    let Some(pg) = PgCluster::start() else { return };
+    let pg = PgCluster::start();
     // Migrations can also run on their own, and twice is harmless.
     for _ in 0..2 {
         let out = Command::new(bin())

@@ -46,6 +46,7 @@ impl Server {
     }
 
     /// A server on PostgreSQL at `database_url`; `data_dir` only holds its log.
+    #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
     pub async fn start_pg(data_dir: &Path, database_url: &str) -> Server {
         Self::spawn(data_dir, Some(database_url), &[], &[]).await.0
     }
