@@ -131,7 +131,8 @@ fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup
                 span { @if src.active { "Receiving alerts" } @else { "Not receiving alerts" } }
             }
             p id={(status_id) "-hint"} .muted hidden[src.active] {
-                "No incident has come in through " (src.name) " in the last 30 days. Send a test alert to check the pipeline."
+                "No incident has come in through " (src.name) " in the last 30 days."
+                @if manages { " Send a test alert to check the pipeline." }
             }
             @if let Some(t) = src.last_incident_at { p.muted { "Last incident: " (fmt_time(t)) } }
             @if let Some(t) = src.last_test_at { p.muted { "Last connectivity test from " (src.name) ": " (fmt_time(t)) } }
