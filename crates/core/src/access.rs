@@ -39,6 +39,12 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Observer, Role::Responder, Role::Admin, Role::Owner];
 
+    /// The least role that may change a service (create it, rotate its key, test its alert
+    /// sources). Its webhook key is shown only to these: the key is a write credential (whoever
+    /// holds it can open incidents and resolve any of them), so a read-only member must not be
+    /// able to copy it.
+    pub const MANAGES_SERVICES: Role = Role::Admin;
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Observer => "observer",
@@ -190,6 +196,16 @@ impl Grants {
         self.every_team.max(self.teams.get(&team).copied())
     }
 
+    /// Holds at least `min` in `team`.
+    pub fn at_least(&self, team: TeamId, min: Role) -> bool {
+        self.role_in(team).is_some_and(|r| r >= min)
+    }
+
+    /// May see and change `team`'s services' webhook keys ([`Role::MANAGES_SERVICES`]).
+    pub fn sees_webhook_keys(&self, team: TeamId) -> bool {
+        self.at_least(team, Role::MANAGES_SERVICES)
+    }
+
     /// The highest role held anywhere, as a token role.
     pub fn highest(&self) -> Option<TokenRole> {
         if self.org_admin {
@@ -280,5 +296,26 @@ mod tests {
         assert!(admin.covers(&Grants::org_wide(TokenRole::OrgAdmin)));
         assert!(!Grants::team(t, Role::Owner).covers(&Grants::org_wide(TokenRole::Observer)));
         assert!(!admin.clone().only(t).org_admin);
+    }
+
+    #[test]
+    fn webhook_keys_only_for_those_who_manage_services() {
+        let (t, other) = (TeamId::new(), TeamId::new());
+        for (role, sees) in [
+            (Role::Observer, false),
+            (Role::Responder, false),
+            (Role::Admin, true),
+            (Role::Owner, true),
+        ] {
+            let g = Grants::of_user(false, [(t, role)]);
+            assert_eq!(g.sees_webhook_keys(t), sees, "{role}");
+            assert!(!g.sees_webhook_keys(other));
+            // A token narrowed below admin loses the key with the right to change the service.
+            assert!(!g.clone().cap(TokenRole::Responder).sees_webhook_keys(t));
+            assert_eq!(Grants::team(t, role).sees_webhook_keys(t), sees);
+        }
+        assert!(Grants::of_user(true, []).sees_webhook_keys(t));
+        assert!(!Grants::org_wide(TokenRole::Observer).sees_webhook_keys(t));
+        assert!(Grants::org_wide(TokenRole::Admin).sees_webhook_keys(t));
     }
 }

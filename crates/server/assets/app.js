@@ -101,6 +101,13 @@ function renderStatus(el, active) {
   if (hint) hint.hidden = active;
 }
 
+// The team picker switches team as soon as a team is picked (a <noscript> button otherwise).
+// Here rather than in an inline handler: the Content-Security-Policy allows no inline script.
+document.addEventListener("change", (ev) => {
+  const el = ev.target;
+  if (el.dataset && el.dataset.autosubmit && el.form) el.form.submit();
+});
+
 document.addEventListener("input", (ev) => {
   const input = ev.target;
   if (input.id !== "source-search") return;

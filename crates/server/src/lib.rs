@@ -25,6 +25,7 @@ pub mod keys;
 pub mod limits;
 pub mod passwords;
 pub mod secrets;
+pub mod security_headers;
 mod serve;
 pub mod state;
 pub mod telemetry;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| within(request_timeout, req, next),
         ))
+        .layer(axum::middleware::from_fn(security_headers::add))
         .layer(axum::middleware::from_fn(telemetry::log_request))
         .with_state(state)
 }

@@ -1,5 +1,7 @@
 //! The role × resource matrix: for each kind of caller and each route, the status it gets, on
 //! its own team's resources and on another team's. One table; every cell is a real request.
+//! A second table says who sees a service's webhook key (a write credential), checked on every
+//! page and API answer that shows a service.
 
 use std::collections::HashMap;
 
@@ -136,6 +138,34 @@ const ORG_ROUTES: &[Route] = &[
         Some(r#"{"username": "u{n}", "email": "u{n}@example.com", "password": "long enough pw"}"#),
         [201, 403, 403, 403, 403, 403],
     ),
+];
+
+/// Who sees a service's webhook key: only callers who may change the service. Each caller's
+/// token; the narrowed ones are a user's token capped at a lower role, or a team token.
+const KEY_SEERS: &[(&str, bool)] = &[
+    ("org_admin", true),
+    ("owner", true),
+    ("admin", true),
+    ("responder", false),
+    ("observer", false),
+    ("no_membership", false),
+    ("owner_token_as_responder", false),
+    ("admin_token_as_observer", false),
+    ("team_token_admin", true),
+    ("team_token_responder", false),
+];
+
+/// Everything that shows team A's service (`{svc}`) or its alert sources, pages and API, and
+/// whether it carries the key for the callers who may see it (never for the others).
+const SHOWS_SERVICE: &[(&str, bool)] = &[
+    ("/api/v1/services/{svc}/alert-sources", true),
+    ("/api/v1/services/{svc}/alert-sources?q=kap", true),
+    ("/services/{svc}", true),
+    ("/api/v1/services/{svc}", false),
+    ("/api/v1/services", false),
+    ("/api/v1/teams/{team}", false),
+    ("/services", false),
+    ("/", false),
 ];
 
 struct TeamFixture {
@@ -355,6 +385,117 @@ async fn role_by_route_matrix() {
     assert_eq!(
         cells,
         (TEAM_ROUTES.len() * 2 + ORG_ROUTES.len()) * CALLERS.len()
+    );
+}
+
+#[tokio::test]
+async fn only_those_who_may_change_a_service_see_its_webhook_key() {
+    let mut w = world().await;
+    let (svc, team) = (w.a.svc.clone(), w.a.team.clone());
+    let url = w.server.kapacitor_url(&svc).await;
+    let key = url.rsplit('/').next().expect("key").to_owned();
+    assert!(key.len() >= 20, "{url}");
+    for (user, name, role) in [
+        ("as-owner", "owner_token_as_responder", "responder"),
+        ("as-admin", "admin_token_as_observer", "observer"),
+    ] {
+        let t = w
+            .server
+            .user_token_with(user, PASSWORD, json!({"role": role}))
+            .await;
+        w.tokens.insert(name, t);
+    }
+    for (name, role) in [
+        ("team_token_admin", "admin"),
+        ("team_token_responder", "responder"),
+    ] {
+        let t = w
+            .admin(
+                "POST",
+                "/tokens",
+                Some(json!({"name": name, "team_id": team, "role": role})),
+            )
+            .await;
+        w.tokens
+            .insert(name, t["token"].as_str().expect("token").to_owned());
+    }
+    let mut failures = Vec::new();
+    for &(caller, sees) in KEY_SEERS {
+        let token = w.tokens[caller].clone();
+        for &(path, carries) in SHOWS_SERVICE {
+            let path = path.replace("{svc}", &svc).replace("{team}", &team);
+            let r = w
+                .server
+                .http
+                .get(w.server.url(&path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("GET");
+            let status = r.status().as_u16();
+            let body = r.text().await.expect("body");
+            let theirs = path.contains(&team) || path.contains(&svc);
+            let expected = if caller == "no_membership" && theirs {
+                404
+            } else {
+                200
+            };
+            if status != expected {
+                failures.push(format!(
+                    "{caller:>24} GET {path}: expected {expected}, got {status}"
+                ));
+            }
+            let shown = sees && carries;
+            if body.contains(&key) != shown && status == 200 {
+                failures.push(format!(
+                    "{caller:>24} GET {path}: {} the key",
+                    if shown { "does not see" } else { "sees" }
+                ));
+            }
+        }
+        // Those without the key still learn that the source exists and whether it is active.
+        if caller != "no_membership" {
+            let (s, sources) = w
+                .server
+                .call(
+                    Some(&token),
+                    "GET",
+                    &format!("/api/v1/services/{svc}/alert-sources"),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 200, "{caller}: {sources}");
+            let k = sources
+                .as_array()
+                .and_then(|a| a.iter().find(|x| x["source"] == "kapacitor"))
+                .cloned()
+                .unwrap_or_default();
+            assert!(k["active"].is_boolean(), "{caller}: {k}");
+            assert_eq!(k["webhook_url"].is_string(), sees, "{caller}: {k}");
+            assert_eq!(k["webhook_url"].is_null(), !sees, "{caller}: {k}");
+            let page = w
+                .server
+                .http
+                .get(w.server.url(&format!("/services/{svc}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html");
+            assert_eq!(
+                page.contains("Only team owners and admins can see the webhook URL"),
+                !sees,
+                "{caller}: the page says who can see the URL"
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }
 

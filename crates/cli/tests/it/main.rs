@@ -25,3 +25,4 @@ mod secrets;
 mod sign_in_limits;
 mod slow_clients;
 mod story;
+mod web_security;

@@ -229,8 +229,8 @@ impl Server {
             .expect("sign in")
     }
 
-    /// Sign in and create a token for the user, as a person would from the web UI.
-    pub async fn user_token(&self, username: &str, password: &str) -> String {
+    /// Sign in as the web UI does: the session cookie (`name=value`) and the CSRF token.
+    pub async fn session(&self, username: &str, password: &str) -> (String, String) {
         let r = self.sign_in(username, password).await;
         assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
         let cookie = r
@@ -242,18 +242,42 @@ impl Server {
             .to_owned();
         let body: Value = r.json().await.expect("json");
         let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
+        (cookie, csrf)
+    }
+
+    /// Sign in and create a token for the user, as a person would from the web UI.
+    pub async fn user_token(&self, username: &str, password: &str) -> String {
+        self.user_token_with(username, password, json!({})).await
+    }
+
+    /// A token for the user with more fields of `POST /tokens` (`role` to narrow it).
+    pub async fn user_token_with(&self, username: &str, password: &str, extra: Value) -> String {
+        let (cookie, csrf) = self.session(username, password).await;
+        let mut body = json!({"name": format!("{username}'s token")});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
         let r = self
             .http
             .post(self.url("/api/v1/tokens"))
             .header("cookie", &cookie)
             .header("x-tocsin-csrf", &csrf)
-            .json(&json!({"name": format!("{username}'s token")}))
+            .json(&body)
             .send()
             .await
             .expect("create token");
         assert_eq!(r.status().as_u16(), 201, "token for {username}");
         let body: Value = r.json().await.expect("json");
         body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A client that does not follow redirects, to read where one points.
+    pub fn no_redirects(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 
     /// POST raw bytes to an ingestion URL, as Kapacitor does.

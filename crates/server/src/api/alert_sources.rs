@@ -1,5 +1,10 @@
 //! A service's alert sources: the catalogue with each source's webhook URL and whether it is
 //! receiving alerts, and the "send test alert" button.
+//!
+//! The webhook URL holds the service's key, a write credential: anyone holding it can open
+//! incidents and resolve any of them. It is returned only to callers who may change the service
+//! ([`Role::MANAGES_SERVICES`]); everyone else who can see the service learns that a source
+//! exists and whether it is receiving alerts, with `webhook_url: null`.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -28,7 +33,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct AlertSourceView {
     pub source: SourceKind,
     pub name: &'static str,
-    pub webhook_url: String,
+    /// The URL to post this source's alerts to. It holds the service's key, so it is null
+    /// unless the caller may change the service (team owner or admin, org admin, or a token
+    /// not narrowed below admin).
+    pub webhook_url: Option<String>,
     /// "Receiving alerts": an incident came in through it in the last 30 days.
     pub active: bool,
     pub last_incident_at: Option<DateTime<Utc>>,
@@ -43,12 +51,14 @@ pub struct SearchQuery {
     q: Option<String>,
 }
 
-/// The catalogue for one service, optionally filtered by a search text.
+/// The catalogue for one service as `caller` may see it, optionally filtered by a search text.
 pub async fn catalogue(
     state: &AppState,
+    caller: &Caller,
     svc: &Service,
     q: Option<&str>,
 ) -> Result<Vec<AlertSourceView>, ApiError> {
+    let sees_key = caller.grants.sees_webhook_keys(svc.team_id);
     let activity = state.store.alert_source_activity(svc.id).await?;
     let now = Utc::now();
     let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
@@ -64,7 +74,8 @@ pub async fn catalogue(
             AlertSourceView {
                 source: *kind,
                 name: kind.display_name(),
-                webhook_url: format!("{}{}", state.public_url, kind.webhook_path(&svc.api_key)),
+                webhook_url: sees_key
+                    .then(|| format!("{}{}", state.public_url, kind.webhook_path(&svc.api_key))),
                 active: a.is_some_and(|a| a.is_active(now)),
                 last_incident_at: a.and_then(|a| a.last_incident_at),
                 last_event_at: a.and_then(|a| a.last_event_at),
@@ -74,6 +85,9 @@ pub async fn catalogue(
         .collect())
 }
 
+/// The service's alert sources: whether each is receiving alerts, and its webhook URL for
+/// callers who may change the service (null for responders and observers: the URL holds a
+/// write credential).
 #[utoipa::path(get, path = "/services/{id}/alert-sources", tag = "services",
     params(("id" = ServiceId, Path, description = "service id"), SearchQuery),
     responses((status = 200, body = Vec<AlertSourceView>), (status = "4XX", body = ErrorBody)))]
@@ -85,7 +99,7 @@ async fn list(
 ) -> Result<Json<Vec<AlertSourceView>>, ApiError> {
     let id: ServiceId = parse_id(&id)?;
     let svc = s.store.get_service(&caller.scope, id).await?;
-    Ok(Json(catalogue(&s, &svc, q.q.as_deref()).await?))
+    Ok(Json(catalogue(&s, &caller, &svc, q.q.as_deref()).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -106,7 +120,7 @@ async fn test(
 ) -> Result<Json<TestResult>, ApiError> {
     let id: ServiceId = parse_id(&id)?;
     let svc = s.store.get_service(&caller.scope, id).await?;
-    caller.require(svc.team_id, Role::Admin)?;
+    caller.require(svc.team_id, Role::MANAGES_SERVICES)?;
     let kind = SourceKind::from_slug(&source).ok_or_else(|| ApiError::not_found("alert source"))?;
     let key = format!(
         "tocsin-test-{}",

@@ -14,6 +14,7 @@ use crate::state::AppState;
 mod alert_sources;
 pub(crate) mod audit;
 mod incidents;
+mod login_csrf;
 mod services;
 mod session;
 mod teams;

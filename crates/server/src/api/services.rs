@@ -68,10 +68,10 @@ async fn create(
     ApiJson(body): ApiJson<NewService>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
     let name = parse_name("name", &body.name)?;
-    caller.require(body.team_id, Role::Admin)?;
+    caller.require(body.team_id, Role::MANAGES_SERVICES)?;
     // Seen-through check: a team outside the scope is "not found".
     s.store
-        .get_team(&caller.scope_at(Role::Admin), body.team_id)
+        .get_team(&caller.scope_at(Role::MANAGES_SERVICES), body.team_id)
         .await?;
     let svc = s
         .store
@@ -137,13 +137,13 @@ async fn rotate_key(
         ));
     }
     let svc = s.store.get_service(&caller.scope, id).await?;
-    caller.require(svc.team_id, Role::Admin)?;
+    caller.require(svc.team_id, Role::MANAGES_SERVICES)?;
     let grace_until = (body.grace_seconds > 0)
         .then(|| Utc::now() + Duration::seconds(i64::from(body.grace_seconds)));
     let rotated = s
         .accounts
         .rotate_service_key(
-            &caller.scope_at(Role::Admin),
+            &caller.scope_at(Role::MANAGES_SERVICES),
             id,
             &new_service_key(),
             grace_until,

@@ -1,6 +1,7 @@
 //! Signing in and out with a password, for the web UI: a session cookie (HttpOnly,
 //! SameSite=Lax, Secure over https) plus a CSRF token that state-changing requests echo in
-//! `X-Tocsin-CSRF`.
+//! `X-Tocsin-CSRF`. Sign-in itself is guarded against login CSRF ([`FromThisSite`]); sign-out
+//! needs no CSRF token (see [`sign_out`]).
 
 use std::net::SocketAddr;
 
@@ -19,7 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
-use crate::auth::{Caller, SESSION_COOKIE};
+use super::login_csrf::FromThisSite;
+use crate::auth::SESSION_COOKIE;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
 use crate::passwords;
@@ -55,15 +57,21 @@ fn cookie(s: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiErr
     .map_err(|_| ApiError::bad_request("internal", "could not build the cookie"))
 }
 
-/// Sign in; sets the session cookie.
+/// Sign in; sets the session cookie. The body must be sent as `application/json` (415
+/// otherwise), and a browser's request must come from Tocsin's own pages: a foreign `Origin`
+/// or `Sec-Fetch-Site: cross-site` is refused (403 `cross_site_request`), so another site
+/// cannot sign a visitor in to an account of its choosing.
 #[utoipa::path(post, path = "/session", tag = "session", request_body = Credentials,
     security(()),
     responses((status = 201, body = SignedIn),
+        (status = 403, description = "Sent by another site (foreign Origin, or Sec-Fetch-Site: cross-site)", body = ErrorBody),
+        (status = 415, description = "The body is not declared as application/json", body = ErrorBody),
         (status = 429, description = "Too many attempts for this username or from this client; see Retry-After", body = ErrorBody),
         (status = "4XX", body = ErrorBody)))]
 async fn sign_in(
     State(s): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    _from: FromThisSite,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, HeaderMap, Json<SignedIn>), ApiError> {
     let refused = || ApiError::unauthorized("wrong username or password");
@@ -122,16 +130,31 @@ async fn sign_in(
     ))
 }
 
-/// Sign out: ends the session and clears the cookie.
+/// Sign out: ends the session the cookie names, if any, and clears the cookie; always 204.
+///
+/// No CSRF token is asked for. Forcing someone's sign-out gains an attacker nothing (and the
+/// SameSite cookie is not sent cross-site anyway), while asking for the token made sign-out
+/// fail whenever the browser held another session's token (a sign-in in another tab, or a
+/// login-CSRF attempt), leaving the person signed in while the page said they were out.
 #[utoipa::path(delete, path = "/session", tag = "session",
-    responses((status = 204, description = "Signed out"), (status = "4XX", body = ErrorBody)))]
+    security(()),
+    responses((status = 204, description = "Signed out: the cookie's session has ended and the cookie is cleared"),
+        (status = "5XX", body = ErrorBody)))]
 async fn sign_out(
     State(s): State<AppState>,
-    caller: Caller,
+    request: HeaderMap,
 ) -> Result<(StatusCode, HeaderMap), ApiError> {
-    if let Some(id) = caller.session {
-        s.accounts.delete_session(id).await?;
-        record(&s, caller.actor(), "logout", None, "", None).await;
+    if let Some(raw) = crate::web::cookie(&request, SESSION_COOKIE).filter(|v| !v.is_empty()) {
+        let hash = secret::hash(raw.trim());
+        let session = s
+            .accounts
+            .session_by_hash(hash)
+            .await?
+            .filter(|x| secret::eq(&x.token_hash, &hash));
+        if let Some(session) = session {
+            s.accounts.delete_session(session.id).await?;
+            record(&s, &session.user.username, "logout", None, "", None).await;
+        }
     }
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, cookie(&s, "", 0)?);

@@ -75,7 +75,7 @@ pub async fn list(
                     label for="f-q" { "Search" }
                     input #f-q type="search" name="q" value=(q.q.clone().unwrap_or_default()) placeholder="title or alert id";
                 }
-                div style="flex:0 0 auto" { button type="submit" { "Filter" } }
+                div.shrink { button type="submit" { "Filter" } }
             }
         }
         div.table-wrap {

@@ -31,8 +31,8 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                     }
                     span.spacer {}
                     form method="get" action=(ctx.path) {
-                        label for="team-picker" style="margin:0;color:#fff" { "Team" }
-                        select id="team-picker" name="team" onchange="this.form.submit()" {
+                        label for="team-picker" { "Team" }
+                        select id="team-picker" name="team" data-autosubmit="1" {
                             @for t in &ctx.teams {
                                 option value=(t.id) selected[ctx.team_id() == Some(t.id)] { (t.name) }
                             }

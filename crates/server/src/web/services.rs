@@ -1,4 +1,6 @@
-//! Services, and a service's alert sources: where a person copies the webhook URL.
+//! Services, and a service's alert sources: where a person copies the webhook URL. The URL
+//! holds a write credential, so only those who may change the service see it (and the
+//! set-up guide and test button that go with it); everyone else is told who can.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -51,14 +53,14 @@ pub async fn list(
             }
         }
         @if let Some(team) = &ctx.team {
-            section.card style="margin-top:1rem" {
+            section.card.spaced {
                 h2 { "New service" }
                 form data-api="/api/v1/services" {
                     input type="hidden" name="team_id" value=(team.id);
                     label for="new-service-name" { "Name" }
                     div.row {
                         div { input #new-service-name type="text" name="name" required maxlength="100"; }
-                        div style="flex:0 0 auto" { button type="submit" { "Create service" } }
+                        div.shrink { button type="submit" { "Create service" } }
                     }
                     p.error role="alert" hidden {}
                 }
@@ -78,7 +80,8 @@ pub async fn show(
     let svc = s.store.get_service(&caller.scope, id).await?;
     let path = format!("/services/{id}");
     let ctx = Ctx::load(&s, caller, &headers, Some(&svc.team_id.to_string()), &path).await?;
-    let sources = catalogue(&s, &svc, None).await?;
+    let sources = catalogue(&s, &ctx.caller, &svc, None).await?;
+    let manages = ctx.caller.grants.sees_webhook_keys(svc.team_id);
     let body = html! {
         p.muted { a href="/services" { "Services" } " / " (svc.name) }
         h1 { (svc.name) }
@@ -97,43 +100,51 @@ pub async fn show(
             }
             p #source-none .muted hidden { "No alert source matches." }
             @for src in &sources {
-                (source_panel(&svc.id, src))
+                (source_panel(&svc.id, src, manages))
             }
         }
     };
     Ok(ctx.respond(layout::page(&ctx, &svc.name, "Services", body)))
 }
 
-fn source_panel(svc: &ServiceId, src: &AlertSourceView) -> Markup {
+fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup {
     let slug = src.source.slug();
     let url_id = format!("{slug}-webhook-url");
     let status_id = format!("{slug}-status");
     html! {
         div data-source-panel=(slug) hidden {
             h3 { (src.name) }
-            label for=(url_id) { "Webhook URL" }
-            div.copyline {
-                input id=(url_id) type="text" readonly value=(src.webhook_url);
-                button type="button" data-copy=(url_id) { "Copy" }
+            @if let Some(url) = &src.webhook_url {
+                label for=(url_id) { "Webhook URL" }
+                div.copyline {
+                    input id=(url_id) type="text" readonly value=(url);
+                    button type="button" data-copy=(url_id) { "Copy" }
+                }
+            } @else {
+                p.muted id=(url_id) {
+                    "Only team owners and admins can see the webhook URL: whoever holds it can open and resolve incidents. Ask one of them to set up "
+                    (src.name) "."
+                }
             }
             p id=(status_id) data-active=(src.active) role="status" {
                 span class={"dot" @if src.active { " green" }} aria-hidden="true" {}
                 span { @if src.active { "Receiving alerts" } @else { "Not receiving alerts" } }
             }
             p id={(status_id) "-hint"} .muted hidden[src.active] {
-                "No incident has come in through " (src.name) " in the last 30 days. Send a test alert to check the pipeline."
+                "No incident has come in through " (src.name) " in the last 30 days."
+                @if manages { " Send a test alert to check the pipeline." }
             }
             @if let Some(t) = src.last_incident_at { p.muted { "Last incident: " (fmt_time(t)) } }
             @if let Some(t) = src.last_test_at { p.muted { "Last connectivity test from " (src.name) ": " (fmt_time(t)) } }
-            p {
+            @if manages { p {
                 button.secondary type="button"
                     data-test-url={"/api/v1/services/" (svc) "/alert-sources/" (slug) "/test"}
                     data-sources-url={"/api/v1/services/" (svc) "/alert-sources"}
                     data-source=(slug) data-status-id=(status_id) data-error-id={(slug) "-test-error"}
                     { "Send test alert" }
-            }
+            } }
             p.error id={(slug) "-test-error"} role="alert" hidden {}
-            @if src.source == SourceKind::Kapacitor { (kapacitor_guide(&src.webhook_url)) }
+            @if let (SourceKind::Kapacitor, Some(url)) = (src.source, &src.webhook_url) { (kapacitor_guide(url)) }
         }
     }
 }
