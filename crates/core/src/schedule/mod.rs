@@ -13,6 +13,7 @@
 //! the first — jiff's "compatible" rule, the one RFC 5545 calendars use. Hourly rotations count
 //! real hours.
 
+pub mod ical;
 mod layer;
 mod resolve;
 
