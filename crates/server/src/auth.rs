@@ -246,7 +246,7 @@ impl FromRequestParts<AppState> for Caller {
             let addr = parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(a)| a.ip());
+                .map(|ConnectInfo(a)| crate::limits::client_key(a.ip()));
             return guarded_token(state, raw, addr).await;
         }
         if let Some(raw) = session_cookie(parts) {

@@ -8,12 +8,28 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tocsin_core::ServiceId;
+
+/// The client a per-address limit counts: an IPv4 address (also when seen as IPv4-mapped
+/// IPv6), or an IPv6 address's /64, since one host usually holds a whole /64 and could take a
+/// fresh address for every attempt.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
 
 /// Every limit the server enforces, set from flags. The defaults are generous: Kapacitor does
 /// not retry a refused POST, so a limit should only ever stop something abnormal.
@@ -227,6 +243,7 @@ impl SignIn {
         now: Instant,
     ) -> Result<(), Duration> {
         let user = username.to_lowercase();
+        let addr = addr.map(client_key);
         if let Some(a) = addr {
             self.per_addr.check_at(&a, now)?;
         }
@@ -246,7 +263,9 @@ impl SignIn {
     /// Remember that `addr` signed in to `username`, so the per-username backstop no longer
     /// applies to it.
     pub fn signed_in(&self, username: &str, addr: Option<IpAddr>) {
-        let Some(a) = addr else { return };
+        let Some(a) = addr.map(client_key) else {
+            return;
+        };
         if let Ok(mut f) = self.familiar.lock() {
             if f.len() >= MAX_KEYS {
                 f.clear();
@@ -350,6 +369,18 @@ mod tests {
             l.check_at("alice", ip("10.0.2.1"), t0 + Duration::from_secs(61)),
             Ok(())
         );
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_as_its_64() {
+        let a = ip("2001:db8:1:2:aaaa::1").expect("ip");
+        let b = ip("2001:db8:1:2:bbbb::9").expect("ip");
+        let other = ip("2001:db8:1:3::1").expect("ip");
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(other));
+        let v4 = ip("192.0.2.7").expect("ip");
+        assert_eq!(client_key(ip("::ffff:192.0.2.7").expect("ip")), v4);
+        assert_eq!(client_key(v4), v4);
     }
 
     #[test]

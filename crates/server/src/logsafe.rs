@@ -11,6 +11,9 @@ use percent_encoding::percent_decode_str;
 /// line.
 pub const MAX_LOGGED_CHARS: usize = 200;
 
+/// Characters of a logged error message kept.
+pub const MAX_LOGGED_ERROR_CHARS: usize = 4000;
+
 /// What a key-shaped run of characters becomes in the log.
 pub const REDACTED: &str = "<key>";
 
@@ -24,9 +27,15 @@ pub const MIN_KEY_CHARS: usize = 32;
 /// and cut at [`MAX_LOGGED_CHARS`] (marked with `…`). Printable text, spaces and quotes are
 /// kept as they are; the log formatter quotes string fields.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_LOGGED_CHARS * 2));
+    escape_up_to(text, MAX_LOGGED_CHARS)
+}
+
+/// [`escape`] with another length limit: error messages, which may quote what a client sent
+/// but are worth reading whole, keep [`MAX_LOGGED_ERROR_CHARS`].
+pub fn escape_up_to(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 2));
     for (i, c) in text.chars().enumerate() {
-        if i == MAX_LOGGED_CHARS {
+        if i == max_chars {
             out.push('…');
             break;
         }

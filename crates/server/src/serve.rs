@@ -30,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::Service;
 
-use crate::limits::LimitsConfig;
+use crate::limits::{client_key, LimitsConfig};
 use crate::telemetry::Metrics;
 
 /// Serve `app` until `shutdown` completes, then let in-flight connections finish.
@@ -72,7 +72,7 @@ pub async fn run(
             },
             () = stop_tx.closed() => break,
         };
-        let Some(client_slot) = per_client.enter(peer.ip()) else {
+        let Some(client_slot) = per_client.enter(client_key(peer.ip())) else {
             metrics.count_connection_refused();
             if per_client.should_warn() {
                 tracing::warn!(client = %peer.ip(), max = per_client.max,
