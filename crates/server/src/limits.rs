@@ -2,7 +2,8 @@
 //! server down for everyone else.
 //!
 //! [`RateLimiter`] is a keyed token bucket, generic over the key so the same code limits
-//! alerts per service key and sign-in attempts per username and per client address. It is
+//! alerts per service key, sign-in attempts ([`SignIn`]) and failed bearer tokens per client
+//! address ([`BAD_BEARERS_PER_ADDR`]). It is
 //! hand-written rather than taken from `governor`: we need the exact wait for `Retry-After`,
 //! a bound on memory for keys that stop sending, and nothing else, which is a few lines here.
 

@@ -167,3 +167,31 @@ async fn a_failed_sign_in_logs_no_username_at_info_and_forges_no_line() {
         "the username, escaped, at debug:\n{log}"
     );
 }
+
+#[tokio::test]
+async fn a_crowd_of_addresses_meets_the_per_username_backstop_but_the_owners_address_does_not() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start(tmp.path()).await;
+    add_user(&s, "erin", "erin's long password").await;
+    // Erin has signed in from here before: a familiar address.
+    let (st, _, v) = sign_in(&s, "erin", "erin's long password").await;
+    assert_eq!(st, 201, "{v}");
+    // Ten addresses, ten guesses each but one less for the last: each within its own limits,
+    // and with Erin's sign-in (made before her address was familiar) the account's 100.
+    for a in 10..20 {
+        let guesser = client_from(&format!("127.0.0.{a}"));
+        for i in 0..(if a == 19 { 9 } else { 10 }) {
+            let (st, _, v) = sign_in_with(&s, &guesser, "erin", &format!("guess {a}.{i}")).await;
+            assert_eq!(st, 401, "127.0.0.{a} guess {i}: {v}");
+        }
+    }
+    // An eleventh address is refused by the backstop, with a long wait...
+    let late = client_from("127.0.0.20");
+    let (st, retry, v) = sign_in_with(&s, &late, "erin", "erin's long password").await;
+    assert_eq!((st, v["code"].as_str()), (429, Some("too_many_attempts")));
+    let secs: u64 = retry.expect("Retry-After").parse().expect("seconds");
+    assert!(secs > 30, "Retry-After {secs}");
+    // ...while Erin, from her familiar address, still signs in.
+    let (st, _, v) = sign_in(&s, "erin", "erin's long password").await;
+    assert_eq!(st, 201, "{v}");
+}
