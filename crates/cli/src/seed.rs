@@ -31,6 +31,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = tocsin_store::sqlite::SqliteStore::open_for_seeding(&path)
         .with_context(|| format!("opening {}", path.display()))?;
     let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
+    tocsin_server::bootstrap::check_admin_token(admin_token.as_deref())
+        .map_err(anyhow::Error::msg)?;
     first_start(&store, admin_token.as_deref()).await?;
     let services = tocsin_store::Store::list_services(&store, &Scope::All, None).await?;
     let svc = match &args.service {

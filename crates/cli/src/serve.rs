@@ -50,6 +50,11 @@ struct LimitArgs {
     /// Connections served at once; more wait to be accepted.
     #[arg(long, env = "TOCSIN_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
+    /// Connections one client address may hold at once; more are closed when accepted, logged
+    /// and counted in /metrics (tocsin_connections_refused_total). Behind a reverse proxy every
+    /// connection comes from the proxy: raise it to --max-connections there.
+    #[arg(long, env = "TOCSIN_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256)]
+    max_connections_per_client: usize,
 }
 
 impl LimitArgs {
@@ -63,12 +68,16 @@ impl LimitArgs {
         if self.max_connections == 0 {
             bail!("--max-connections must be at least 1");
         }
+        if self.max_connections_per_client == 0 {
+            bail!("--max-connections-per-client must be at least 1");
+        }
         Ok(LimitsConfig {
             per_key_per_second: self.rate_limit_per_key,
             per_key_burst: self.rate_limit_burst.max(1),
             request_timeout: secs("request-timeout", self.request_timeout)?,
             header_read_timeout: secs("header-read-timeout", self.header_read_timeout)?,
             max_connections: self.max_connections,
+            max_connections_per_client: self.max_connections_per_client,
         })
     }
 }
@@ -76,9 +85,12 @@ impl LimitArgs {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let limits = args.limits.config()?;
+    // Before the database is opened or migrated: a weak token stops the start at once.
+    let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
+    tocsin_server::bootstrap::check_admin_token(admin_token.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let opened = args.db.open().await?;
     let (store, accounts) = (opened.store, opened.accounts);
-    let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
     let first = first_start(store.as_ref(), admin_token.as_deref()).await?;
     let admin_password = std::env::var("TOCSIN_ADMIN_PASSWORD").ok();
     match first_admin(accounts.as_ref(), admin_password.as_deref()).await? {

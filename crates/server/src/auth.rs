@@ -10,10 +10,12 @@
 //! revoked tokens are refused like unknown ones. A state-changing request authenticated by
 //! cookie must echo the session's CSRF token in `X-Tocsin-CSRF`.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use tocsin_core::model::{ApiToken, Scope, User};
 use tocsin_core::{secret, Grants, Role, SessionId, TeamId};
@@ -158,6 +160,50 @@ async fn from_token(state: &AppState, raw: &str) -> Result<Caller, ApiError> {
     })
 }
 
+/// [`from_token`], behind the failed-bearer limit of the client's address: once an address has
+/// failed too often, its requests are refused (429) before any token is looked up, so guessing
+/// costs the guesser time and us nothing. Each failure is logged (the address, never the
+/// token) and counted in `/metrics`.
+async fn guarded_token(
+    state: &AppState,
+    raw: &str,
+    addr: Option<IpAddr>,
+) -> Result<Caller, ApiError> {
+    let limiter = &state.limits.bad_bearers;
+    if let Some(a) = addr {
+        if let Err(wait) = limiter.peek(&a) {
+            state.metrics.count_bearer_throttled();
+            if state.limits.should_warn() {
+                tracing::warn!(client = %a, retry_after_s = wait.as_secs(),
+                    "bearer refused: too many failed authentications from this client");
+            }
+            return Err(too_many_attempts(wait));
+        }
+    }
+    let res = from_token(state, raw).await;
+    if matches!(&res, Err(e) if e.status == StatusCode::UNAUTHORIZED) {
+        state.metrics.count_bearer_failure();
+        tracing::warn!(
+            client = addr.map(tracing::field::display),
+            "bearer authentication failed: unknown, revoked or expired token"
+        );
+        if let Some(a) = addr {
+            // Spend one of the address's failures; the next request sees the result.
+            let _ = limiter.check(&a);
+        }
+    }
+    res
+}
+
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "too many failed authentications from this client; retry after the Retry-After seconds",
+    )
+    .with_retry_after(wait)
+}
+
 async fn from_session(state: &AppState, parts: &Parts, raw: &str) -> Result<Caller, ApiError> {
     let hash = secret::hash(raw);
     let s = state
@@ -197,7 +243,11 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(raw) = bearer(parts)? {
-            return from_token(state, raw).await;
+            let addr = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(a)| crate::limits::client_key(a.ip()));
+            return guarded_token(state, raw, addr).await;
         }
         if let Some(raw) = session_cookie(parts) {
             return from_session(state, parts, raw).await;

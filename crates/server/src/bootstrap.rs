@@ -4,7 +4,7 @@
 use tocsin_core::secret;
 use tocsin_store::{AccountStore, Bootstrap, NewUser, Store, StoreError};
 
-use crate::secrets::{new_api_token, new_service_key};
+use crate::secrets::{check_given_token, new_api_token, new_service_key};
 
 pub const DEFAULT_TEAM: &str = "Default Team";
 pub const DEFAULT_SERVICE: &str = "Default Service";
@@ -27,6 +27,9 @@ pub async fn first_start(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
+    // Checked again here (the binary checks before opening the database) so no caller can
+    // bootstrap with a weak token.
+    check_admin_token(token.as_deref()).map_err(StoreError::Other)?;
     let generated = token.is_none();
     let token = token.unwrap_or_else(new_api_token);
     let created = store
@@ -42,6 +45,22 @@ pub async fn first_start(
         (false, _) => FirstStart::AlreadyInitialised,
         (true, false) => FirstStart::CreatedWithGivenToken,
         (true, true) => FirstStart::CreatedWithNewToken(token),
+    })
+}
+
+/// Refuse a weak `TOCSIN_ADMIN_TOKEN` ([`check_given_token`]), at every start and not only
+/// the first: a weak token already in the database is as weak as a new one, and the operator
+/// should hear about it. `None` or blank (a token will be generated) passes.
+pub fn check_admin_token(given: Option<&str>) -> Result<(), String> {
+    let Some(t) = given.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    check_given_token(t).map_err(|why| {
+        format!(
+            "TOCSIN_ADMIN_TOKEN is too weak to be a never-expiring admin token: {why}. Choose at \
+             least 32 characters mixing two kinds of letters, digits or symbols (e.g. the output \
+             of `openssl rand -base64 32`), or unset it to have one generated"
+        )
     })
 }
 

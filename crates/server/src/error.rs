@@ -85,7 +85,7 @@ impl From<StoreError> for ApiError {
                 "too many alerts are waiting to be stored; retry shortly",
             ),
             StoreError::Unavailable(msg) => {
-                tracing::error!(error = %msg, "store unavailable");
+                tracing::error!(error = error_text(&msg), "store unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "store_unavailable",
@@ -93,7 +93,7 @@ impl From<StoreError> for ApiError {
                 )
             }
             StoreError::Other(msg) => {
-                tracing::error!(error = %msg, "store error");
+                tracing::error!(error = error_text(&msg), "store error");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -124,4 +124,9 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// A store error for the log: database messages can quote values a client sent.
+fn error_text(msg: &str) -> String {
+    crate::logsafe::escape_up_to(msg, crate::logsafe::MAX_LOGGED_ERROR_CHARS)
 }

@@ -42,9 +42,10 @@ impl From<IngestOutcome> for Accepted {
     }
 }
 
-/// Refuse a body whose declared length is over [`MAX_BODY`] before reading any of it, so a
-/// sender announcing 10 MB costs us nothing. Bodies without a length are cut at the limit
-/// while being read.
+/// Refuse a body whose declared length is over [`MAX_BODY`] before reading any of it, on
+/// every route, so a sender announcing 10 MB costs us nothing; refusals on a webhook path are
+/// counted as alerts of its source. Bodies without a length are cut at the limit while being
+/// read (ingest) or at the extractors' own limit.
 pub async fn refuse_declared_oversize(
     State(state): State<AppState>,
     req: axum::extract::Request,
@@ -57,11 +58,10 @@ pub async fn refuse_declared_oversize(
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(n) if n > MAX_BODY as u64 => {
-            let source = req
-                .uri()
-                .path()
-                .split('/')
-                .nth(3)
+            let path = req.uri().path();
+            let source = path
+                .strip_prefix("/v1/incidents/")
+                .and_then(|rest| rest.split('/').next())
                 .and_then(SourceKind::from_slug);
             if let Some(source) = source {
                 state

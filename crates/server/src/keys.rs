@@ -4,7 +4,7 @@
 //! The cache is keyed by the key's hash and entries are compared with [`secret::eq`], so no
 //! comparison of secrets depends on how many of their bytes matched. Entries expire quickly
 //! so a key rotated on another node stops working within [`TTL`]; a rotation on this node
-//! evicts the old key at once. A previous key in its grace period is cached no longer than
+//! evicts all of the service's keys at once. A previous key in its grace period is cached no longer than
 //! its grace.
 
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tocsin_core::model::Service;
-use tocsin_core::secret;
+use tocsin_core::{secret, ServiceId};
 use tocsin_store::{AccountStore, StoreError};
 
 pub const TTL: Duration = Duration::from_secs(5);
@@ -73,10 +73,13 @@ impl KeyCache {
         Ok(Some(m.service))
     }
 
-    /// Forget a key at once (after a rotation on this node).
-    pub fn evict(&self, key: &str) {
+    /// Forget every key of `service` at once (after a rotation on this node): its current key
+    /// and any previous key still cached from a grace period. Evicting only the key being
+    /// replaced left a graced key from an earlier rotation working for up to [`TTL`] after a
+    /// rotation with no grace. Keys still valid are found again in the store.
+    pub fn evict_service(&self, service: ServiceId) {
         if let Ok(mut map) = self.entries.write() {
-            map.remove(&secret::hash(key));
+            map.retain(|_, e| e.service.id != service);
         }
     }
 }

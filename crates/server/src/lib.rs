@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod json;
 pub mod keys;
 pub mod limits;
+pub mod logsafe;
 pub mod passwords;
 pub mod secrets;
 pub mod security_headers;
@@ -39,11 +40,7 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = state.limits.config.request_timeout;
     let ingest = Router::new()
         .route("/v1/incidents/{source}/{key}", post(ingest::receive))
-        .layer(DefaultBodyLimit::max(ingest::MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ingest::refuse_declared_oversize,
-        ));
+        .layer(DefaultBodyLimit::max(ingest::MAX_BODY));
     let (api, _) = api::router();
     let spec = api::openapi_json();
     let openapi = get(move || {
@@ -71,6 +68,12 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
+        // Every route, not only ingest: no request body we take is near the limit, and a
+        // declared huge one is refused before a byte of it is read.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ingest::refuse_declared_oversize,
+        ))
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| within(request_timeout, req, next),
         ))
@@ -104,5 +107,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.config.clone();
-    serve::run(listener, router(state), &limits, shutdown).await
+    let metrics = state.metrics.clone();
+    serve::run(listener, router(state), &limits, metrics, shutdown).await
 }

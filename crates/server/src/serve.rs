@@ -3,13 +3,18 @@
 //! `axum::serve` sets no timer, so a client that trickles its headers (slowloris) or never
 //! sends any holds a connection for ever. Here every connection gets hyper's header read
 //! timeout, and a semaphore caps how many are served at once: past the cap we stop accepting
-//! and new connections wait in the kernel's queue instead of costing memory. HTTP/1.1 only:
+//! and new connections wait in the kernel's queue instead of costing memory. So that one client
+//! cannot take every slot (idle sockets held until the header timeout), each client address
+//! may hold only so many at once; past that its new connections are closed as soon as they
+//! are accepted, logged and counted. HTTP/1.1 only:
 //! Kapacitor, curl and reverse proxies all speak it, and HTTP/2 would need its own limits.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,16 +30,19 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::Service;
 
-use crate::limits::LimitsConfig;
+use crate::limits::{client_key, LimitsConfig};
+use crate::telemetry::Metrics;
 
 /// Serve `app` until `shutdown` completes, then let in-flight connections finish.
 pub async fn run(
     listener: TcpListener,
     app: Router,
     limits: &LimitsConfig,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_client = Arc::new(PerClient::new(limits.max_connections_per_client));
     let header_timeout = limits.header_read_timeout;
     // Dropping `stop_rx` tells the loop and every connection to wind down; each connection
     // holds a `done_rx` clone, so `done_tx.closed()` resolves once all have finished.
@@ -64,6 +72,15 @@ pub async fn run(
             },
             () = stop_tx.closed() => break,
         };
+        let Some(client_slot) = per_client.enter(client_key(peer.ip())) else {
+            metrics.count_connection_refused();
+            if per_client.should_warn() {
+                tracing::warn!(client = %peer.ip(), max = per_client.max,
+                    "connection refused: this client holds too many (counted in tocsin_connections_refused_total)");
+            }
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(WithPeer {
             app: app.clone(),
@@ -74,6 +91,7 @@ pub async fn run(
         tokio::spawn(async move {
             connection(stream, service, header_timeout, &stop).await;
             // Only now, with the socket closed, may another connection take the slot.
+            drop(client_slot);
             drop(permit);
             drop(done);
         });
@@ -82,6 +100,66 @@ pub async fn run(
     drop(listener);
     done_tx.closed().await;
     Ok(())
+}
+
+/// Connections held per client address.
+struct PerClient {
+    max: usize,
+    held: Mutex<HashMap<IpAddr, usize>>,
+    /// Unix seconds of the last refusal warning, so a flood logs once a second.
+    last_warning: AtomicU64,
+}
+
+impl PerClient {
+    fn new(max: usize) -> Self {
+        Self {
+            max: max.max(1),
+            held: Mutex::new(HashMap::new()),
+            last_warning: AtomicU64::new(0),
+        }
+    }
+
+    /// A slot for one more connection from `ip`, released when dropped; `None` past the cap.
+    fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<ClientSlot> {
+        // A poisoned lock means a panic elsewhere; serving is worth more than this limit.
+        if let Ok(mut held) = self.held.lock() {
+            let n = held.entry(ip).or_insert(0);
+            if *n >= self.max {
+                return None;
+            }
+            *n += 1;
+        }
+        Some(ClientSlot {
+            owner: self.clone(),
+            ip,
+        })
+    }
+
+    fn should_warn(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.last_warning.swap(now, Ordering::Relaxed) != now
+    }
+}
+
+struct ClientSlot {
+    owner: Arc<PerClient>,
+    ip: IpAddr,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.owner.held.lock() {
+            if let Some(n) = held.get_mut(&self.ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    held.remove(&self.ip);
+                }
+            }
+        }
+    }
 }
 
 /// The router, with the client's address put in every request, where handlers that limit per

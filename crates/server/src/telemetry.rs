@@ -13,6 +13,8 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::logsafe::{escape, redact_path};
+
 /// Upper bounds of the ingest latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -28,6 +30,12 @@ pub struct Metrics {
     latency_sum_us: AtomicU64,
     incidents_opened: AtomicU64,
     incidents_resolved: AtomicU64,
+    /// Bearer tokens refused as unknown, revoked or expired.
+    bearer_failures: AtomicU64,
+    /// Bearer requests refused unlooked-at: too many failures from their client address.
+    bearer_throttled: AtomicU64,
+    /// Connections closed at accept: their client address held too many already.
+    connections_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -45,6 +53,18 @@ impl Metrics {
             "resolved" => self.incidents_resolved.fetch_add(1, Ordering::Relaxed),
             _ => 0,
         };
+    }
+
+    pub fn count_bearer_failure(&self) {
+        self.bearer_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_bearer_throttled(&self) {
+        self.bearer_throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn observe_ingest(&self, d: Duration) {
@@ -98,6 +118,27 @@ impl Metrics {
             "tocsin_incidents_resolved_total {}",
             self.incidents_resolved.load(Ordering::Relaxed)
         );
+        for (name, help, value) in [
+            (
+                "tocsin_bearer_failures_total",
+                "Bearer tokens refused as unknown, revoked or expired.",
+                &self.bearer_failures,
+            ),
+            (
+                "tocsin_bearer_throttled_total",
+                "Bearer requests refused with 429 before the lookup: too many failures from the client address.",
+                &self.bearer_throttled,
+            ),
+            (
+                "tocsin_connections_refused_total",
+                "Connections closed at accept because their client address held too many.",
+                &self.connections_refused,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        }
         if let Some(d) = queue_depth {
             out.push_str(
                 "# HELP tocsin_store_queue_depth Writes waiting for the next group commit.\n",
@@ -132,20 +173,8 @@ pub fn render_commits(s: &tocsin_store::CommitSnapshot) -> String {
     out
 }
 
-/// The request path with secrets cut out: the webhook key in an ingestion URL is a password.
-pub fn redact_path(path: &str) -> String {
-    let parts: Vec<&str> = path.split('/').collect();
-    // /v1/incidents/<source>/<key> and /v2/incidents/api/<key>
-    if parts.len() >= 5 && parts[2] == "incidents" && (parts[1] == "v1" || parts[1] == "v2") {
-        let mut out: Vec<&str> = parts[..4].to_vec();
-        out.push("<key>");
-        return out.join("/");
-    }
-    path.to_owned()
-}
-
-/// One line per request, accepted alerts included, once it is answered: method, path (webhook
-/// keys redacted), status and latency. Operators who want fewer lines set `TOCSIN_LOG=warn`
+/// One line per request, accepted alerts included, once it is answered: method, path (anything
+/// key-shaped redacted, escaped: [`crate::logsafe`]), status and latency. Operators who want fewer lines set `TOCSIN_LOG=warn`
 /// (refusals are logged at warn by the limits). A plain middleware rather than tower-http's
 /// trace layer: that opened a span per request, about a tenth of the request path's CPU under
 /// ingest load, and nothing inside a request logs in need of one.
@@ -156,25 +185,12 @@ pub async fn log_request(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status().as_u16();
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let path = redact_path(uri.path());
+    let path = escape(&redact_path(uri.path()));
+    let method = escape(method.as_str());
     if res.status().is_server_error() {
-        tracing::error!(%method, path, status, latency_us, "served");
+        tracing::error!(method, path, status, latency_us, "served");
     } else {
-        tracing::info!(%method, path, status, latency_us, "served");
+        tracing::info!(method, path, status, latency_us, "served");
     }
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_cut_from_paths() {
-        assert_eq!(
-            redact_path("/v1/incidents/kapacitor/s3cr3t"),
-            "/v1/incidents/kapacitor/<key>"
-        );
-        assert_eq!(redact_path("/api/v1/incidents"), "/api/v1/incidents");
-    }
 }

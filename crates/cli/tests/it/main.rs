@@ -12,6 +12,7 @@ mod accounts;
 mod accounts_pg;
 mod api;
 mod bad_input;
+mod bearer_limits;
 mod bench;
 mod concurrency;
 mod crash;

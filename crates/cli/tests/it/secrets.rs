@@ -85,3 +85,60 @@ async fn keys_and_tokens_never_reach_the_log_or_the_disk() {
     }
     assert!(found.contains(&"tocsin.db"), "no database file found");
 }
+
+#[tokio::test]
+async fn a_key_in_a_mistyped_path_is_not_logged() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path()).await;
+    let (_, url) = server.new_service("mistyped").await;
+    let key = url.rsplit('/').next().expect("key").to_owned();
+    let upper = key.to_uppercase();
+    for path in [
+        format!("/api/v1/incidents/kapacitor/{key}"),
+        format!("/V1/incidents/kapacitor/{key}"),
+        format!("/v1/INCIDENTS/kapacitor/{upper}"),
+        format!("/v1/incidents/kapacitor%2F{key}"),
+        format!("/v1/incidents/kapacitor%252F{key}"),
+        format!("/services/{key}"),
+    ] {
+        let (st, _) = server
+            .send(&server.url(&path), alert("m:1", "CRITICAL"))
+            .await;
+        assert!(st == 404 || st == 405, "{path}: {st}");
+    }
+    let log = server.log().to_lowercase();
+    assert!(
+        !log.contains(&key.to_lowercase()[..32]),
+        "the webhook key is in the log:\n{log}"
+    );
+    assert!(log.matches("<key>").count() >= 6, "{log}");
+}
+
+#[tokio::test]
+async fn a_rotation_without_grace_stops_every_earlier_key_at_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start(tmp.path()).await;
+    let (svc, first) = s.new_service("rotated-twice").await;
+    assert_eq!(s.send(&first, alert("k:1", "CRITICAL")).await.0, 202);
+    let rotate = |grace: u32| {
+        let path = format!("/api/v1/services/{svc}/rotate-key");
+        let s = &s;
+        async move {
+            let (st, v) = s
+                .post(&path, serde_json::json!({"grace_seconds": grace}))
+                .await;
+            assert_eq!(st, 200, "{v}");
+            v["webhook_url"].as_str().expect("url").to_owned()
+        }
+    };
+    let second = rotate(3600).await;
+    // Both keys work, and this node has both cached now.
+    assert_eq!(s.send(&first, alert("k:2", "CRITICAL")).await.0, 202);
+    assert_eq!(s.send(&second, alert("k:3", "CRITICAL")).await.0, 202);
+    let third = rotate(0).await;
+    // Straight after, on the same node: neither earlier key works (the first one used to
+    // work for up to the cache's 5 s).
+    assert_eq!(s.send(&first, alert("k:4", "CRITICAL")).await.0, 404);
+    assert_eq!(s.send(&second, alert("k:5", "CRITICAL")).await.0, 404);
+    assert_eq!(s.send(&third, alert("k:6", "CRITICAL")).await.0, 202);
+}

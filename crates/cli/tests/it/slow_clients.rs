@@ -1,12 +1,13 @@
 //! Clients that are slow on purpose or by accident: trickled headers (slowloris), trickled
-//! bodies, idle connections beyond the connection limit, and a declared 10 MB body. Raw TCP on
-//! loopback, because an HTTP client library will not misbehave on request.
+//! bodies, idle connections beyond the connection limit, one client holding every connection,
+//! and a declared 10 MB body on any route. Raw TCP on loopback, because an HTTP client library
+//! will not misbehave on request.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::support::{alert, Server};
+use crate::support::{alert, metric, Server};
 
 /// The `host:port` of a server.
 pub fn addr(server: &Server) -> String {
@@ -15,6 +16,22 @@ pub fn addr(server: &Server) -> String {
 
 fn connect(server: &Server) -> TcpStream {
     let s = TcpStream::connect(addr(server)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("read timeout");
+    s
+}
+
+/// A connection from another loopback address (`127.0.0.2`…), as a second client.
+async fn connect_from(server: &Server, ip: &str) -> TcpStream {
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.bind(format!("{ip}:0").parse().expect("ip"))
+        .expect("bind");
+    let s = sock
+        .connect(addr(server).parse().expect("addr"))
+        .await
+        .expect("connect");
+    let s = s.into_std().expect("std");
+    s.set_nonblocking(false).expect("blocking");
     s.set_read_timeout(Some(Duration::from_millis(200)))
         .expect("read timeout");
     s
@@ -169,6 +186,103 @@ async fn a_declared_10_mb_body_is_refused_unread() {
     assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
     assert!(resp.contains(r#""code":"payload_too_large""#), "{resp}");
     assert!(server.incidents(&svc).await.is_empty());
+    let (st, _) = server.get("/readyz").await;
+    assert_eq!(st, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_hold_every_connection() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start_with(
+        tmp.path(),
+        &[
+            "--max-connections",
+            "8",
+            "--max-connections-per-client",
+            "4",
+        ],
+    )
+    .await;
+    // A hog at 127.0.0.2 opens eight idle connections, enough for every slot.
+    let mut hog = Vec::new();
+    for _ in 0..8 {
+        hog.push(connect_from(&server, "127.0.0.2").await);
+    }
+    // Everyone else is still served at once (not after the 30 s header timeout).
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let r = fresh
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("served while a hog holds its connections");
+    assert_eq!(r.status(), 200);
+    // The hog's connections past its four were closed, and that was counted and logged.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut closed = 0;
+    while Instant::now() < deadline {
+        closed = hog.iter().filter(|s| is_closed(s)).count();
+        if closed >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        closed, 4,
+        "of the hog's 8 connections, {closed} were closed"
+    );
+    assert_eq!(
+        metric(&server, "tocsin_connections_refused_total").await,
+        "tocsin_connections_refused_total 4"
+    );
+    assert!(server
+        .log()
+        .contains("connection refused: this client holds too many"));
+    // Once the hog lets go, it may connect again.
+    drop(hog);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let s = connect_from(&server, "127.0.0.2").await;
+        std::thread::sleep(Duration::from_millis(100));
+        if !is_closed(&s) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the hog's slots were never freed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_declared_oversize_body_is_refused_unread_on_every_route() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path()).await;
+    for path in [
+        "/api/v1/session",
+        "/api/v1/teams",
+        "/healthz",
+        "/no/such/route",
+    ] {
+        let mut s = connect(&server);
+        s.write_all(
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{\"username\": \"",
+                256 * 1024 + 1
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+        let (resp, _) = read_until_closed(&mut s, Duration::from_secs(20));
+        assert!(resp.starts_with("HTTP/1.1 413"), "{path}: {resp}");
+        assert!(
+            resp.contains(r#""code":"payload_too_large""#),
+            "{path}: {resp}"
+        );
+    }
     let (st, _) = server.get("/readyz").await;
     assert_eq!(st, 200);
 }

@@ -206,8 +206,20 @@ impl Server {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        self.call_with(&self.http, token, method, path, body).await
+    }
+
+    /// [`Server::call`] through another client (e.g. one from [`client_from`]).
+    pub async fn call_with(
+        &self,
+        http: &reqwest::Client,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.http.request(method, self.url(path));
+        let mut req = http.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -221,8 +233,17 @@ impl Server {
 
     /// `POST /api/v1/session`, as the web UI's login form does.
     pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
-        self.http
-            .post(self.url("/api/v1/session"))
+        self.sign_in_with(&self.http, username, password).await
+    }
+
+    /// [`Server::sign_in`] through another client (e.g. one from [`client_from`]).
+    pub async fn sign_in_with(
+        &self,
+        http: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        http.post(self.url("/api/v1/session"))
             .json(&json!({"username": username, "password": password}))
             .send()
             .await
@@ -357,6 +378,34 @@ impl Drop for Server {
             eprintln!("--- server log ---\n{}", self.log());
         }
     }
+}
+
+/// An HTTP client whose connections come from `ip`: any 127.0.0.0/8 address reaches a server
+/// on 127.0.0.1, so tests of per-client-address limits play a second client as 127.0.0.2
+/// while `Server::http` stays 127.0.0.1.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// The line of `/metrics` for `name`, e.g. `tocsin_bearer_failures_total 3`.
+pub async fn metric(server: &Server, name: &str) -> String {
+    let text = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A Kapacitor alert body, as its default `post` handler encodes it.

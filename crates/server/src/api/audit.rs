@@ -41,7 +41,14 @@ pub(crate) async fn record(
         detail,
     };
     if let Err(e) = s.accounts.record_audit(entry).await {
-        tracing::error!(error = %e, action, "could not write the audit log");
+        tracing::error!(
+            error = crate::logsafe::escape_up_to(
+                &e.to_string(),
+                crate::logsafe::MAX_LOGGED_ERROR_CHARS
+            ),
+            action,
+            "could not write the audit log"
+        );
     }
 }
 

@@ -149,8 +149,9 @@ async fn rotate_key(
             grace_until,
         )
         .await?;
-    // This node forgets the old key now; with a grace, the store still honours it.
-    s.keys.evict(&rotated.old_key);
+    // This node forgets the service's keys now; a previous key with a grace is found again in
+    // the store, one whose grace was cut by this rotation is not.
+    s.keys.evict_service(id);
     record(
         &s,
         caller.actor(),

@@ -24,6 +24,7 @@ use super::login_csrf::FromThisSite;
 use crate::auth::SESSION_COOKIE;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
+use crate::logsafe::escape;
 use crate::passwords;
 use crate::secrets::new_api_token;
 use crate::state::AppState;
@@ -82,6 +83,7 @@ async fn sign_in(
     let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
     if let Err(wait) = s.limits.sign_in.check(&body.username, addr) {
         tracing::warn!(
+            client = addr.map(tracing::field::display),
             retry_after_s = wait.as_secs(),
             "sign-in refused: too many attempts"
         );
@@ -101,10 +103,17 @@ async fn sign_in(
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
-            tracing::info!(username = %body.username.chars().take(64).collect::<String>(), "sign-in refused");
+            // The username is what the client typed, maybe a password in the wrong box: only
+            // at debug, escaped.
+            tracing::info!(
+                client = addr.map(tracing::field::display),
+                "sign-in refused: wrong username or password"
+            );
+            tracing::debug!(username = escape(&body.username), "sign-in refused");
             return Err(refused());
         }
     };
+    s.limits.sign_in.signed_in(&user.username, addr);
     let (token, csrf) = (new_api_token(), new_api_token());
     let expires_at = Utc::now() + LIFETIME;
     s.accounts
