@@ -11,9 +11,11 @@ pub mod incident;
 pub mod model;
 pub mod secret;
 pub mod sources;
+pub mod timeline;
 
 pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
 pub use ids::{AuditId, EventId, IncidentId, ServiceId, SessionId, TeamId, TokenId, UserId};
 pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};
+pub use timeline::{EventPage, EventPageQuery, PageError};
