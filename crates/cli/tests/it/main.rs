@@ -14,6 +14,7 @@ mod bench;
 mod concurrency;
 mod crash;
 mod fixtures;
+mod incident_pages;
 mod limits;
 mod ops;
 mod postgres;
