@@ -18,4 +18,4 @@ pub use alert::{Action, AlertEvent, Severity};
 pub use ids::{AuditId, EventId, IncidentId, ServiceId, SessionId, TeamId, TokenId, UserId};
 pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};
-pub use timeline::{EventPage, EventPageQuery, PageError};
+pub use timeline::{EventPage, EventPageError, EventPageQuery};

@@ -26,7 +26,7 @@ pub struct EventPageQuery {
 
 /// Why a page request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PageError {
+pub enum EventPageError {
     #[error("limit must be 1–{MAX_EVENTS}")]
     Limit,
     #[error("cursor: {0}; pass the `next_cursor` of the previous page")]
@@ -46,10 +46,10 @@ impl EventPageQuery {
     /// than clamped, as the incident list does, so a client never mistakes a shorter page
     /// for what it asked. The cursor is the `next_cursor` of the previous page: an event id,
     /// opaque to clients (an empty one means the first page).
-    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, PageError> {
+    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, EventPageError> {
         let limit = limit.unwrap_or(DEFAULT_EVENTS);
         if limit == 0 || limit > MAX_EVENTS {
-            return Err(PageError::Limit);
+            return Err(EventPageError::Limit);
         }
         let before = cursor
             .filter(|c| !c.is_empty())
@@ -124,10 +124,13 @@ mod tests {
 
     #[test]
     fn limits_outside_the_bounds_are_refused_and_inside_kept() {
-        assert_eq!(EventPageQuery::parse(Some(0), None), Err(PageError::Limit));
+        assert_eq!(
+            EventPageQuery::parse(Some(0), None),
+            Err(EventPageError::Limit)
+        );
         assert_eq!(
             EventPageQuery::parse(Some(MAX_EVENTS + 1), None),
-            Err(PageError::Limit)
+            Err(EventPageError::Limit)
         );
         let q = EventPageQuery::parse(None, None).expect("default");
         assert_eq!(
@@ -150,7 +153,7 @@ mod tests {
         for bad in ["x", "inc_01J0000000000000000000000", "evt_", "evt_!!"] {
             assert!(matches!(
                 EventPageQuery::parse(None, Some(bad)),
-                Err(PageError::Cursor(_))
+                Err(EventPageError::Cursor(_))
             ));
         }
     }
