@@ -76,7 +76,9 @@ test("log in, copy the Kapacitor URL, alert, acknowledge, auto-resolve", async (
   assert.equal(ok.body.action, "resolved");
   await page.reload();
   await page.getByText("Resolved by Kapacitor").first().waitFor();
-  await page.locator("details summary").first().click();
+  // The timeline is newest first; a raw payload is not in the page but fetched when opened.
+  assert.equal(await page.getByText('"level":"CRITICAL"').count(), 0, "no raw payload in the page");
+  await page.locator('li[data-kind="opened"] details summary').click();
   await page.getByText('"level":"CRITICAL"').first().waitFor();
   await shot(page, "incident");
 

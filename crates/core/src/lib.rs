@@ -13,6 +13,7 @@ pub mod paging;
 pub mod schedule;
 pub mod secret;
 pub mod sources;
+pub mod timeline;
 
 pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
@@ -22,3 +23,4 @@ pub use ids::{
 };
 pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};
+pub use timeline::{EventPage, EventPageError, EventPageQuery};

@@ -130,8 +130,16 @@ pub struct TimelineEvent {
     pub text: Option<String>,
     pub received_at: DateTime<Utc>,
     pub occurred_at: Option<DateTime<Utc>>,
-    /// The body exactly as received, for alert events.
+    /// The body exactly as received, for alert events. Null in every timeline read (the
+    /// incident's embedded timeline and its events pages), which carry `payload_size` and
+    /// `payload_url` instead, so a response's size does not depend on what alerts carried.
     pub payload: Option<String>,
+    /// The size of the raw body in bytes, for alert events.
+    #[serde(default)]
+    pub payload_size: Option<i64>,
+    /// Where to `GET` the raw body, for alert events.
+    #[serde(default)]
+    pub payload_url: Option<String>,
 }
 
 /// An alert source's activity on one service.

@@ -155,3 +155,21 @@ document.addEventListener("submit", async (ev) => {
     } catch (_) { /* offline for a moment: try again next tick */ }
   }, 2000);
 })();
+
+// Raw payloads are not in the incident page (an incident may hold hundreds of large alerts):
+// one is fetched when its "Raw payload" opens. `toggle` does not bubble, hence the capture.
+document.addEventListener("toggle", async (ev) => {
+  const d = ev.target;
+  if (!(d instanceof HTMLDetailsElement) || !d.open || !d.dataset.payloadUrl || d.dataset.loaded) return;
+  const pre = d.querySelector("pre");
+  if (!pre) return;
+  d.dataset.loaded = "1";
+  try {
+    const res = await fetch(d.dataset.payloadUrl, { credentials: "same-origin" });
+    if (!res.ok) throw new Error(res.status + " " + res.statusText);
+    pre.textContent = await res.text();
+  } catch (e) {
+    pre.textContent = "Could not load the payload: " + String(e.message || e);
+    delete d.dataset.loaded;
+  }
+}, true);

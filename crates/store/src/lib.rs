@@ -9,7 +9,10 @@ use tocsin_core::model::{
     AlertSourceActivity, ApiToken, Incident, IncidentQuery, IncidentSummary, IngestOutcome, Scope,
     Service, Team, TimelineEvent,
 };
-use tocsin_core::{AlertEvent, IncidentId, ServiceId, TeamId, TokenRole, UserId};
+use tocsin_core::{
+    AlertEvent, EventId, EventPage, EventPageQuery, IncidentId, ServiceId, TeamId, TokenRole,
+    UserId,
+};
 
 pub mod accounts;
 mod cols;
@@ -116,11 +119,23 @@ pub trait Store: Send + Sync + 'static {
         team: Option<TeamId>,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<IncidentSummary, StoreError>;
-    async fn timeline(
+    /// One page of an incident's timeline, newest first, each event with its body's size but
+    /// not the body (see [`tocsin_core::timeline`]): there is no read of a whole timeline, so
+    /// no caller can build a response as large as everything the alerts carried.
+    async fn timeline_page(
         &self,
         scope: &Scope,
         id: IncidentId,
-    ) -> Result<Vec<TimelineEvent>, StoreError>;
+        q: &EventPageQuery,
+    ) -> Result<EventPage, StoreError>;
+    /// One event's body exactly as received. Not found when the incident is outside the
+    /// scope, the event belongs to another incident, or the event has no body (a note).
+    async fn event_payload(
+        &self,
+        scope: &Scope,
+        incident: IncidentId,
+        event: EventId,
+    ) -> Result<String, StoreError>;
     async fn acknowledge(
         &self,
         scope: &Scope,

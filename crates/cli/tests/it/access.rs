@@ -86,6 +86,12 @@ const TEAM_ROUTES: &[Route] = &[
         [200, 200, 200, 200, 200, 404],
     ),
     (
+        "GET",
+        "/incidents/{inc}/events",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
         "POST",
         "/incidents/{inc}/acknowledge",
         None,

@@ -92,8 +92,8 @@ async fn seeded_history_is_what_ingest_leaves_and_numbering_continues() {
         .map(|t| t.iter().filter_map(|e| e["kind"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(kinds, ["opened", "auto_resolved"]);
-    let payload = detail["timeline"][0]["payload"].as_str().unwrap_or("");
-    let body: Value = serde_json::from_str(payload).expect("payload is a Kapacitor body");
+    let payload = server.payload(&detail["timeline"][0]).await;
+    let body: Value = serde_json::from_str(&payload).expect("payload is a Kapacitor body");
     assert_eq!(body["level"], "CRITICAL");
 
     // A live alert on a seeded key opens a new incident, numbered after the history.

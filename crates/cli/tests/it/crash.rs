@@ -195,9 +195,7 @@ async fn verify(server: &Server, svc: &str, total: &Tally) -> (usize, u64) {
         if inc["status"] != "resolved" {
             *open_per_key.entry(key).or_default() += 1;
         }
-        let (s, detail) = server.get(&format!("/api/v1/incidents/{id}")).await;
-        assert_eq!(s, 200, "{detail}");
-        let timeline = detail["timeline"].as_array().expect("timeline");
+        let timeline = server.timeline(id).await;
         let triggers = timeline
             .iter()
             .filter(|e| e["kind"] == "opened" || e["kind"] == "joined")

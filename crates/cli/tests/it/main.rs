@@ -17,6 +17,7 @@ mod bench;
 mod concurrency;
 mod crash;
 mod fixtures;
+mod incident_pages;
 mod limits;
 mod ops;
 #[cfg(feature = "postgres-tests")]

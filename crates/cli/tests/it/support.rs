@@ -301,6 +301,56 @@ impl Server {
             .expect("client")
     }
 
+    /// A GET with the admin token, as text: (status, content type, body). For pages and raw
+    /// payloads.
+    pub async fn get_text(&self, path: &str) -> (u16, String, String) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("GET");
+        let status = r.status().as_u16();
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (status, content_type, r.text().await.unwrap_or_default())
+    }
+
+    /// Every event of an incident, oldest first, read page by page from
+    /// `/api/v1/incidents/{id}/events` (the incident itself embeds only its newest events).
+    pub async fn timeline(&self, incident_id: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let (s, page) = self
+                .get(&format!(
+                    "/api/v1/incidents/{incident_id}/events?limit=200&cursor={cursor}"
+                ))
+                .await;
+            assert_eq!(s, 200, "{page}");
+            out.extend(page["events"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_owned(),
+                None => break,
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// An event's raw body, from its `payload_url`.
+    pub async fn payload(&self, event: &Value) -> String {
+        let url = event["payload_url"].as_str().expect("payload_url");
+        let (s, _, body) = self.get_text(url).await;
+        assert_eq!(s, 200, "{url}: {body}");
+        body
+    }
+
     /// POST raw bytes to an ingestion URL, as Kapacitor does.
     pub async fn send(&self, url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let r = self

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::eventually;
 use crate::support::Server;
-use crate::{detail, eventually};
 
 /// Every body received for the service's incidents, oldest first per incident, parsed,
 /// after checking each one. Polls until there are `expected` of them: an OK that resolves an
@@ -19,12 +19,12 @@ pub async fn received(server: &Server, svc: &str, expected: usize) -> Vec<Value>
     let raw = eventually("alert bodies in timelines", || async move {
         let mut all = Vec::new();
         for inc in server.incidents(svc).await {
-            let d = detail(server, &inc).await;
-            for ev in d["timeline"].as_array().into_iter().flatten() {
-                if let Some(p) = ev["payload"].as_str() {
+            let id = inc["id"].as_str().expect("incident id");
+            for ev in server.timeline(id).await {
+                if ev["payload_url"].is_string() {
                     all.push((
                         ev["received_at"].as_str().unwrap_or("").to_owned(),
-                        p.to_owned(),
+                        server.payload(&ev).await,
                     ));
                 }
             }

@@ -5,12 +5,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tocsin_core::model::{Incident, IncidentQuery, TimelineEvent};
-use tocsin_core::{IncidentId, IncidentStatus, Role, ServiceId, TeamId};
+use tocsin_core::{EventId, EventPageQuery, IncidentId, IncidentStatus, Role, ServiceId, TeamId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
+use super::events;
 use super::parse_id;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     pub service_id: Option<String>,
     pub team_id: Option<String>,
@@ -143,10 +145,17 @@ async fn list(
 pub struct Detail {
     #[serde(flatten)]
     incident: Incident,
+    /// The newest events (at most 50), oldest first, without raw bodies: each alert event
+    /// has `payload` null, its `payload_size` and its `payload_url`.
     timeline: Vec<TimelineEvent>,
+    /// When older events exist: pass as `cursor` to `GET /incidents/{id}/events` for them.
+    events_next_cursor: Option<EventId>,
 }
 
-/// An incident with its timeline.
+/// Events embedded in an incident: enough for a person reading it; older ones are paged.
+pub const DETAIL_EVENTS: u32 = 50;
+
+/// An incident with its newest events (see `events_next_cursor` for older ones).
 #[utoipa::path(get, path = "/incidents/{id}", tag = "incidents",
     params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 200, body = Detail), (status = "4XX", body = ErrorBody)))]
@@ -157,8 +166,15 @@ async fn show(
 ) -> Result<Json<Detail>, ApiError> {
     let id: IncidentId = parse_id(&id)?;
     let incident = s.store.get_incident(&caller.scope, id).await?;
-    let timeline = s.store.timeline(&caller.scope, id).await?;
-    Ok(Json(Detail { incident, timeline }))
+    let page = events::page(&s, &caller, id, &EventPageQuery::newest(DETAIL_EVENTS)).await?;
+    let mut timeline = page.events;
+    // Oldest first, as the embedded timeline always was.
+    timeline.reverse();
+    Ok(Json(Detail {
+        incident,
+        timeline,
+        events_next_cursor: page.next_cursor,
+    }))
 }
 
 /// Checks the caller may act on the incident as a responder: 404 outside its teams, 403

@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 mod alert_sources;
 pub(crate) mod audit;
+mod events;
 mod incidents;
 mod login_csrf;
 mod services;
@@ -22,6 +23,7 @@ mod tokens;
 mod users;
 
 pub use alert_sources::{catalogue, AlertSourceView};
+pub use events::{page as events_page, EventsParams};
 /// `ListParams` is public for the fuzz targets, which feed it arbitrary query strings.
 pub use incidents::{page, ListParams};
 
@@ -58,6 +60,7 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(services::router())
         .merge(alert_sources::router())
         .merge(incidents::router())
+        .merge(events::router())
         .merge(audit::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

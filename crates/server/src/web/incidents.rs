@@ -9,7 +9,7 @@ use tocsin_core::model::{EventKind, Incident, Service, TimelineEvent};
 use tocsin_core::{IncidentId, IncidentStatus};
 
 use super::{fmt_time, layout, urlencode, Ctx, WebCaller, WebError};
-use crate::api::{page as incident_page, parse_id, ListParams};
+use crate::api::{events_page, page as incident_page, parse_id, EventsParams, ListParams};
 use crate::json::ApiQuery;
 use crate::state::AppState;
 
@@ -110,15 +110,33 @@ fn rows(incidents: &[Incident], services: &[Service]) -> Markup {
     }
 }
 
+/// Events on one page of an incident: the newest first, older ones a link away.
+const PAGE_EVENTS: u32 = 50;
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    /// The timeline page: events older than this one (the "Older events" link).
+    cursor: Option<String>,
+}
+
+/// One incident and one page of its timeline. Raw payloads are not in the page (an incident
+/// may hold hundreds of alerts of up to 256 KiB each): each is loaded when its "Raw payload"
+/// is opened, so the page's size does not depend on what the alerts carried.
 pub async fn show(
     State(s): State<AppState>,
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ShowQuery>,
 ) -> Result<Response, WebError> {
     let id: IncidentId = parse_id(&id)?;
+    let page_q = EventsParams {
+        limit: Some(PAGE_EVENTS),
+        cursor: q.cursor.clone(),
+    }
+    .to_query()?;
     let inc = s.store.get_incident(&caller.scope, id).await?;
-    let timeline = s.store.timeline(&caller.scope, id).await?;
+    let timeline = events_page(&s, &caller, id, &page_q).await?;
     let svc = s.store.get_service(&caller.scope, inc.service_id).await?;
     let path = format!("/incidents/{id}");
     let ctx = Ctx::load(&s, caller, &headers, Some(&inc.team_id.to_string()), &path).await?;
@@ -167,9 +185,20 @@ pub async fn show(
                 p { button type="submit" { "Add note" } }
             }
         }
-        section.card {
+        section.card #timeline {
             h2 { "Timeline" }
-            ol.timeline { @for ev in &timeline { (event(&inc, ev)) } }
+            p.muted { "Newest first." @if page_q.before().is_some() { " Older events." } }
+            ol.timeline { @for ev in &timeline.events { (event(&inc, ev)) } }
+            @if page_q.before().is_some() || timeline.next_cursor.is_some() {
+                p.pager.row {
+                    @if page_q.before().is_some() {
+                        a.button.secondary href={"/incidents/" (inc.id) "#timeline"} { "← Newest events" }
+                    }
+                    @if let Some(c) = timeline.next_cursor {
+                        a.button href={"/incidents/" (inc.id) "?cursor=" (c) "#timeline"} { "Older events →" }
+                    }
+                }
+            }
         }
     };
     Ok(ctx.respond(layout::page(
@@ -202,9 +231,22 @@ fn event(inc: &Incident, ev: &TimelineEvent) -> Markup {
                 @if let Some(l) = &ev.level { " " span.badge { (l) } }
             }
             @if let Some(t) = &ev.text { p { (t) } }
-            @if let Some(p) = &ev.payload {
-                details { summary { "Raw payload" } pre { (p) } }
+            @if let Some(url) = &ev.payload_url {
+                details data-payload-url=(url) {
+                    summary { "Raw payload (" (fmt_size(ev.payload_size.unwrap_or(0))) ")" }
+                    pre { "Loading…" }
+                    p { a href=(url) target="_blank" rel="noopener" { "Open the raw payload" } }
+                }
             }
         }
+    }
+}
+
+/// A body's size for people: bytes, or KiB with one decimal.
+fn fmt_size(bytes: i64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
     }
 }

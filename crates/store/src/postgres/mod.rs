@@ -20,8 +20,8 @@ use tocsin_core::model::{
     IngestOutcome, Scope, Service, Team, TimelineEvent,
 };
 use tocsin_core::{
-    decide_human, AlertEvent, EventId, HumanAction, HumanDecision, IncidentId, ServiceId, TeamId,
-    TokenId,
+    decide_human, AlertEvent, EventId, EventPage, EventPageQuery, HumanAction, HumanDecision,
+    IncidentId, ServiceId, TeamId, TokenId,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, NoTls};
@@ -35,6 +35,7 @@ mod ingest;
 mod migrate;
 mod plan;
 mod rows;
+mod timeline;
 mod writer;
 
 use rows::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
@@ -187,6 +188,8 @@ async fn insert_human_event(
         received_at: Utc::now(),
         occurred_at: None,
         payload: None,
+        payload_size: None,
+        payload_url: None,
     };
     c.execute(
         "INSERT INTO incident_events (id, incident_id, service_id, kind, actor, text, received_at)
@@ -628,23 +631,23 @@ impl Store for PgStore {
         .await
     }
 
-    async fn timeline(
+    async fn timeline_page(
         &self,
         scope: &Scope,
         id: IncidentId,
-    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        q: &EventPageQuery,
+    ) -> Result<EventPage, StoreError> {
+        bounded(async { timeline::page(pg(&self.client().await?), scope, id, q).await }).await
+    }
+
+    async fn event_payload(
+        &self,
+        scope: &Scope,
+        incident: IncidentId,
+        event: EventId,
+    ) -> Result<String, StoreError> {
         bounded(async {
-            let c = self.client().await?;
-            get_incident_in(pg(&c), scope, id, false).await?;
-            let rows = c
-                .query(
-                    &format!(
-                        "SELECT {EVENT_COLS} FROM incident_events WHERE incident_id = $1 ORDER BY id"
-                    ),
-                    &[&id.to_string()],
-                )
-                .await?;
-            rows::all(&rows, rows::event)
+            timeline::payload(pg(&self.client().await?), scope, incident, event).await
         })
         .await
     }

@@ -14,7 +14,8 @@ use tokio_postgres::Row;
 use crate::StoreError;
 
 pub use crate::cols::{
-    AUDIT_COLS, EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS,
+    AUDIT_COLS, EVENT_COLS, EVENT_LIST_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS,
+    USER_COLS,
 };
 
 fn get<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T, StoreError> {
@@ -109,6 +110,8 @@ pub fn event(r: &Row) -> Result<TimelineEvent, StoreError> {
         received_at: get(r, 8)?,
         occurred_at: get(r, 9)?,
         payload: get(r, 10)?,
+        payload_size: get(r, 11)?,
+        payload_url: None,
     })
 }
 

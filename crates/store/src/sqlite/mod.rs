@@ -15,8 +15,8 @@ use tocsin_core::model::{
     IngestOutcome, Scope, Service, Team, TimelineEvent,
 };
 use tocsin_core::{
-    decide_human, AlertEvent, EventId, HumanAction, HumanDecision, IncidentId, ServiceId, TeamId,
-    TokenId,
+    decide_human, AlertEvent, EventId, EventPage, EventPageQuery, HumanAction, HumanDecision,
+    IncidentId, ServiceId, TeamId, TokenId,
 };
 
 use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError, StoredToken};
@@ -28,6 +28,7 @@ mod migrate;
 mod rows;
 mod seed;
 mod time;
+mod timeline;
 mod writer;
 #[cfg(test)]
 mod writer_tests;
@@ -262,6 +263,8 @@ fn insert_human_event(
         received_at: Utc::now(),
         occurred_at: None,
         payload: None,
+        payload_size: None,
+        payload_url: None,
     };
     c.prepare_cached(
         "INSERT INTO incident_events (id, incident_id, service_id, kind, actor, text, received_at)
@@ -641,23 +644,25 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn timeline(
+    async fn timeline_page(
         &self,
         scope: &Scope,
         id: IncidentId,
-    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        q: &EventPageQuery,
+    ) -> Result<EventPage, StoreError> {
+        let (scope, q) = (scope.clone(), *q);
+        self.read(move |c| timeline::page(c, &scope, id, &q)).await
+    }
+
+    async fn event_payload(
+        &self,
+        scope: &Scope,
+        incident: IncidentId,
+        event: EventId,
+    ) -> Result<String, StoreError> {
         let scope = scope.clone();
-        self.read(move |c| {
-            get_incident_in(c, &scope, id)?;
-            let rows = c
-                .prepare_cached(&format!(
-                    "SELECT {EVENT_COLS} FROM incident_events WHERE incident_id = ?1 ORDER BY id"
-                ))?
-                .query_map(params![id.to_string()], rows::event)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await
+        self.read(move |c| timeline::payload(c, &scope, incident, event))
+            .await
     }
 
     async fn acknowledge(

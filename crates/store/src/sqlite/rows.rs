@@ -12,7 +12,8 @@ use tocsin_core::{IncidentStatus, Role, Severity, SourceKind, TokenRole};
 use super::time::{from_db, opt_from_db};
 
 pub use crate::cols::{
-    AUDIT_COLS, EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS,
+    AUDIT_COLS, EVENT_COLS, EVENT_LIST_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS,
+    USER_COLS,
 };
 
 fn parse<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
@@ -106,6 +107,8 @@ pub fn event(r: &Row) -> rusqlite::Result<TimelineEvent> {
         received_at: from_db(r.get(8)?),
         occurred_at: opt_from_db(r.get(9)?),
         payload: r.get(10)?,
+        payload_size: r.get(11)?,
+        payload_url: None,
     })
 }
 

@@ -16,6 +16,7 @@ use tocsin_core::{
 use tocsin_store::Store;
 
 use crate::cases::alert;
+use crate::timeline::whole_timeline;
 
 type S = Arc<dyn Store>;
 
@@ -119,8 +120,7 @@ impl Replay {
                 inc.auto_resolved.then_some("kapacitor")
             );
             assert_eq!(got.resolved_at.is_some(), inc.auto_resolved);
-            let alerts: Vec<EventId> = s
-                .timeline(&Scope::All, inc.id)
+            let alerts: Vec<EventId> = whole_timeline(s, &Scope::All, inc.id)
                 .await
                 .expect("timeline")
                 .iter()

@@ -12,6 +12,8 @@ use tocsin_core::{
 };
 use tocsin_store::{Bootstrap, NewToken, Store, StoreError};
 
+use crate::timeline::whole_timeline;
+
 type S = Arc<dyn Store>;
 
 pub fn alert(key: &str, action: Action) -> AlertEvent {
@@ -213,7 +215,7 @@ pub async fn ingest_opens_joins_resolves_ignores_and_tests(s: S) {
         .expect("test");
     assert_eq!((test.decision, test.incident_id), (Decision::Test, None));
 
-    let timeline = s.timeline(&Scope::All, id).await.expect("timeline");
+    let timeline = whole_timeline(&s, &Scope::All, id).await.expect("timeline");
     let kinds: Vec<EventKind> = timeline.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
@@ -224,8 +226,10 @@ pub async fn ingest_opens_joins_resolves_ignores_and_tests(s: S) {
         ]
     );
     assert_eq!(
-        timeline[0].payload.as_deref(),
-        Some("{\"id\":\"cpu\",\"level\":\"CRITICAL\"}")
+        s.event_payload(&Scope::All, id, timeline[0].id)
+            .await
+            .expect("payload"),
+        "{\"id\":\"cpu\",\"level\":\"CRITICAL\"}"
     );
     assert_eq!(timeline[0].level.as_deref(), Some("CRITICAL"));
     assert_eq!(timeline[0].id, opened.event_id);
@@ -495,8 +499,7 @@ pub async fn acknowledge_resolve_and_notes(s: S) {
     s.add_note(&Scope::All, id, "bob", "post-mortem")
         .await
         .expect("late note");
-    let kinds: Vec<EventKind> = s
-        .timeline(&Scope::All, id)
+    let kinds: Vec<EventKind> = whole_timeline(&s, &Scope::All, id)
         .await
         .expect("tl")
         .iter()
@@ -531,7 +534,7 @@ pub async fn out_of_scope_incidents_are_not_found(s: S) {
         .expect("id");
     let other = Scope::Teams(vec![t2]);
     assert!(is_not_found(s.get_incident(&other, id).await));
-    assert!(is_not_found(s.timeline(&other, id).await));
+    assert!(is_not_found(whole_timeline(&s, &other, id).await));
     assert!(is_not_found(s.acknowledge(&other, id, "x").await));
     assert!(is_not_found(s.resolve(&other, id, "x").await));
     assert!(is_not_found(s.add_note(&other, id, "x", "y").await));
@@ -541,7 +544,10 @@ pub async fn out_of_scope_incidents_are_not_found(s: S) {
     ));
     let inc = s.get_incident(&Scope::All, id).await.expect("still there");
     assert_eq!(inc.status, IncidentStatus::Triggered, "nothing changed");
-    assert_eq!(s.timeline(&Scope::All, id).await.expect("tl").len(), 1);
+    assert_eq!(
+        whole_timeline(&s, &Scope::All, id).await.expect("tl").len(),
+        1
+    );
 }
 
 pub async fn tokens_are_found_by_hash_and_touched(s: S) {
@@ -632,8 +638,7 @@ pub async fn times_keep_microseconds(s: S) {
     let mut ev = alert("k", CRIT);
     ev.occurred_at = Some(at);
     let o = s.ingest(&svc, ev).await.expect("open");
-    let tl = s
-        .timeline(&Scope::All, o.incident_id.expect("id"))
+    let tl = whole_timeline(&s, &Scope::All, o.incident_id.expect("id"))
         .await
         .expect("tl");
     assert_eq!(tl[0].occurred_at, Some(at));

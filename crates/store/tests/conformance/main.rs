@@ -7,6 +7,7 @@ mod backend;
 mod batching;
 mod cases;
 mod pg_race;
+mod timeline;
 mod upgrade;
 
 macro_rules! conformance {
@@ -50,6 +51,8 @@ conformance!(
     cases::times_keep_microseconds,
     cases::filters_with_nul_find_nothing,
     cases::incident_summary_counts_by_day_and_open_by_service,
+    timeline::timeline_pages_hold_every_event_once_newest_first_without_bodies,
+    timeline::payloads_are_read_one_at_a_time_exactly_and_within_scope,
     batching::bursts_match_one_by_one_application,
     batching::many_opens_in_one_burst_number_each_team_from_one,
     accounts::first_admin_is_created_once_even_when_racing,

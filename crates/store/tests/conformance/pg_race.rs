@@ -14,6 +14,7 @@ use tocsin_store::Store;
 
 use crate::backend::{admin, Backend};
 use crate::cases::alert;
+use crate::timeline::whole_timeline;
 
 const CRIT: Action = Action::Trigger(Severity::Critical);
 
@@ -85,7 +86,9 @@ async fn a_batch_that_loses_a_race_is_replayed_alert_by_alert() {
     );
     let inc = s.get_incident(&Scope::All, theirs).await.expect("get");
     assert_eq!(inc.event_count, 2);
-    let timeline = s.timeline(&Scope::All, theirs).await.expect("timeline");
+    let timeline = whole_timeline(&s, &Scope::All, theirs)
+        .await
+        .expect("timeline");
     assert_eq!(
         timeline.len(),
         1,
