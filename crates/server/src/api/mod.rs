@@ -16,6 +16,7 @@ pub(crate) mod audit;
 mod incidents;
 mod services;
 mod session;
+mod sessions;
 mod teams;
 mod tokens;
 mod users;
@@ -54,6 +55,7 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(users::router())
         .merge(tokens::router())
         .merge(session::router())
+        .merge(sessions::router())
         .merge(services::router())
         .merge(alert_sources::router())
         .merge(incidents::router())
