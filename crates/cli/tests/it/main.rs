@@ -14,6 +14,7 @@ mod bench;
 mod concurrency;
 mod crash;
 mod fixtures;
+mod lifecycle;
 mod limits;
 mod ops;
 mod postgres;
