@@ -36,7 +36,10 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .unwrap_or("");
         if given.is_empty() || !secret::eq(&secret::hash(given), want) {

@@ -116,8 +116,7 @@ pub trait AccountStore: Send + Sync + 'static {
     /// End one of `user`'s sessions; `NotFound` when it is not theirs (or gone).
     async fn end_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError>;
     /// End every session of `user` but `keep`. Returns how many ended.
-    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>)
-        -> Result<u64, StoreError>;
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError>;
     /// For checking a password: the user's hash (`None`: no such user).
     async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError>;
     /// Replace `user`'s password hash and, in the same transaction, end every session of

@@ -325,7 +325,11 @@ async fn world() -> World {
     w.ids
         .insert(CALLERS[0], root["id"].as_str().expect("root").to_owned());
     let team_a = w.a.team.clone();
-    for (caller, role) in CALLERS[1..].iter().zip(["owner", "admin", "responder", "observer", "no_membership"]) {
+    for (caller, role) in
+        CALLERS[1..]
+            .iter()
+            .zip(["owner", "admin", "responder", "observer", "no_membership"])
+    {
         let id = w.new_user(&format!("as-{role}")).await;
         if role != "no_membership" {
             w.add(&team_a, &id, role).await;

@@ -244,7 +244,9 @@ async fn lifecycle_changes_hold_across_two_nodes_on_postgres() {
             &on_a,
             "POST",
             &format!("/api/v1/users/{ann}/password"),
-            Some(json!({"current_password": "ann's password", "new_password": "ann's new password"})),
+            Some(
+                json!({"current_password": "ann's password", "new_password": "ann's new password"}),
+            ),
         )
         .await;
     assert_eq!(st, 204);
@@ -260,7 +262,10 @@ async fn lifecycle_changes_hold_across_two_nodes_on_postgres() {
         )
         .await;
     assert_eq!(st, 200, "{v}");
-    assert_eq!(a.call(Some(&token), "GET", "/api/v1/teams", None).await.0, 401);
+    assert_eq!(
+        a.call(Some(&token), "GET", "/api/v1/teams", None).await.0,
+        401
+    );
     assert_eq!(a.call_as(&on_a, "GET", "/api/v1/teams", None).await.0, 401);
     assert_eq!(a.sign_in("ann", "ann's new password").await.status(), 403);
     let (st, _) = a
@@ -272,5 +277,8 @@ async fn lifecycle_changes_hold_across_two_nodes_on_postgres() {
         )
         .await;
     assert_eq!(st, 200);
-    assert_eq!(b.call(Some(&token), "GET", "/api/v1/teams", None).await.0, 200);
+    assert_eq!(
+        b.call(Some(&token), "GET", "/api/v1/teams", None).await.0,
+        200
+    );
 }

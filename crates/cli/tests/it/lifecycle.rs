@@ -51,7 +51,11 @@ async fn changing_ones_password_ends_the_other_sessions_but_not_this_one() {
 
     // Refusals change nothing.
     for (body, status, code) in [
-        (json!({"new_password": "a new password"}), 400, "invalid_field"),
+        (
+            json!({"new_password": "a new password"}),
+            400,
+            "invalid_field",
+        ),
         (
             json!({"current_password": "not it at all", "new_password": "a new password"}),
             403,
@@ -70,7 +74,10 @@ async fn changing_ones_password_ends_the_other_sessions_but_not_this_one() {
     ] {
         let (st, v) = s.call_as(&here, "POST", &path, Some(body)).await;
         assert_eq!(st, status, "{v}");
-        assert!(v["code"].as_str().is_some_and(|c| c.starts_with(code)), "{v}");
+        assert!(
+            v["code"].as_str().is_some_and(|c| c.starts_with(code)),
+            "{v}"
+        );
     }
     assert_eq!(reads(&s, &elsewhere).await, 200);
 
@@ -140,7 +147,10 @@ async fn an_org_admin_resets_a_password_and_ends_every_session() {
     assert_eq!(s.sign_in("ann", PW).await.status(), 401);
     assert_eq!(s.sign_in("ann", "set by the admin").await.status(), 201);
     let audit = audit_actions(&s).await;
-    assert!(audit.contains("user.password_reset") && audit.contains(&ann), "{audit}");
+    assert!(
+        audit.contains("user.password_reset") && audit.contains(&ann),
+        "{audit}"
+    );
     let _ = bob;
 }
 
@@ -168,14 +178,23 @@ async fn a_disabled_users_cookie_and_token_stop_at_once() {
         .send()
         .await
         .expect("page");
-    assert!(page.url().path() == "/login" || page.status() == 303, "{page:?}");
+    assert!(
+        page.url().path() == "/login" || page.status() == 303,
+        "{page:?}"
+    );
     // The right password says why; a wrong one says nothing more than before.
     let r = s.sign_in("ann", PW).await;
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<Value>().await.expect("json")["code"], "account_disabled");
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["code"],
+        "account_disabled"
+    );
     let r = s.sign_in("ann", "a wrong password").await;
     assert_eq!(r.status(), 401);
-    assert_eq!(r.json::<Value>().await.expect("json")["code"], "unauthorized");
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["code"],
+        "unauthorized"
+    );
 
     // Nobody disables themselves, nor the last active org admin.
     let root_token = s.user_token("root", PW).await;
@@ -204,16 +223,29 @@ async fn a_disabled_users_cookie_and_token_stop_at_once() {
             None,
         )
         .await;
-    assert_eq!((st, v["code"].as_str()), (409, Some("last_org_admin")), "{v}");
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (409, Some("last_org_admin")),
+        "{v}"
+    );
 
     // Enabled again: its tokens work again, its ended sessions stay ended.
     let v = admin(&s, "POST", &format!("/users/{ann}/enable"), None).await;
-    assert_eq!((v["disabled"].as_bool(), v["disabled_at"].is_null()), (Some(false), true));
-    assert_eq!(s.call(Some(&token), "GET", "/api/v1/teams", None).await.0, 200);
+    assert_eq!(
+        (v["disabled"].as_bool(), v["disabled_at"].is_null()),
+        (Some(false), true)
+    );
+    assert_eq!(
+        s.call(Some(&token), "GET", "/api/v1/teams", None).await.0,
+        200
+    );
     assert_eq!(reads(&s, &sess).await, 401);
     assert_eq!(s.sign_in("ann", PW).await.status(), 201);
     let audit = audit_actions(&s).await;
-    assert!(audit.contains("user.disable") && audit.contains("user.enable"), "{audit}");
+    assert!(
+        audit.contains("user.disable") && audit.contains("user.enable"),
+        "{audit}"
+    );
 }
 
 #[tokio::test]
@@ -241,14 +273,23 @@ async fn sessions_are_listed_and_ended_one_or_all_others() {
     assert_eq!(st, 200, "{list}");
     assert_eq!(list.as_array().map(Vec::len), Some(3), "{list}");
     assert!(list[0]["created_at"].is_string() && list[0]["expires_at"].is_string());
-    assert!(!list.to_string().contains(a.cookie.trim_start_matches("tocsin_session=")));
+    assert!(!list
+        .to_string()
+        .contains(a.cookie.trim_start_matches("tocsin_session=")));
     let a_id = current(&list);
-    let b_id = current(&s.call_as(&b, "GET", "/api/v1/session/sessions", None).await.1);
+    let b_id = current(
+        &s.call_as(&b, "GET", "/api/v1/session/sessions", None)
+            .await
+            .1,
+    );
     assert_ne!(a_id, b_id);
     // Using a session records when it was last seen (written in the background).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let list = s.call_as(&a, "GET", "/api/v1/session/sessions", None).await.1;
+        let list = s
+            .call_as(&a, "GET", "/api/v1/session/sessions", None)
+            .await
+            .1;
         let mine = list
             .as_array()
             .and_then(|l| l.iter().find(|x| x["id"] == a_id.as_str()).cloned())
@@ -263,7 +304,12 @@ async fn sessions_are_listed_and_ended_one_or_all_others() {
     // Someone else's session is not found, whoever asks.
     let bob = s.session("bob", PW).await;
     let (st, _) = s
-        .call_as(&bob, "DELETE", &format!("/api/v1/session/sessions/{b_id}"), None)
+        .call_as(
+            &bob,
+            "DELETE",
+            &format!("/api/v1/session/sessions/{b_id}"),
+            None,
+        )
         .await;
     assert_eq!(st, 404);
     assert_eq!(reads(&s, &b).await, 200);
@@ -273,12 +319,19 @@ async fn sessions_are_listed_and_ended_one_or_all_others() {
     assert_eq!((st, v["code"].as_str()), (400, Some("invalid_id")));
 
     let (st, _) = s
-        .call_as(&a, "DELETE", &format!("/api/v1/session/sessions/{b_id}"), None)
+        .call_as(
+            &a,
+            "DELETE",
+            &format!("/api/v1/session/sessions/{b_id}"),
+            None,
+        )
         .await;
     assert_eq!(st, 204);
     assert_eq!(reads(&s, &b).await, 401);
     assert_eq!((reads(&s, &a).await, reads(&s, &c).await), (200, 200));
-    let (st, v) = s.call_as(&a, "DELETE", "/api/v1/session/sessions", None).await;
+    let (st, v) = s
+        .call_as(&a, "DELETE", "/api/v1/session/sessions", None)
+        .await;
     assert_eq!((st, v["ended"].as_u64()), (200, Some(1)), "{v}");
     assert_eq!((reads(&s, &a).await, reads(&s, &c).await), (200, 401));
     assert_eq!(reads(&s, &bob).await, 200, "bob's session is his own");
@@ -318,7 +371,12 @@ async fn the_last_owner_of_a_team_cannot_step_down_or_be_removed() {
             members.clone(),
             Some(json!({"user_id": ann, "role": "admin"})),
         ),
-        (ann_token.as_str(), "DELETE", format!("{members}/{ann}"), None),
+        (
+            ann_token.as_str(),
+            "DELETE",
+            format!("{members}/{ann}"),
+            None,
+        ),
         // Nor may anyone else, org admins included, take the last owner away.
         (ADMIN_TOKEN, "DELETE", format!("{members}/{ann}"), None),
         (
@@ -329,8 +387,14 @@ async fn the_last_owner_of_a_team_cannot_step_down_or_be_removed() {
         ),
     ] {
         let (st, v) = s.call(Some(token), method, &path, body).await;
-        assert_eq!((st, v["code"].as_str()), (409, Some("last_owner")), "{method} {path}: {v}");
-        assert!(v["detail"].as_str().is_some_and(|d| d.contains("last owner")));
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (409, Some("last_owner")),
+            "{method} {path}: {v}"
+        );
+        assert!(v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("last owner")));
     }
     let (_, list) = s.call(Some(&ann_token), "GET", &members, None).await;
     assert_eq!(list[0]["role"], "owner", "{list}");
@@ -359,14 +423,24 @@ async fn the_last_owner_of_a_team_cannot_step_down_or_be_removed() {
 async fn metrics_need_the_token_when_one_is_set() {
     let tmp = tempfile::tempdir().expect("tmp");
     let open = Server::start(tmp.path()).await;
-    let r = open.http.get(open.url("/metrics")).send().await.expect("get");
+    let r = open
+        .http
+        .get(open.url("/metrics"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(r.status(), 200, "open by default");
     drop(open);
 
     let secret = "metrics-secret-0123456789";
     let tmp = tempfile::tempdir().expect("tmp");
     let s = Server::start_with(tmp.path(), &["--metrics-token", secret]).await;
-    for auth in [None, Some("Bearer wrong-token"), Some("Basic abc"), Some("Bearer ")] {
+    for auth in [
+        None,
+        Some("Bearer wrong-token"),
+        Some("Basic abc"),
+        Some("Bearer "),
+    ] {
         let mut req = s.http.get(s.url("/metrics"));
         if let Some(a) = auth {
             req = req.header("authorization", a);
@@ -401,7 +475,10 @@ async fn metrics_need_the_token_when_one_is_set() {
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--metrics-token") && err.contains("16"), "{err}");
+    assert!(
+        err.contains("--metrics-token") && err.contains("16"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -433,7 +510,10 @@ async fn the_team_cookie_is_secure_under_https_only() {
             .expect("the team cookie")
             .to_owned();
         assert_eq!(set.contains("; Secure"), secure, "{public:?}: {set}");
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
     }
 }
 
@@ -458,7 +538,10 @@ async fn the_cli_changes_passwords_and_disables_users() {
         )
     };
     let (ok, out) = run(&ann_token, &["user", "sessions"], &[]);
-    assert!(ok && out.contains("LAST_SEEN_AT") && out.contains("ses_"), "{out}");
+    assert!(
+        ok && out.contains("LAST_SEEN_AT") && out.contains("ses_"),
+        "{out}"
+    );
     let (ok, out) = run(
         &ann_token,
         &["user", "passwd", &ann],
@@ -480,15 +563,71 @@ async fn the_cli_changes_passwords_and_disables_users() {
     assert_eq!(s.sign_in("ann", "ann's cli password").await.status(), 201);
     let (ok, out) = run(
         ADMIN_TOKEN,
-        &["user", "reset-password", &ann, "--new-password", "reset by the cli"],
+        &[
+            "user",
+            "reset-password",
+            &ann,
+            "--new-password",
+            "reset by the cli",
+        ],
         &[],
     );
     assert!(ok, "{out}");
     assert_eq!(s.sign_in("ann", "reset by the cli").await.status(), 201);
     let (ok, out) = run(ADMIN_TOKEN, &["user", "disable", &ann], &[]);
     assert!(ok && out.contains("true"), "{out}");
-    assert_eq!(s.call(Some(&ann_token), "GET", "/api/v1/teams", None).await.0, 401);
+    assert_eq!(
+        s.call(Some(&ann_token), "GET", "/api/v1/teams", None)
+            .await
+            .0,
+        401
+    );
     let (ok, out) = run(ADMIN_TOKEN, &["user", "enable", &ann, "--json"], &[]);
     assert!(ok && out.contains("\"disabled\": false"), "{out}");
-    assert_eq!(s.call(Some(&ann_token), "GET", "/api/v1/teams", None).await.0, 200);
+    assert_eq!(
+        s.call(Some(&ann_token), "GET", "/api/v1/teams", None)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_account_page_lists_ones_sessions_and_offers_to_end_them() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start(tmp.path()).await;
+    let ann = new_user(&s, "ann", false).await;
+    let here = s.session("ann", PW).await;
+    let other = s.session("ann", PW).await;
+    let other_id = s
+        .call_as(&other, "GET", "/api/v1/session/sessions", None)
+        .await
+        .1
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["current"] == true).cloned())
+        .expect("current")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let page = s
+        .http
+        .get(s.url("/account"))
+        .header("cookie", &here.cookie)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    for want in [
+        "Your sessions",
+        "This session",
+        &format!("/api/v1/session/sessions/{other_id}"),
+        &format!("/api/v1/users/{ann}/password"),
+        "End all other sessions (1)",
+    ] {
+        assert!(html.contains(want), "{want} in the page");
+    }
+    // A token acting for no user has no account page.
+    let (st, _) = s.call(Some(ADMIN_TOKEN), "GET", "/account", None).await;
+    assert_eq!(st, 403);
 }

@@ -43,9 +43,10 @@ pub struct Ended {
 }
 
 fn user(caller: &Caller) -> Result<&User, ApiError> {
-    caller.user.as_ref().ok_or_else(|| {
-        ApiError::forbidden("sessions belong to users; this token acts for no user")
-    })
+    caller
+        .user
+        .as_ref()
+        .ok_or_else(|| ApiError::forbidden("sessions belong to users; this token acts for no user"))
 }
 
 /// Your sessions that have not expired, oldest first.
@@ -73,10 +74,7 @@ async fn list(
 /// End all your sessions but the one this request was made with (all of them, with a token).
 #[utoipa::path(delete, path = "/session/sessions", tag = "session",
     responses((status = 200, body = Ended), (status = "4XX", body = ErrorBody)))]
-async fn end_others(
-    State(s): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Ended>, ApiError> {
+async fn end_others(State(s): State<AppState>, caller: Caller) -> Result<Json<Ended>, ApiError> {
     let me = user(&caller)?;
     let ended = s.accounts.end_sessions(me.id, caller.session).await?;
     record(

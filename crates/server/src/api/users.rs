@@ -246,6 +246,14 @@ async fn set_disabled(
     } else {
         "user.enable"
     };
-    record(s, caller.actor(), action, None, id, Some(user.username.clone())).await;
+    record(
+        s,
+        caller.actor(),
+        action,
+        None,
+        id,
+        Some(user.username.clone()),
+    )
+    .await;
     Ok(Json(user))
 }

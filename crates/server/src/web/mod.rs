@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+mod account;
 mod assets;
 mod chart;
 mod incidents;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::page))
         .route("/login", get(login::page))
+        .route("/account", get(account::page))
         .route("/services", get(services::list))
         .route("/services/{id}", get(services::show))
         .route("/incidents", get(incidents::list))

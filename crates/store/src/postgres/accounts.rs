@@ -468,11 +468,7 @@ impl AccountStore for PgStore {
         self.lc_end_session(user, id).await
     }
 
-    async fn end_sessions(
-        &self,
-        user: UserId,
-        keep: Option<SessionId>,
-    ) -> Result<u64, StoreError> {
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
         self.lc_end_sessions(user, keep).await
     }
 

@@ -160,7 +160,10 @@ impl PgStore {
         bounded(async { end_sessions_in(pg(&self.client().await?), user, keep).await }).await
     }
 
-    pub(super) async fn lc_password_hash(&self, user: UserId) -> Result<Option<String>, StoreError> {
+    pub(super) async fn lc_password_hash(
+        &self,
+        user: UserId,
+    ) -> Result<Option<String>, StoreError> {
         bounded(async {
             self.client()
                 .await?

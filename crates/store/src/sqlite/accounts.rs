@@ -406,11 +406,7 @@ impl AccountStore for SqliteStore {
             .await
     }
 
-    async fn end_sessions(
-        &self,
-        user: UserId,
-        keep: Option<SessionId>,
-    ) -> Result<u64, StoreError> {
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
         self.writer
             .write(move |c| lifecycle::end_sessions(c, user, keep))
             .await

@@ -80,10 +80,11 @@ pub fn end_sessions(
 }
 
 pub fn password_hash(c: &Connection, user: UserId) -> Result<Option<String>, StoreError> {
-    Ok(c
-        .prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
-        .query_row(params![user.to_string()], |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
+            .query_row(params![user.to_string()], |r| r.get(0))
+            .optional()?,
+    )
 }
 
 pub fn set_password(

@@ -38,8 +38,12 @@ pub async fn the_last_owner_keeps_the_team(db: Db) {
     let ann = a.create_user(new_user("ann")).await.expect("ann");
     let bob = a.create_user(new_user("bob")).await.expect("bob");
     let all = &Scope::All;
-    a.set_member(all, t, ann.id, Role::Owner).await.expect("ann");
-    a.set_member(all, t, bob.id, Role::Admin).await.expect("bob");
+    a.set_member(all, t, ann.id, Role::Owner)
+        .await
+        .expect("ann");
+    a.set_member(all, t, bob.id, Role::Admin)
+        .await
+        .expect("bob");
 
     refused(
         a.set_member(all, t, ann.id, Role::Admin).await,
@@ -55,16 +59,24 @@ pub async fn the_last_owner_keeps_the_team(db: Db) {
         .map(|m| m.role)
         .collect();
     assert_eq!(roles, [Role::Owner, Role::Admin]);
-    a.set_member(all, t, bob.id, Role::Owner).await.expect("bob owner");
+    a.set_member(all, t, bob.id, Role::Owner)
+        .await
+        .expect("bob owner");
     a.set_member(all, t, ann.id, Role::Observer)
         .await
         .expect("ann steps down");
-    a.set_member(all, t, ann.id, Role::Owner).await.expect("back");
+    a.set_member(all, t, ann.id, Role::Owner)
+        .await
+        .expect("back");
 
     // A disabled owner does not count: the active one stays.
-    a.set_disabled(None, ann.id, true).await.expect("disable ann");
+    a.set_disabled(None, ann.id, true)
+        .await
+        .expect("disable ann");
     refused(a.remove_member(all, t, bob.id).await, Refusal::LastOwner);
-    a.set_disabled(None, ann.id, false).await.expect("enable ann");
+    a.set_disabled(None, ann.id, false)
+        .await
+        .expect("enable ann");
 
     // Two owners stepping down at once: one does, the other is refused.
     let (a1, a2) = (a.clone(), a.clone());
@@ -170,7 +182,10 @@ pub async fn sessions_are_listed_touched_and_ended_by_their_user(db: Db) {
         Err(StoreError::NotFound(_))
     ));
     session(&db, eve.id, "s3", day).await;
-    assert_eq!(a.end_sessions(eve.id, Some(first)).await.expect("others"), 1);
+    assert_eq!(
+        a.end_sessions(eve.id, Some(first)).await.expect("others"),
+        1
+    );
     assert_eq!(
         a.list_sessions(eve.id)
             .await
