@@ -6,6 +6,7 @@ mod pg_cluster;
 mod support;
 
 mod access;
+mod account_surfaces;
 mod accounts;
 mod accounts_pg;
 mod api;
