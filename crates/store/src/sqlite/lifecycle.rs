@@ -141,3 +141,59 @@ pub fn set_disabled(
     end_sessions(c, id, None)?;
     user(c, id)
 }
+
+#[cfg(test)]
+mod tests {
+    use tocsin_core::secret;
+
+    use super::*;
+    use crate::sqlite::SqliteStore;
+    use crate::AccountStore;
+
+    /// Upgrading from schema 2 (accounts, before the lifecycle): users stay enabled, their
+    /// live sessions keep working and are listed, never seen yet. (PostgreSQL's twin is in the
+    /// conformance suite's `upgrade.rs`.)
+    #[tokio::test]
+    async fn upgrading_keeps_users_enabled_and_sessions_alive() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("v2.db");
+        let (user, session) = (UserId::new(), SessionId::new());
+        {
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql"))
+                .expect("0001");
+            c.execute_batch(include_str!("../../migrations/sqlite/0002_accounts.sql"))
+                .expect("0002");
+            c.execute(
+                "INSERT INTO users (id, username, email, password_hash, org_admin, created_at)
+                 VALUES (?1, 'ann', 'ann@example.com', 'x', 0, 0)",
+                params![user.to_string()],
+            )
+            .expect("user");
+            c.execute(
+                "INSERT INTO sessions (id, token_hash, csrf_hash, user_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    session.to_string(),
+                    secret::hash("cookie").as_slice(),
+                    secret::hash("csrf").as_slice(),
+                    user.to_string(),
+                    to_db(Utc::now()),
+                    to_db(Utc::now() + chrono::Duration::hours(1))
+                ],
+            )
+            .expect("session");
+            c.pragma_update(None, "user_version", 2).expect("version");
+        }
+        let store = SqliteStore::open(&path).expect("migrate");
+        let ann = store.user_by_id(user).await.expect("read").expect("ann");
+        assert!(!ann.disabled && ann.disabled_at.is_none());
+        let s = store
+            .session_by_hash(secret::hash("cookie"))
+            .await
+            .expect("read")
+            .expect("session kept");
+        assert_eq!((s.id, s.last_seen_at), (session, None));
+        assert_eq!(store.list_sessions(user).await.expect("list").len(), 1);
+    }
+}
