@@ -1,6 +1,7 @@
-//! Upgrading PostgreSQL databases left by older versions. From before accounts (SQLite's twin is a unit test in
-//! `sqlite/accounts.rs`): the bootstrap token, role `admin` without a team, becomes an
-//! organisation admin token, and there is no user until first start creates one.
+//! Upgrading PostgreSQL databases left by older versions (SQLite's twins are unit tests in
+//! `sqlite/accounts.rs` and `sqlite/lifecycle.rs`). From before accounts: the bootstrap token,
+//! role `admin` without a team, becomes an organisation admin token, and there is no user until
+//! first start creates one. From before the lifecycle: users stay enabled, sessions alive.
 
 use tocsin_core::model::Scope;
 use tocsin_core::{secret, TokenId, TokenRole};
