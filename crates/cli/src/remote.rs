@@ -30,6 +30,29 @@ pub enum UserCmd {
     },
     /// List the users you can see.
     List,
+    /// Change your own password (the token's user); your sessions end, the token keeps working.
+    Passwd {
+        /// Your user id.
+        user: String,
+        #[arg(long, env = "TOCSIN_CURRENT_PASSWORD", hide_env_values = true)]
+        current_password: String,
+        /// At least 8 characters.
+        #[arg(long, env = "TOCSIN_NEW_PASSWORD", hide_env_values = true)]
+        new_password: String,
+    },
+    /// Set another user's password (organisation admins); all of their sessions end.
+    ResetPassword {
+        user: String,
+        /// At least 8 characters.
+        #[arg(long, env = "TOCSIN_NEW_PASSWORD", hide_env_values = true)]
+        new_password: String,
+    },
+    /// Disable a user (organisation admins): sessions end, tokens and sign-in are refused.
+    Disable { user: String },
+    /// Enable a disabled user again (organisation admins); its tokens work again.
+    Enable { user: String },
+    /// List your sign-in sessions (the token's user).
+    Sessions,
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,7 +143,8 @@ pub enum IncidentCmd {
     Resolve { id: String },
 }
 
-const USER_COLS: &[&str] = &["id", "username", "email", "org_admin"];
+const USER_COLS: &[&str] = &["id", "username", "email", "org_admin", "disabled"];
+const SESSION_COLS: &[&str] = &["id", "created_at", "expires_at", "last_seen_at", "current"];
 const TOKEN_COLS: &[&str] = &[
     "id",
     "name",
@@ -166,6 +190,37 @@ pub async fn users(r: Remote<UserCmd>) -> anyhow::Result<()> {
             c.show(&v, USER_COLS);
         }
         UserCmd::List => c.show(&c.get("/users").await?, USER_COLS),
+        UserCmd::Passwd {
+            user,
+            current_password,
+            new_password,
+        } => {
+            let body = json!({"current_password": current_password, "new_password": new_password});
+            c.post(&format!("/users/{}/password", enc(&user)), body)
+                .await?;
+            if !c.json {
+                println!("password changed; your sessions have ended");
+            }
+        }
+        UserCmd::ResetPassword { user, new_password } => {
+            let body = json!({"new_password": new_password});
+            c.post(&format!("/users/{}/password", enc(&user)), body)
+                .await?;
+            if !c.json {
+                println!("password of {user} set; its sessions have ended");
+            }
+        }
+        UserCmd::Disable { user } => c.show(
+            &c.post(&format!("/users/{}/disable", enc(&user)), json!({}))
+                .await?,
+            USER_COLS,
+        ),
+        UserCmd::Enable { user } => c.show(
+            &c.post(&format!("/users/{}/enable", enc(&user)), json!({}))
+                .await?,
+            USER_COLS,
+        ),
+        UserCmd::Sessions => c.show(&c.get("/session/sessions").await?, SESSION_COLS),
     }
     Ok(())
 }

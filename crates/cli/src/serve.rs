@@ -26,6 +26,10 @@ pub struct Args {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "TOCSIN_LOG_JSON")]
     log_json: bool,
+    /// Require `Authorization: Bearer <this>` on /metrics (at least 16 characters; unset:
+    /// /metrics is open, as before).
+    #[arg(long, env = "TOCSIN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -89,6 +93,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
     tocsin_server::bootstrap::check_admin_token(admin_token.as_deref())
         .map_err(anyhow::Error::msg)?;
+    if let Some(t) = &args.metrics_token {
+        if t.trim().chars().count() < 16 || t.trim() != t {
+            bail!("--metrics-token (TOCSIN_METRICS_TOKEN) must be at least 16 characters, without surrounding spaces");
+        }
+    }
     let opened = args.db.open().await?;
     let (store, accounts) = (opened.store, opened.accounts);
     let first = first_start(store.as_ref(), admin_token.as_deref()).await?;
@@ -127,7 +136,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             println!("Kapacitor webhook URL for {:?}: {url}", svc.name);
         }
     }
-    let state = AppState::new(store, accounts, &public_url).with_limits(limits);
+    let state = AppState::new(store, accounts, &public_url)
+        .with_limits(limits)
+        .with_metrics_token(args.metrics_token.as_deref());
     tracing::info!(listen = %bound, public_url = %public_url, "tocsin is listening");
     // On stdout too: scripts and tests that pass --listen 127.0.0.1:0 read the port here.
     println!("Listening on http://{bound}");

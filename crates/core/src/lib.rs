@@ -8,6 +8,7 @@ pub mod access;
 pub mod alert;
 pub mod ids;
 pub mod incident;
+pub mod lifecycle;
 pub mod model;
 pub mod paging;
 pub mod schedule;

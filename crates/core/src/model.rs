@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{Role, TokenRole};
 use crate::alert::Severity;
-use crate::ids::{AuditId, EventId, IncidentId, ServiceId, TeamId, TokenId, UserId};
+use crate::ids::{AuditId, EventId, IncidentId, ServiceId, SessionId, TeamId, TokenId, UserId};
 use crate::incident::{Decision, IncidentStatus};
 use crate::sources::SourceKind;
 
@@ -226,6 +226,20 @@ pub struct User {
     /// Manages users and teams across the organisation, and owns every team.
     pub org_admin: bool,
     pub created_at: DateTime<Utc>,
+    /// A disabled user cannot sign in, and its sessions and tokens are refused.
+    pub disabled: bool,
+    /// When it was disabled (`disabled` is `disabled_at.is_some()`).
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A sign-in session as its user sees it in a list: never its secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The last request made with it, to the minute (`None`: none since sign-in).
+    pub last_seen_at: Option<DateTime<Utc>>,
 }
 
 /// A user's role in a team.

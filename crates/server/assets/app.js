@@ -83,7 +83,8 @@ document.addEventListener("click", async (ev) => {
   if (btn.dataset.actionUrl) {
     const err = document.getElementById("action-error");
     btn.disabled = true;
-    try { await api("POST", btn.dataset.actionUrl, {}); location.reload(); }
+    const method = btn.dataset.actionMethod || "POST";
+    try { await api(method, btn.dataset.actionUrl, method === "POST" ? {} : undefined); location.reload(); }
     catch (e) { showError(err, e); btn.disabled = false; }
   }
 });

@@ -7,7 +7,8 @@
 //! the role check: 404 for a team the caller cannot see, 403 for a role too low.
 //!
 //! Tokens and sessions are looked up by hash and compared in constant time; expired and
-//! revoked tokens are refused like unknown ones. A state-changing request authenticated by
+//! revoked tokens are refused like unknown ones, and a disabled user's tokens and sessions
+//! are refused (401 `account_disabled`). A state-changing request authenticated by
 //! cookie must echo the session's CSRF token in `X-Tocsin-CSRF`.
 
 use std::net::{IpAddr, SocketAddr};
@@ -75,8 +76,21 @@ impl Caller {
     }
 }
 
-/// Last-used times are written at most this often per token, so reads stay reads.
+/// Last-used times are written at most this often per token or session, so reads stay reads.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+
+/// A disabled user's sessions and tokens stop at once. Checked on the user row read for this
+/// very request, so it holds on every node sharing the database, with no cache to expire.
+fn refuse_disabled(user: &User) -> Result<(), ApiError> {
+    if user.disabled {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "account_disabled",
+            "this account is disabled; ask an organisation admin",
+        ));
+    }
+    Ok(())
+}
 
 fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
     let Some(header) = parts.headers.get(AUTHORIZATION) else {
@@ -137,6 +151,7 @@ async fn from_token(state: &AppState, raw: &str) -> Result<Caller, ApiError> {
                 .user_by_id(uid)
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
+            refuse_disabled(&user)?;
             let mine = state.accounts.memberships(uid).await?;
             let mut g = Grants::of_user(user.org_admin, mine).cap(tok.role);
             if let Some(t) = team {
@@ -213,6 +228,17 @@ async fn from_session(state: &AppState, parts: &Parts, raw: &str) -> Result<Call
         .filter(|s| secret::eq(&s.token_hash, &hash))
         .filter(|s| s.expires_at > Utc::now())
         .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
+    // Disabling ends the user's sessions; this also covers one created in the same instant.
+    refuse_disabled(&s.user)?;
+    if s.last_seen_at.is_none_or(|t| Utc::now() - t > TOUCH_EVERY) {
+        let accounts = state.accounts.clone();
+        let id = s.id;
+        tokio::spawn(async move {
+            if let Err(e) = accounts.touch_session(id).await {
+                tracing::warn!(error = %e, "could not record session use");
+            }
+        });
+    }
     let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
         let given = parts

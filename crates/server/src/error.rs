@@ -79,6 +79,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => Self::not_found(what),
             StoreError::Conflict(detail) => Self::new(StatusCode::CONFLICT, "conflict", detail),
+            StoreError::Refused(r) => Self::new(StatusCode::CONFLICT, r.code(), r.to_string()),
             StoreError::Overloaded => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",

@@ -12,11 +12,16 @@ pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 1024;
 
 pub fn check_policy(password: &str) -> Result<(), ApiError> {
+    check_field("password", password)
+}
+
+/// The policy for a new password sent in `field`.
+pub fn check_field(field: &str, password: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
     if !(MIN_LEN..=MAX_LEN).contains(&n) {
         return Err(ApiError::bad_request(
             "invalid_field",
-            format!("field `password`: must be {MIN_LEN}–{MAX_LEN} characters"),
+            format!("field `{field}`: must be {MIN_LEN}–{MAX_LEN} characters"),
         ));
     }
     Ok(())

@@ -17,6 +17,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<Limits>,
+    /// SHA-256 of the token `/metrics` requires (`None`: open).
+    pub metrics_token: Option<[u8; 32]>,
 }
 
 impl AppState {
@@ -28,11 +30,18 @@ impl AppState {
             keys: Arc::new(KeyCache::default()),
             metrics: Arc::new(Metrics::default()),
             limits: Arc::new(Limits::default()),
+            metrics_token: None,
         }
     }
 
     pub fn with_limits(mut self, config: LimitsConfig) -> Self {
         self.limits = Arc::new(Limits::new(config));
+        self
+    }
+
+    /// Require `Authorization: Bearer <token>` on `/metrics`.
+    pub fn with_metrics_token(mut self, token: Option<&str>) -> Self {
+        self.metrics_token = token.map(tocsin_core::secret::hash);
         self
     }
 

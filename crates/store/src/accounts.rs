@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tocsin_core::model::{ApiToken, AuditEntry, Member, Scope, Service, User};
+use tocsin_core::model::{ApiToken, AuditEntry, Member, Scope, Service, SessionInfo, User};
 use tocsin_core::{AuditId, Role, ServiceId, SessionId, TeamId, TokenId, UserId};
 
 use crate::StoreError;
@@ -45,6 +45,7 @@ pub struct StoredSession {
     pub token_hash: [u8; 32],
     pub csrf_hash: [u8; 32],
     pub expires_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
 }
 
 /// A service found by a webhook key hash: its current key, or its previous one in its grace
@@ -104,6 +105,37 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn create_session(&self, s: NewSession) -> Result<(), StoreError>;
     async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>, StoreError>;
     async fn delete_session(&self, id: SessionId) -> Result<(), StoreError>;
+
+    // The account lifecycle. The rules (last owner, last org admin, self) are core's
+    // `lifecycle`; the stores apply them inside the transaction that reads the counts.
+
+    /// Record that a session was used now (the caller does this at most once a minute).
+    async fn touch_session(&self, id: SessionId) -> Result<(), StoreError>;
+    /// `user`'s sessions that have not expired, oldest first.
+    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>, StoreError>;
+    /// End one of `user`'s sessions; `NotFound` when it is not theirs (or gone).
+    async fn end_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError>;
+    /// End every session of `user` but `keep`. Returns how many ended.
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError>;
+    /// For checking a password: the user's hash (`None`: no such user).
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError>;
+    /// Replace `user`'s password hash and, in the same transaction, end every session of
+    /// theirs but `keep`. Returns how many sessions ended.
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionId>,
+    ) -> Result<u64, StoreError>;
+    /// Disable (ending every session) or enable `user`, on behalf of `actor`. Disabling an
+    /// already disabled user keeps its first `disabled_at`. Refused by
+    /// `lifecycle::check_disable`.
+    async fn set_disabled(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        disabled: bool,
+    ) -> Result<User, StoreError>;
 
     /// Give a service a new webhook key. With `grace_until` the old key keeps working until
     /// then; without, it stops at once.

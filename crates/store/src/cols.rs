@@ -12,5 +12,5 @@ pub const EVENT_COLS: &str = "id, incident_id, service_id, kind, source, level, 
 pub const EVENT_LIST_COLS: &str = "id, incident_id, service_id, kind, source, level, actor, text, received_at, occurred_at, CAST(NULL AS TEXT), CAST(octet_length(payload) AS BIGINT)";
 pub const TOKEN_COLS: &str =
     "id, name, role, team_id, created_at, expires_at, revoked_at, last_used_at, token_hash, user_id";
-pub const USER_COLS: &str = "id, username, email, org_admin, created_at";
+pub const USER_COLS: &str = "id, username, email, org_admin, created_at, disabled_at";
 pub const AUDIT_COLS: &str = "id, at, actor, action, team_id, target, detail";

@@ -8,6 +8,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken (a duplicate name, …).
     #[error("{0}")]
     Conflict(String),
+    /// A rule of the account lifecycle (core's `lifecycle`) refused the change; nothing changed.
+    #[error("{0}")]
+    Refused(tocsin_core::lifecycle::Refusal),
     /// The write queue is full: the caller should back off and retry.
     #[error("the store is overloaded")]
     Overloaded,

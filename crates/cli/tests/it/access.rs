@@ -23,7 +23,9 @@ const CALLERS: [&str; 6] = [
 
 /// `(method, path, body, statuses on the caller's own team's resources)`. Placeholders:
 /// `{team}`, `{svc}`, `{user}` (a member of the team), `{spare}` (a user made a member just
-/// before), `{inc}` (a new incident), `{tok}` (a new team token), `{n}` (a unique number).
+/// before), `{inc}` (a new incident), `{tok}` (a new team token), `{n}` (a unique number);
+/// in org routes also `{me}` (the caller's own user) and `{foreign_session}` (a session of
+/// a user who is none of the callers).
 /// Every row runs twice: on team A's resources (the callers' team, these statuses) and on
 /// team B's (404 for everyone but the org admin, who gets the same as on A).
 /// `(method, path, body template, expected status per caller)`.
@@ -112,6 +114,24 @@ const TEAM_ROUTES: &[Route] = &[
     ("GET", "/users/{user}", None, [200, 200, 200, 200, 200, 404]),
     (
         "POST",
+        "/users/{spare}/password",
+        Some(r#"{"new_password": "reset by an admin"}"#),
+        [204, 403, 403, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/users/{spare}/disable",
+        None,
+        [200, 403, 403, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/users/{spare}/enable",
+        None,
+        [200, 403, 403, 403, 403, 404],
+    ),
+    (
+        "POST",
         "/tokens",
         Some(r#"{"name": "t{n}", "team_id": "{team}", "role": "observer"}"#),
         [201, 201, 403, 403, 403, 404],
@@ -132,6 +152,24 @@ const ORG_ROUTES: &[Route] = &[
     ("GET", "/users", None, [200, 200, 200, 200, 200, 200]),
     ("GET", "/tokens", None, [200, 200, 200, 200, 200, 200]),
     ("GET", "/audit", None, [200, 200, 403, 403, 403, 403]),
+    (
+        "GET",
+        "/session/sessions",
+        None,
+        [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "DELETE",
+        "/session/sessions/{foreign_session}",
+        None,
+        [404, 404, 404, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/users/{me}/password",
+        Some(r#"{"current_password": "not the password", "new_password": "long enough pw"}"#),
+        [403, 403, 403, 403, 403, 403],
+    ),
     (
         "POST",
         "/teams",
@@ -187,6 +225,9 @@ struct World {
     a: TeamFixture,
     b: TeamFixture,
     tokens: HashMap<&'static str, String>,
+    /// Each caller's user id.
+    ids: HashMap<&'static str, String>,
+    foreign_session: String,
     n: u32,
 }
 
@@ -283,6 +324,8 @@ async fn world() -> World {
         a: blank(),
         b: blank(),
         tokens: HashMap::new(),
+        ids: HashMap::new(),
+        foreign_session: String::new(),
         n: 0,
     };
     for (on_a, name) in [(true, "Team A"), (false, "Team B")] {
@@ -308,19 +351,38 @@ async fn world() -> World {
             w.b = fx;
         }
     }
-    w.admin(
-        "POST",
-        "/users",
-        Some(json!({"username": "root", "email": "root@example.com", "password": PASSWORD, "org_admin": true})),
-    )
-    .await;
+    let root = w
+        .admin(
+            "POST",
+            "/users",
+            Some(json!({"username": "root", "email": "root@example.com", "password": PASSWORD, "org_admin": true})),
+        )
+        .await;
+    w.ids
+        .insert(CALLERS[0], root["id"].as_str().expect("root").to_owned());
     let team_a = w.a.team.clone();
-    for role in ["owner", "admin", "responder", "observer", "no_membership"] {
+    for (caller, role) in
+        CALLERS[1..]
+            .iter()
+            .zip(["owner", "admin", "responder", "observer", "no_membership"])
+    {
         let id = w.new_user(&format!("as-{role}")).await;
         if role != "no_membership" {
             w.add(&team_a, &id, role).await;
         }
+        w.ids.insert(caller, id);
     }
+    // A session of team A's plain member, whom none of the callers is.
+    let member = w.server.get(&format!("/api/v1/users/{}", w.a.user)).await.1;
+    let theirs = w
+        .server
+        .session(member["username"].as_str().expect("name"), PASSWORD)
+        .await;
+    let (_, list) = w
+        .server
+        .call_as(&theirs, "GET", "/api/v1/session/sessions", None)
+        .await;
+    w.foreign_session = list[0]["id"].as_str().expect("session id").to_owned();
     for (caller, user) in CALLERS.iter().zip([
         "root",
         "as-owner",
@@ -351,7 +413,10 @@ async fn role_by_route_matrix() {
     rows.extend(ORG_ROUTES.iter().map(|r| (*r, false)));
     for ((method, path, body, expected), on_b) in rows {
         for (i, caller) in CALLERS.iter().enumerate() {
-            let path_now = w.fill(path, on_b).await;
+            let path = path
+                .replace("{me}", &w.ids[caller])
+                .replace("{foreign_session}", &w.foreign_session.clone());
+            let path_now = w.fill(&path, on_b).await;
             let body_now = match body {
                 Some(b) => {
                     let filled = w.fill(b, on_b).await;

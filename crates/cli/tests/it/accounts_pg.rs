@@ -212,3 +212,73 @@ async fn accounts_work_across_two_nodes_on_postgres() {
         assert!(actions.contains(&want), "{want} in {actions:?}");
     }
 }
+
+/// Disabled on one node, refused on the other at its next request: the user row is read for
+/// every request, so no node holds a stale "enabled". A password changed on one node ends the
+/// other sessions on both.
+#[tokio::test]
+async fn lifecycle_changes_hold_across_two_nodes_on_postgres() {
+    let pg = PgCluster::start();
+    let dirs = [
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    ];
+    let a = Server::start_pg(dirs[0].path(), &pg.url).await;
+    let b = Server::start_pg(dirs[1].path(), &pg.url).await;
+    let (st, ann) = a
+        .call(
+            Some(ADMIN_TOKEN),
+            "POST",
+            "/api/v1/users",
+            Some(json!({"username": "ann", "email": "ann@example.com", "password": "ann's password"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{ann}");
+    let ann = ann["id"].as_str().expect("id").to_owned();
+    let token = a.user_token("ann", "ann's password").await;
+    let on_a = a.session("ann", "ann's password").await;
+    let on_b = b.session("ann", "ann's password").await;
+
+    let (st, _) = a
+        .call_as(
+            &on_a,
+            "POST",
+            &format!("/api/v1/users/{ann}/password"),
+            Some(
+                json!({"current_password": "ann's password", "new_password": "ann's new password"}),
+            ),
+        )
+        .await;
+    assert_eq!(st, 204);
+    assert_eq!(b.call_as(&on_a, "GET", "/api/v1/teams", None).await.0, 200);
+    assert_eq!(b.call_as(&on_b, "GET", "/api/v1/teams", None).await.0, 401);
+
+    let (st, v) = b
+        .call(
+            Some(ADMIN_TOKEN),
+            "POST",
+            &format!("/api/v1/users/{ann}/disable"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        a.call(Some(&token), "GET", "/api/v1/teams", None).await.0,
+        401
+    );
+    assert_eq!(a.call_as(&on_a, "GET", "/api/v1/teams", None).await.0, 401);
+    assert_eq!(a.sign_in("ann", "ann's new password").await.status(), 403);
+    let (st, _) = a
+        .call(
+            Some(ADMIN_TOKEN),
+            "POST",
+            &format!("/api/v1/users/{ann}/enable"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        b.call(Some(&token), "GET", "/api/v1/teams", None).await.0,
+        200
+    );
+}

@@ -7,6 +7,7 @@ mod pg_cluster;
 mod support;
 
 mod access;
+mod account_surfaces;
 mod accounts;
 #[cfg(feature = "postgres-tests")]
 mod accounts_pg;
@@ -18,6 +19,7 @@ mod concurrency;
 mod crash;
 mod fixtures;
 mod incident_pages;
+mod lifecycle;
 mod limits;
 mod ops;
 #[cfg(feature = "postgres-tests")]

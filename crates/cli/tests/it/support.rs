@@ -13,6 +13,12 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tocsin")
 }
 
+/// A signed-in browser's credentials: the `tocsin_session=…` cookie pair and the CSRF token.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
 /// A running `tocsin serve`, killed on drop. Its data directory outlives it when kept by the
 /// test (restart tests start a second server on the same one).
 pub struct Server {
@@ -250,8 +256,8 @@ impl Server {
             .expect("sign in")
     }
 
-    /// Sign in as the web UI does: the session cookie (`name=value`) and the CSRF token.
-    pub async fn session(&self, username: &str, password: &str) -> (String, String) {
+    /// Sign in as the web UI does; the session's cookie pair and CSRF token.
+    pub async fn session(&self, username: &str, password: &str) -> Session {
         let r = self.sign_in(username, password).await;
         assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
         let cookie = r
@@ -263,7 +269,29 @@ impl Server {
             .to_owned();
         let body: Value = r.json().await.expect("json");
         let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
-        (cookie, csrf)
+        Session { cookie, csrf }
+    }
+
+    /// Any call made with a session cookie (and its CSRF header), as the web UI's script does.
+    pub async fn call_as(
+        &self,
+        session: &Session,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header("cookie", &session.cookie)
+            .header("x-tocsin-csrf", &session.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// Sign in and create a token for the user, as a person would from the web UI.
@@ -273,22 +301,15 @@ impl Server {
 
     /// A token for the user with more fields of `POST /tokens` (`role` to narrow it).
     pub async fn user_token_with(&self, username: &str, password: &str, extra: Value) -> String {
-        let (cookie, csrf) = self.session(username, password).await;
+        let session = self.session(username, password).await;
         let mut body = json!({"name": format!("{username}'s token")});
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
-        let r = self
-            .http
-            .post(self.url("/api/v1/tokens"))
-            .header("cookie", &cookie)
-            .header("x-tocsin-csrf", &csrf)
-            .json(&body)
-            .send()
-            .await
-            .expect("create token");
-        assert_eq!(r.status().as_u16(), 201, "token for {username}");
-        let body: Value = r.json().await.expect("json");
+        let (st, body) = self
+            .call_as(&session, "POST", "/api/v1/tokens", Some(body))
+            .await;
+        assert_eq!(st, 201, "token for {username}: {body}");
         body["token"].as_str().expect("token").to_owned()
     }
 

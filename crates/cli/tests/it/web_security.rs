@@ -32,7 +32,7 @@ fn data_redirect(html: &str) -> &str {
 #[tokio::test]
 async fn the_redirect_after_sign_in_stays_on_this_server() {
     let (_tmp, s) = server_with_user().await;
-    let (cookie, _) = s.session("ann", PASSWORD).await;
+    let cookie = s.session("ann", PASSWORD).await.cookie;
     let client = s.no_redirects();
     // Browsers drop TAB/CR/LF from URLs: `/\t/evil.example` would land on //evil.example.
     let hostile = [
@@ -171,14 +171,14 @@ async fn sign_in_refuses_what_another_site_can_send() {
 #[tokio::test]
 async fn sign_out_ends_the_cookies_session_whatever_the_csrf_header() {
     let (_tmp, s) = server_with_user().await;
-    let (_, old_csrf) = s.session("ann", PASSWORD).await;
+    let old_csrf = s.session("ann", PASSWORD).await.csrf;
     let users = |cookie: String| {
         let req = s.http.get(s.url("/api/v1/users")).header("cookie", cookie);
         async move { req.send().await.expect("GET").status().as_u16() }
     };
     // The browser's stored token is another session's (an older sign-in), or there is none.
     for csrf in [Some(old_csrf.as_str()), None, Some("tocsin_garbage")] {
-        let (cookie, _) = s.session("ann", PASSWORD).await;
+        let cookie = s.session("ann", PASSWORD).await.cookie;
         assert_eq!(users(cookie.clone()).await, 200);
         let mut req = s
             .http
@@ -222,7 +222,7 @@ async fn sign_out_ends_the_cookies_session_whatever_the_csrf_header() {
 #[tokio::test]
 async fn pages_carry_the_browser_security_headers_and_no_inline_code() {
     let (_tmp, s) = server_with_user().await;
-    let (cookie, _) = s.session("ann", PASSWORD).await;
+    let cookie = s.session("ann", PASSWORD).await.cookie;
     let svc = s.default_service().await["id"]
         .as_str()
         .expect("id")

@@ -18,6 +18,7 @@ mod incidents;
 mod login_csrf;
 mod services;
 mod session;
+mod sessions;
 mod teams;
 mod tokens;
 mod users;
@@ -57,6 +58,7 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(users::router())
         .merge(tokens::router())
         .merge(session::router())
+        .merge(sessions::router())
         .merge(services::router())
         .merge(alert_sources::router())
         .merge(incidents::router())

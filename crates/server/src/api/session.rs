@@ -65,7 +65,7 @@ fn cookie(s: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiErr
 #[utoipa::path(post, path = "/session", tag = "session", request_body = Credentials,
     security(()),
     responses((status = 201, body = SignedIn),
-        (status = 403, description = "Sent by another site (foreign Origin, or Sec-Fetch-Site: cross-site)", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: sent by another site (foreign Origin, or Sec-Fetch-Site: cross-site); `account_disabled`: the password is right but the account is disabled", body = ErrorBody),
         (status = 415, description = "The body is not declared as application/json", body = ErrorBody),
         (status = 429, description = "Too many attempts for this username or from this client; see Retry-After", body = ErrorBody),
         (status = "4XX", body = ErrorBody)))]
@@ -113,6 +113,15 @@ async fn sign_in(
             return Err(refused());
         }
     };
+    // Said plainly, but only to someone who knows the password: a guesser learns nothing, and
+    // the real person learns why instead of retrying until the limiter locks them out.
+    if user.disabled {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            "this account is disabled; ask an organisation admin",
+        ));
+    }
     s.limits.sign_in.signed_in(&user.username, addr);
     let (token, csrf) = (new_api_token(), new_api_token());
     let expires_at = Utc::now() + LIFETIME;

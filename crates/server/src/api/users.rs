@@ -1,9 +1,15 @@
 //! Users. Organisation admins create them; others see the users who share a team with them.
+//! Their lifecycle: a user changes its own password (the current one required; its other
+//! sessions end), an org admin resets another's (all its sessions end), and disables or
+//! enables users. Who may do which is core's `lifecycle`.
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
+use tocsin_core::lifecycle::PasswordChange;
 use tocsin_core::model::User;
 use tocsin_core::UserId;
 use tocsin_store::NewUser;
@@ -23,6 +29,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show))
+        .routes(routes!(set_password))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -115,4 +124,136 @@ async fn show(
     let id: UserId = parse_id(&id)?;
     let me = caller.user.as_ref().map(|u| u.id);
     Ok(Json(s.accounts.get_user(&caller.scope, me, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// Required to change one's own password (even for an org admin); not needed when an
+    /// organisation admin resets another user's.
+    current_password: Option<String>,
+    /// 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
+    new_password: String,
+}
+
+/// Change your own password (the current one required; your other sessions end, this one
+/// stays), or, as an organisation admin, reset another user's (all of their sessions end).
+/// API tokens keep working.
+#[utoipa::path(post, path = "/users/{id}/password", tag = "users", request_body = PasswordBody,
+    params(("id" = UserId, Path, description = "user id")),
+    responses((status = 204, description = "Changed"),
+        (status = 403, description = "`wrong_password`: the current password is not right; `forbidden`: not yours and not an org admin", body = ErrorBody),
+        (status = 429, description = "Too many attempts for this user or from this client; see Retry-After", body = ErrorBody),
+        (status = "4XX", body = ErrorBody)))]
+async fn set_password(
+    State(s): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    let id: UserId = parse_id(&id)?;
+    let me = caller.user.as_ref().map(|u| u.id);
+    let target = s.accounts.get_user(&caller.scope, me, id).await?;
+    let kind = PasswordChange::decide(me, caller.is_org_admin(), id).ok_or_else(|| {
+        ApiError::forbidden("only the user or an organisation admin can change this password")
+    })?;
+    passwords::check_field("new_password", &body.new_password)?;
+    if kind == PasswordChange::Own {
+        let current = body.current_password.unwrap_or_default();
+        if current.is_empty() || current.len() > passwords::MAX_LEN * 4 {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                "field `current_password`: your current password is required to change it",
+            ));
+        }
+        // The same budget as signing in, so a borrowed session cannot guess the password.
+        let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
+        if let Err(wait) = s.limits.sign_in.check(&target.username, addr) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many password attempts; retry after the Retry-After seconds",
+            )
+            .with_retry_after(wait));
+        }
+        let stored = s.accounts.password_hash(id).await?;
+        if !passwords::verify(current, stored).await? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_password",
+                "field `current_password`: that is not your current password",
+            ));
+        }
+    }
+    let hash = passwords::hash(body.new_password).await?;
+    let ended = s
+        .accounts
+        .set_password(id, hash, kind.keeps(caller.session))
+        .await?;
+    let action = match kind {
+        PasswordChange::Own => "user.password_change",
+        PasswordChange::AdminReset => "user.password_reset",
+    };
+    let detail = format!("{}: {ended} session(s) ended", target.username);
+    record(&s, caller.actor(), action, None, id, Some(detail)).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disable a user (organisation admins): its sessions end and its tokens are refused at
+/// once, and it cannot sign in. Not yourself, nor the last active organisation admin (409).
+#[utoipa::path(post, path = "/users/{id}/disable", tag = "users",
+    params(("id" = UserId, Path, description = "user id")),
+    responses((status = 200, body = User),
+        (status = 409, description = "`cannot_disable_self` or `last_org_admin`", body = ErrorBody),
+        (status = "4XX", body = ErrorBody)))]
+async fn disable(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<User>, ApiError> {
+    set_disabled(&s, &caller, &id, true).await
+}
+
+/// Enable a disabled user (organisation admins): it can sign in again, and its tokens that
+/// were not revoked or expired work again. Sessions ended by disabling stay ended.
+#[utoipa::path(post, path = "/users/{id}/enable", tag = "users",
+    params(("id" = UserId, Path, description = "user id")),
+    responses((status = 200, body = User), (status = "4XX", body = ErrorBody)))]
+async fn enable(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<User>, ApiError> {
+    set_disabled(&s, &caller, &id, false).await
+}
+
+async fn set_disabled(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    disabled: bool,
+) -> Result<Json<User>, ApiError> {
+    let id: UserId = parse_id(id)?;
+    let me = caller.user.as_ref().map(|u| u.id);
+    // Unseen users are not found, as on every other user route; then the role check.
+    s.accounts.get_user(&caller.scope, me, id).await?;
+    caller.require_org_admin()?;
+    let user = s.accounts.set_disabled(me, id, disabled).await?;
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    record(
+        s,
+        caller.actor(),
+        action,
+        None,
+        id,
+        Some(user.username.clone()),
+    )
+    .await;
+    Ok(Json(user))
 }

@@ -39,7 +39,11 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                         }
                         noscript { button type="submit" { "Switch" } }
                     }
-                    span { (ctx.caller.actor()) }
+                    @if ctx.caller.user.is_some() {
+                        a href="/account" style="color:#fff" title="Your account" { (ctx.caller.actor()) }
+                    } @else {
+                        span { (ctx.caller.actor()) }
+                    }
                     button.secondary type="button" data-sign-out="1" { "Sign out" }
                 }
                 main { (body) }

@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+mod account;
 mod assets;
 mod chart;
 mod incidents;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::page))
         .route("/login", get(login::page))
+        .route("/account", get(account::page))
         .route("/services", get(services::list))
         .route("/services/{id}", get(services::show))
         .route("/incidents", get(incidents::list))
@@ -86,6 +88,8 @@ pub struct Ctx {
     /// Set when the picker changed the team: remembered in a cookie.
     remember: Option<TeamId>,
     pub path: String,
+    /// Cookies get `Secure` under an https public URL, as the session cookie does.
+    secure: bool,
 }
 
 const TEAM_COOKIE: &str = "tocsin_team";
@@ -114,6 +118,7 @@ impl Ctx {
             teams,
             team,
             path: path.to_owned(),
+            secure: state.secure_cookies(),
         })
     }
 
@@ -125,7 +130,10 @@ impl Ctx {
     pub fn respond(&self, page: Markup) -> Response {
         let mut res = page.into_response();
         if let Some(id) = self.remember {
-            let v = format!("{TEAM_COOKIE}={id}; Path=/; SameSite=Lax; HttpOnly; Max-Age=31536000");
+            let secure = if self.secure { "; Secure" } else { "" };
+            let v = format!(
+                "{TEAM_COOKIE}={id}; Path=/; SameSite=Lax; HttpOnly; Max-Age=31536000{secure}"
+            );
             if let Ok(v) = HeaderValue::from_str(&v) {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }

@@ -4,12 +4,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tocsin_core::model::{ApiToken, AuditEntry, Member, Scope, Service, User};
+use tocsin_core::model::{ApiToken, AuditEntry, Member, Scope, Service, SessionInfo, User};
 use tocsin_core::{AuditId, Role, ServiceId, SessionId, TeamId, TokenId, UserId};
 use tokio_postgres::GenericClient;
 
 use super::rows::{self, AUDIT_COLS, SERVICE_COLS, TOKEN_COLS, USER_COLS};
-use super::{bounded, conflict_as, pg, refs, scope_sql, Params, PgStore};
+use super::{bounded, conflict_as, lifecycle, pg, refs, scope_sql, Params, PgStore};
 use crate::accounts::{
     AccountStore, KeyMatch, NewSession, NewUser, Rotated, StoredSession, TokenVisibility,
 };
@@ -22,6 +22,8 @@ async fn insert_user(c: &impl GenericClient, u: &NewUser) -> Result<User, StoreE
         email: u.email.clone(),
         org_admin: u.org_admin,
         created_at: Utc::now(),
+        disabled: false,
+        disabled_at: None,
     };
     c.execute(
         "INSERT INTO users (id, username, email, password_hash, org_admin, created_at)
@@ -232,8 +234,8 @@ impl AccountStore for PgStore {
             match row {
                 Some(r) => Ok(Some((
                     rows::user(&r)?,
-                    r.try_get(5)
-                        .map_err(|e| StoreError::Other(format!("column 5: {e}")))?,
+                    r.try_get(6)
+                        .map_err(|e| StoreError::Other(format!("column 6: {e}")))?,
                 ))),
                 None => Ok(None),
             }
@@ -291,16 +293,9 @@ impl AccountStore for PgStore {
             {
                 return Err(StoreError::NotFound("user"));
             }
-            // Locked, so two nodes changing one member each report the role they replaced.
-            let before = tx
-                .query_opt(
-                    "SELECT role FROM team_members WHERE team_id = $1 AND user_id = $2 FOR UPDATE",
-                    &[&team.to_string(), &user.to_string()],
-                )
-                .await?
-                .as_ref()
-                .map(|r| rows::role(r, 0))
-                .transpose()?;
+            // Locked, so two nodes changing one member each report the role they replaced,
+            // and the last-owner rule holds across nodes.
+            let before = lifecycle::lock_member_change(&*tx, team, user, Some(role)).await?;
             tx.execute(
                 "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, $3)
                  ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
@@ -323,17 +318,21 @@ impl AccountStore for PgStore {
         user: UserId,
     ) -> Result<(), StoreError> {
         bounded(async {
-            let c = self.client().await?;
-            team_visible(pg(&c), scope, team).await?;
-            let n = c
-                .execute(
-                    "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
-                    &[&team.to_string(), &user.to_string()],
-                )
-                .await?;
-            if n == 0 {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            team_visible(&*tx, scope, team).await?;
+            if lifecycle::lock_member_change(&*tx, team, user, None)
+                .await?
+                .is_none()
+            {
                 return Err(StoreError::NotFound("member"));
             }
+            tx.execute(
+                "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
+                &[&team.to_string(), &user.to_string()],
+            )
+            .await?;
+            tx.commit().await?;
             Ok(())
         })
         .await
@@ -422,8 +421,8 @@ impl AccountStore for PgStore {
             let c = self.client().await?;
             let stmt = c
                 .prepare_cached(
-                    "SELECT s.id, s.token_hash, s.csrf_hash, s.expires_at,
-                            u.id, u.username, u.email, u.org_admin, u.created_at
+                    "SELECT s.id, s.token_hash, s.csrf_hash, s.expires_at, s.last_seen_at,
+                            u.id, u.username, u.email, u.org_admin, u.created_at, u.disabled_at
                      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
                 )
                 .await?;
@@ -435,7 +434,10 @@ impl AccountStore for PgStore {
                     expires_at: r
                         .try_get(3)
                         .map_err(|e| StoreError::Other(format!("column 3: {e}")))?,
-                    user: rows::user_at(&r, 4)?,
+                    last_seen_at: r
+                        .try_get(4)
+                        .map_err(|e| StoreError::Other(format!("column 4: {e}")))?,
+                    user: rows::user_at(&r, 5)?,
                 })),
                 None => Ok(None),
             }
@@ -452,6 +454,44 @@ impl AccountStore for PgStore {
             Ok(())
         })
         .await
+    }
+
+    async fn touch_session(&self, id: SessionId) -> Result<(), StoreError> {
+        self.lc_touch_session(id).await
+    }
+
+    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>, StoreError> {
+        self.lc_list_sessions(user).await
+    }
+
+    async fn end_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+        self.lc_end_session(user, id).await
+    }
+
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
+        self.lc_end_sessions(user, keep).await
+    }
+
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError> {
+        self.lc_password_hash(user).await
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionId>,
+    ) -> Result<u64, StoreError> {
+        self.lc_set_password(user, &password_hash, keep).await
+    }
+
+    async fn set_disabled(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        disabled: bool,
+    ) -> Result<User, StoreError> {
+        self.lc_set_disabled(actor, user, disabled).await
     }
 
     async fn rotate_service_key(

@@ -12,6 +12,7 @@ use crate::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_accounts.sql"),
+    include_str!("../../migrations/postgres/0003_lifecycle.sql"),
 ];
 
 /// An arbitrary constant naming "Tocsin's schema" among advisory locks ('tocsin' in ASCII).

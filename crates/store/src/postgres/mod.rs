@@ -32,6 +32,7 @@ mod accounts;
 mod batch;
 mod error;
 mod ingest;
+mod lifecycle;
 mod migrate;
 mod plan;
 mod rows;

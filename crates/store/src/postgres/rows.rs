@@ -158,12 +158,15 @@ pub fn role(r: &Row, idx: usize) -> Result<Role, StoreError> {
 
 /// [`USER_COLS`] from column `at` on (sessions select them after their own).
 pub fn user_at(r: &Row, at: usize) -> Result<User, StoreError> {
+    let disabled_at: Option<chrono::DateTime<chrono::Utc>> = get(r, at + 5)?;
     Ok(User {
         id: parse(r, at)?,
         username: get(r, at + 1)?,
         email: get(r, at + 2)?,
         org_admin: get(r, at + 3)?,
         created_at: get(r, at + 4)?,
+        disabled: disabled_at.is_some(),
+        disabled_at,
     })
 }
 

@@ -5,12 +5,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
-use tocsin_core::model::{ApiToken, AuditEntry, Member, Scope, Service, User};
+use tocsin_core::model::{ApiToken, AuditEntry, Member, Scope, Service, SessionInfo, User};
 use tocsin_core::{AuditId, Role, ServiceId, SessionId, TeamId, TokenId, UserId};
 
 use super::rows::{self, AUDIT_COLS, SERVICE_COLS, TOKEN_COLS, USER_COLS};
-use super::time::{from_db, to_db};
-use super::{scope_sql, SqliteStore};
+use super::time::{from_db, opt_from_db, to_db};
+use super::{lifecycle, scope_sql, SqliteStore};
 use crate::accounts::{
     AccountStore, KeyMatch, NewSession, NewUser, Rotated, StoredSession, TokenVisibility,
 };
@@ -23,6 +23,8 @@ fn insert_user(c: &Connection, u: &NewUser) -> Result<User, StoreError> {
         email: u.email.clone(),
         org_admin: u.org_admin,
         created_at: Utc::now(),
+        disabled: false,
+        disabled_at: None,
     };
     c.execute(
         "INSERT INTO users (id, username, email, password_hash, org_admin, created_at)
@@ -187,7 +189,7 @@ impl AccountStore for SqliteStore {
             Ok(c.prepare_cached(&format!(
                 "SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"
             ))?
-            .query_row(params![username], |r| Ok((rows::user(r)?, r.get(5)?)))
+            .query_row(params![username], |r| Ok((rows::user(r)?, r.get(6)?)))
             .optional()?)
         })
         .await
@@ -245,6 +247,7 @@ impl AccountStore for SqliteStore {
                 if exists.is_none() {
                     return Err(StoreError::NotFound("user"));
                 }
+                lifecycle::guard_member_change(c, team, user, before, Some(role))?;
                 c.execute(
                     "INSERT INTO team_members (team_id, user_id, role) VALUES (?1, ?2, ?3)
                      ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
@@ -266,6 +269,8 @@ impl AccountStore for SqliteStore {
         self.writer
             .write(move |c| {
                 team_visible(c, &scope, team)?;
+                let before = member_of(c, team, user)?.map(|m| m.role);
+                lifecycle::guard_member_change(c, team, user, before, None)?;
                 let n = c.execute(
                     "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
                     params![team.to_string(), user.to_string()],
@@ -354,8 +359,8 @@ impl AccountStore for SqliteStore {
     async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>, StoreError> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT s.id, s.token_hash, s.csrf_hash, s.expires_at,
-                        u.id, u.username, u.email, u.org_admin, u.created_at
+                "SELECT s.id, s.token_hash, s.csrf_hash, s.expires_at, s.last_seen_at,
+                        u.id, u.username, u.email, u.org_admin, u.created_at, u.disabled_at
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
             )?
             .query_row(params![hash.as_slice()], |r| {
@@ -364,13 +369,8 @@ impl AccountStore for SqliteStore {
                     token_hash: rows::hash32(1, r.get(1)?)?,
                     csrf_hash: rows::hash32(2, r.get(2)?)?,
                     expires_at: from_db(r.get(3)?),
-                    user: User {
-                        id: rows::parse_id(4, r.get(4)?)?,
-                        username: r.get(5)?,
-                        email: r.get(6)?,
-                        org_admin: r.get(7)?,
-                        created_at: from_db(r.get(8)?),
-                    },
+                    last_seen_at: opt_from_db(r.get(4)?),
+                    user: rows::user_at(r, 5)?,
                 })
             })
             .optional()?)
@@ -387,6 +387,54 @@ impl AccountStore for SqliteStore {
                 )?;
                 Ok(())
             })
+            .await
+    }
+
+    async fn touch_session(&self, id: SessionId) -> Result<(), StoreError> {
+        self.writer
+            .write(move |c| lifecycle::touch_session(c, id))
+            .await
+    }
+
+    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>, StoreError> {
+        self.read(move |c| lifecycle::list_sessions(c, user)).await
+    }
+
+    async fn end_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+        self.writer
+            .write(move |c| lifecycle::end_session(c, user, id))
+            .await
+    }
+
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |c| lifecycle::end_sessions(c, user, keep))
+            .await
+    }
+
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError> {
+        self.read(move |c| lifecycle::password_hash(c, user)).await
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionId>,
+    ) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |c| lifecycle::set_password(c, user, &password_hash, keep))
+            .await
+    }
+
+    async fn set_disabled(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        disabled: bool,
+    ) -> Result<User, StoreError> {
+        self.writer
+            .write(move |c| lifecycle::set_disabled(c, actor, user, disabled))
             .await
     }
 

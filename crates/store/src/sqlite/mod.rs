@@ -24,6 +24,7 @@ use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError,
 mod accounts;
 mod checkpoint;
 mod ingest;
+mod lifecycle;
 mod migrate;
 mod rows;
 mod seed;

@@ -146,12 +146,20 @@ pub fn token(r: &Row) -> rusqlite::Result<(ApiToken, [u8; 32])> {
 }
 
 pub fn user(r: &Row) -> rusqlite::Result<User> {
+    user_at(r, 0)
+}
+
+/// [`USER_COLS`] from column `at` on (sessions select them after their own).
+pub fn user_at(r: &Row, at: usize) -> rusqlite::Result<User> {
+    let disabled_at = opt_from_db(r.get(at + 5)?);
     Ok(User {
-        id: parse(0, r.get(0)?)?,
-        username: r.get(1)?,
-        email: r.get(2)?,
-        org_admin: r.get(3)?,
-        created_at: from_db(r.get(4)?),
+        id: parse(at, r.get(at)?)?,
+        username: r.get(at + 1)?,
+        email: r.get(at + 2)?,
+        org_admin: r.get(at + 3)?,
+        created_at: from_db(r.get(at + 4)?),
+        disabled: disabled_at.is_some(),
+        disabled_at,
     })
 }
 

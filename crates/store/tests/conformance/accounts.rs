@@ -15,7 +15,7 @@ pub struct Db {
     pub accounts: Arc<dyn AccountStore>,
 }
 
-fn new_user(name: &str) -> NewUser {
+pub(crate) fn new_user(name: &str) -> NewUser {
     NewUser {
         username: name.to_owned(),
         email: format!("{}@example.com", name.to_lowercase()),

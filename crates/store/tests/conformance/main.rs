@@ -6,6 +6,7 @@ mod accounts;
 mod backend;
 mod batching;
 mod cases;
+mod lifecycle;
 mod pg_race;
 mod timeline;
 mod upgrade;
@@ -63,4 +64,8 @@ conformance!(
     accounts::sessions_are_found_by_hash_and_expired_ones_forgotten,
     accounts::rotated_keys_keep_the_old_one_only_through_the_grace,
     accounts::audit_is_listed_newest_first_within_scope,
+    lifecycle::the_last_owner_keeps_the_team,
+    lifecycle::a_new_password_ends_the_other_sessions,
+    lifecycle::sessions_are_listed_touched_and_ended_by_their_user,
+    lifecycle::disabled_users_lose_their_sessions_and_an_org_admin_remains,
 );

@@ -1,0 +1,106 @@
+//! One's own sign-in sessions: list them (which one is this one, when each was last used) and
+//! end one, or all but this one. A user's sessions only: an org admin ends another user's by
+//! disabling it or resetting its password.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tocsin_core::model::User;
+use tocsin_core::SessionId;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::audit::record;
+use super::parse_id;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, end_others))
+        .routes(routes!(end_one))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    id: SessionId,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    /// The last request made with it, to the minute (`null`: none since sign-in).
+    last_seen_at: Option<DateTime<Utc>>,
+    /// The session this request was made with.
+    current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ended {
+    /// How many sessions ended.
+    ended: u64,
+}
+
+fn user(caller: &Caller) -> Result<&User, ApiError> {
+    caller
+        .user
+        .as_ref()
+        .ok_or_else(|| ApiError::forbidden("sessions belong to users; this token acts for no user"))
+}
+
+/// Your sessions that have not expired, oldest first.
+#[utoipa::path(get, path = "/session/sessions", tag = "session",
+    responses((status = 200, body = Vec<SessionView>), (status = "4XX", body = ErrorBody)))]
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    let me = user(&caller)?;
+    let rows = s.accounts.list_sessions(me.id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| SessionView {
+                current: caller.session == Some(r.id),
+                id: r.id,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                last_seen_at: r.last_seen_at,
+            })
+            .collect(),
+    ))
+}
+
+/// End all your sessions but the one this request was made with (all of them, with a token).
+#[utoipa::path(delete, path = "/session/sessions", tag = "session",
+    responses((status = 200, body = Ended), (status = "4XX", body = ErrorBody)))]
+async fn end_others(State(s): State<AppState>, caller: Caller) -> Result<Json<Ended>, ApiError> {
+    let me = user(&caller)?;
+    let ended = s.accounts.end_sessions(me.id, caller.session).await?;
+    record(
+        &s,
+        caller.actor(),
+        "session.end_others",
+        None,
+        me.id,
+        Some(format!("{ended} session(s) ended")),
+    )
+    .await;
+    Ok(Json(Ended { ended }))
+}
+
+/// End one of your sessions (404 for anyone else's).
+#[utoipa::path(delete, path = "/session/sessions/{id}", tag = "session",
+    params(("id" = SessionId, Path, description = "session id")),
+    responses((status = 204, description = "Ended"), (status = "4XX", body = ErrorBody)))]
+async fn end_one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: SessionId = parse_id(&id)?;
+    let me = user(&caller)?;
+    s.accounts.end_session(me.id, id).await?;
+    record(&s, caller.actor(), "session.end", None, id, None).await;
+    Ok(StatusCode::NO_CONTENT)
+}
