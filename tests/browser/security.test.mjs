@@ -56,7 +56,9 @@ async function newPage() {
 async function signedInAs(page) {
   await page.goto(server.base + "/");
   if (new URL(page.url()).pathname.startsWith("/login")) return null;
-  return (await page.locator("header.top > span:not(.spacer)").textContent()).trim();
+  // A user's name links to their account page; a team token's name is plain text.
+  const who = page.locator("header.top > a.account-link, header.top > span:not(.spacer)");
+  return (await who.first().textContent()).trim();
 }
 
 test("signing in from /login?next=/%09/evil.example lands on Tocsin's overview", async () => {
