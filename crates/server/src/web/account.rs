@@ -50,7 +50,7 @@ pub async fn page(
             }
             p { "Changing it signs you out everywhere else. Your API tokens keep working." }
         }
-        section.card style="margin-top:1rem" {
+        section.card.spaced {
             h2 { "Your sessions" }
             div.table-wrap {
                 table {

@@ -40,7 +40,7 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                         noscript { button type="submit" { "Switch" } }
                     }
                     @if ctx.caller.user.is_some() {
-                        a href="/account" style="color:#fff" title="Your account" { (ctx.caller.actor()) }
+                        a href="/account" title="Your account" { (ctx.caller.actor()) }
                     } @else {
                         span { (ctx.caller.actor()) }
                     }
