@@ -363,3 +363,45 @@ impl FromRequestParts<AppState> for Caller {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tocsin_core::{Role, TokenRole};
+
+    use super::*;
+
+    fn code<T>(r: Result<T, ApiError>) -> Result<T, (u16, &'static str)> {
+        r.map_err(|e| (e.status.as_u16(), e.code))
+    }
+
+    #[test]
+    fn at_is_404_unseen_403_too_low_and_scopes_writes_to_the_one_team() {
+        let (mine, other) = (TeamId::new(), TeamId::new());
+        let responder = Caller::new(
+            "r".into(),
+            Grants::of_user(false, [(mine, Role::Responder)]),
+        );
+        let team = code(responder.at::<role::Responder>(mine)).expect("responder");
+        assert_eq!(team.team(), mine);
+        assert_eq!(team.scope(), &Scope::Teams(vec![mine]));
+        assert_eq!(team.actor(), "r");
+        assert_eq!(
+            code(responder.at::<role::Admin>(mine)).err(),
+            Some((403, "forbidden"))
+        );
+        assert_eq!(
+            code(responder.at::<role::Observer>(other)).err(),
+            Some((404, "not_found"))
+        );
+        // A role in every team still writes to one team at a time.
+        let org = Caller::new("o".into(), Grants::org_wide(TokenRole::Owner));
+        let team = code(org.at::<role::Owner>(other)).expect("owner everywhere");
+        assert_eq!(team.scope(), &Scope::Teams(vec![other]));
+        assert_eq!(org.reads(), &Scope::All);
+        assert_eq!(org.teams_at::<role::Owner>(), Scope::All);
+        assert_eq!(
+            responder.teams_at::<role::Admin>(),
+            Scope::Teams(Vec::new())
+        );
+    }
+}

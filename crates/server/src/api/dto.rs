@@ -376,3 +376,29 @@ impl SessionView {
 pub fn all<T, D: From<T>>(records: Vec<T>) -> Vec<D> {
     records.into_iter().map(D::from).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_goes_out_without_its_key_and_with_its_published_fields() {
+        let svc = model::Service {
+            id: ServiceId::new(),
+            team_id: TeamId::new(),
+            name: "db".into(),
+            api_key: "the-secret-key".into(),
+            created_at: Utc::now(),
+        };
+        let json = serde_json::to_value(Service::from(svc)).expect("json");
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["created_at", "id", "name", "team_id"]);
+        assert!(!json.to_string().contains("the-secret-key"));
+    }
+}
