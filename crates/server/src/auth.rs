@@ -1,10 +1,15 @@
 //! Who is calling, and what they may do: the one extractor every API handler takes.
 //!
 //! A caller comes from a bearer token or a session cookie, and carries its [`Grants`]: its
-//! user's team roles narrowed by the token's role and team. Store reads take
-//! [`Caller::scope`] (or [`Caller::scope_at`] for writes), so a handler cannot forget the
-//! tenant: out-of-scope rows are "not found" (404, no existence leak). [`Caller::require`] is
-//! the role check: 404 for a team the caller cannot see, 403 for a role too low.
+//! user's team roles narrowed by the token's role and team. Reads take [`Caller::reads`], the
+//! teams it can see, so a handler cannot forget the tenant: out-of-scope rows are "not found"
+//! (404, no existence leak).
+//!
+//! Writes to something a team owns take the scope of an [`InTeam<R>`], and the only way to
+//! get one is [`Caller::at`]: the role check, with the least role a type ([`role::Responder`],
+//! [`role::Admin`], …). It answers 404 for a team the caller cannot see and 403 for a role too
+//! low, and the scope it hands out holds that one team only, so a write cannot be written
+//! without the check, nor reach past the team it checked.
 //!
 //! Tokens and sessions are looked up by hash and compared in constant time; expired and
 //! revoked tokens are refused like unknown ones, and a disabled user's tokens and sessions
@@ -19,7 +24,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use tocsin_core::model::{ApiToken, Scope, User};
-use tocsin_core::{secret, Grants, Role, SessionId, TeamId};
+use tocsin_core::{secret, Grants, SessionId, TeamId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -36,13 +41,88 @@ pub struct Caller {
     pub token: Option<ApiToken>,
     pub session: Option<SessionId>,
     pub grants: Grants,
-    /// Everything the caller may see.
-    pub scope: Scope,
+    /// Everything the caller may see: for reads ([`Caller::reads`]).
+    scope: Scope,
+}
+
+/// The least role a route needs, as a type: `caller.at::<role::Responder>(team)`.
+pub mod role {
+    use tocsin_core::Role;
+
+    /// A team role as a type.
+    pub trait Min {
+        const ROLE: Role;
+    }
+
+    pub struct Observer;
+    pub struct Responder;
+    pub struct Admin;
+    pub struct Owner;
+
+    impl Min for Observer {
+        const ROLE: Role = Role::Observer;
+    }
+    impl Min for Responder {
+        const ROLE: Role = Role::Responder;
+    }
+    impl Min for Admin {
+        const ROLE: Role = Role::Admin;
+    }
+    impl Min for Owner {
+        const ROLE: Role = Role::Owner;
+    }
+
+    /// Who may change a service ([`Role::MANAGES_SERVICES`]).
+    pub type ManagesServices = Admin;
+    const _: () = assert!(matches!(
+        <ManagesServices as Min>::ROLE,
+        Role::MANAGES_SERVICES
+    ));
+}
+
+/// Proof that the caller holds at least `R` in one team, made only by [`Caller::at`]; its
+/// [`scope`](InTeam::scope) is what a team-owned write takes.
+pub struct InTeam<'a, R> {
+    caller: &'a Caller,
+    team: TeamId,
+    scope: Scope,
+    role: std::marker::PhantomData<R>,
+}
+
+impl<R: role::Min> InTeam<'_, R> {
+    pub fn team(&self) -> TeamId {
+        self.team
+    }
+
+    /// This team only: a write given it cannot touch another team's rows.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub fn actor(&self) -> &str {
+        self.caller.actor()
+    }
 }
 
 impl Caller {
+    pub(crate) fn new(actor: String, grants: Grants) -> Self {
+        Self {
+            actor,
+            scope: grants.scope(),
+            grants,
+            user: None,
+            token: None,
+            session: None,
+        }
+    }
+
     pub fn actor(&self) -> &str {
         &self.actor
+    }
+
+    /// The teams the caller can see: the scope of every read.
+    pub fn reads(&self) -> &Scope {
+        &self.scope
     }
 
     pub fn is_org_admin(&self) -> bool {
@@ -57,22 +137,28 @@ impl Caller {
         }
     }
 
-    /// At least `min` in `team`: 404 when the caller cannot see the team, 403 when it can
-    /// but its role is lower.
-    pub fn require(&self, team: TeamId, min: Role) -> Result<(), ApiError> {
+    /// At least `R` in `team`: 404 when the caller cannot see the team, 403 when it can but
+    /// its role is lower. The handle it returns carries the scope for writes to that team.
+    pub fn at<R: role::Min>(&self, team: TeamId) -> Result<InTeam<'_, R>, ApiError> {
+        let min = R::ROLE;
         match self.grants.role_in(team) {
             None => Err(ApiError::not_found("team")),
             Some(r) if r < min => Err(ApiError::forbidden(format!(
                 "this needs the {min} role in the team; you have {r}"
             ))),
-            Some(_) => Ok(()),
+            Some(_) => Ok(InTeam {
+                caller: self,
+                team,
+                scope: Scope::Teams(vec![team]),
+                role: std::marker::PhantomData,
+            }),
         }
     }
 
-    /// The teams where the caller holds at least `min`: what writes pass to the store, so a
-    /// forgotten [`Caller::require`] still cannot write outside them.
-    pub fn scope_at(&self, min: Role) -> Scope {
-        self.grants.scope_at(min)
+    /// The teams where the caller holds at least `R`, for reads that list across teams (the
+    /// tokens and audit entries an owner may see). Not a write scope: writes use [`Caller::at`].
+    pub fn teams_at<R: role::Min>(&self) -> Scope {
+        self.grants.scope_at(R::ROLE)
     }
 }
 
@@ -166,12 +252,9 @@ async fn from_token(state: &AppState, raw: &str) -> Result<Caller, ApiError> {
         .as_ref()
         .map_or_else(|| tok.name.clone(), |u| u.username.clone());
     Ok(Caller {
-        actor,
-        scope: grants.scope(),
-        grants,
         user,
         token: Some(tok),
-        session: None,
+        ..Caller::new(actor, grants)
     })
 }
 
@@ -255,12 +338,9 @@ async fn from_session(state: &AppState, parts: &Parts, raw: &str) -> Result<Call
     let mine = state.accounts.memberships(s.user.id).await?;
     let grants = Grants::of_user(s.user.org_admin, mine);
     Ok(Caller {
-        actor: s.user.username.clone(),
-        scope: grants.scope(),
-        grants,
-        user: Some(s.user),
-        token: None,
+        user: Some(s.user.clone()),
         session: Some(s.id),
+        ..Caller::new(s.user.username.clone(), grants)
     })
 }
 
@@ -281,5 +361,47 @@ impl FromRequestParts<AppState> for Caller {
         Err(ApiError::unauthorized(
             "missing `Authorization: Bearer <token>` header or session cookie",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tocsin_core::{Role, TokenRole};
+
+    use super::*;
+
+    fn code<T>(r: Result<T, ApiError>) -> Result<T, (u16, &'static str)> {
+        r.map_err(|e| (e.status.as_u16(), e.code))
+    }
+
+    #[test]
+    fn at_is_404_unseen_403_too_low_and_scopes_writes_to_the_one_team() {
+        let (mine, other) = (TeamId::new(), TeamId::new());
+        let responder = Caller::new(
+            "r".into(),
+            Grants::of_user(false, [(mine, Role::Responder)]),
+        );
+        let team = code(responder.at::<role::Responder>(mine)).expect("responder");
+        assert_eq!(team.team(), mine);
+        assert_eq!(team.scope(), &Scope::Teams(vec![mine]));
+        assert_eq!(team.actor(), "r");
+        assert_eq!(
+            code(responder.at::<role::Admin>(mine)).err(),
+            Some((403, "forbidden"))
+        );
+        assert_eq!(
+            code(responder.at::<role::Observer>(other)).err(),
+            Some((404, "not_found"))
+        );
+        // A role in every team still writes to one team at a time.
+        let org = Caller::new("o".into(), Grants::org_wide(TokenRole::Owner));
+        let team = code(org.at::<role::Owner>(other)).expect("owner everywhere");
+        assert_eq!(team.scope(), &Scope::Teams(vec![other]));
+        assert_eq!(org.reads(), &Scope::All);
+        assert_eq!(org.teams_at::<role::Owner>(), Scope::All);
+        assert_eq!(
+            responder.teams_at::<role::Admin>(),
+            Scope::Teams(Vec::new())
+        );
     }
 }

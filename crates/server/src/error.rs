@@ -20,7 +20,8 @@ pub struct ApiError {
 /// Every refusal's body, in the API description.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable, for programs: `not_found`, `forbidden`, `invalid_field`, …
+    /// Stable, for programs: `not_found`, `forbidden`, `invalid_json`, `missing_field`,
+    /// `invalid_field`, `invalid_id`, `invalid_query`, `internal`, …
     pub code: String,
     /// For people.
     pub detail: String,
@@ -66,6 +67,21 @@ impl ApiError {
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
+
+    /// A fault on our side: 500 `internal`. What went wrong is logged here, with `context`
+    /// saying where; the caller learns nothing of it (it may name tables, paths or values).
+    pub fn internal(context: &'static str, error: impl std::fmt::Display) -> Self {
+        tracing::error!(
+            context,
+            error = error_text(&error.to_string()),
+            "internal error"
+        );
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
 }
 
 impl From<DecodeError> for ApiError {
@@ -93,14 +109,7 @@ impl From<StoreError> for ApiError {
                     "the database is unavailable; nothing was stored",
                 )
             }
-            StoreError::Other(msg) => {
-                tracing::error!(error = error_text(&msg), "store error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
-            }
+            StoreError::Other(msg) => Self::internal("store", msg),
         }
     }
 }
@@ -130,4 +139,55 @@ impl IntoResponse for ApiError {
 /// A store error for the log: database messages can quote values a client sent.
 fn error_text(msg: &str) -> String {
     crate::logsafe::escape_up_to(msg, crate::logsafe::MAX_LOGGED_ERROR_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(e: ApiError) -> (StatusCode, serde_json::Value) {
+        let res = e.into_response();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (status, serde_json::from_slice(&bytes).expect("json"))
+    }
+
+    #[tokio::test]
+    async fn internal_faults_are_opaque_500s() {
+        let secret = "relation \"incidents\" at /var/lib/tocsin/db: key=abc123";
+        for e in [
+            ApiError::internal("test", secret),
+            ApiError::from(StoreError::Other(secret.to_owned())),
+        ] {
+            let (status, b) = body(e).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(
+                b,
+                serde_json::json!({"code": "internal", "detail": "internal error"})
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn store_errors_map_once() {
+        for (e, status, code) in [
+            (StoreError::NotFound("incident"), 404, "not_found"),
+            (StoreError::Conflict("taken".into()), 409, "conflict"),
+            (StoreError::Overloaded, 503, "overloaded"),
+            (
+                StoreError::Unavailable("down".into()),
+                503,
+                "store_unavailable",
+            ),
+        ] {
+            let (got, b) = body(e.into()).await;
+            assert_eq!(
+                (got.as_u16(), b["code"].as_str()),
+                (status, Some(code)),
+                "{b}"
+            );
+        }
+    }
 }

@@ -28,12 +28,7 @@ pub fn check_field(field: &str, password: &str) -> Result<(), ApiError> {
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "password hashing failed");
-    ApiError::new(
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error",
-    )
+    ApiError::internal("password hashing", e)
 }
 
 pub async fn hash(password: String) -> Result<String, ApiError> {

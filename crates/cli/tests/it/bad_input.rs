@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{alert, Server};
+use crate::support::{alert, Server, ADMIN_TOKEN};
 
 struct Case {
     name: &'static str,
@@ -500,5 +500,117 @@ async fn api_refusals_are_json_too() {
         assert_eq!(r.status().as_u16(), 401, "{auth:?}");
         let b: Value = r.json().await.expect("json");
         assert_eq!(b["code"], "unauthorized");
+    }
+}
+
+/// Every API body goes through the alert decoder's JSON rules, with its codes: data after
+/// the object is refused (the API used to take the first value and drop the rest), and
+/// nothing is created. Every typed id in a path is refused alike (400 `invalid_id`), on the
+/// API and on pages.
+#[tokio::test]
+async fn api_bodies_and_path_ids_are_refused_like_alerts() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path()).await;
+    let (_, teams_before) = server.get("/api/v1/teams").await;
+    let raw = |path: &str, body: &'static str| {
+        server
+            .http
+            .post(server.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (body, code, mentions) in [
+        (r#"{"name": "a"} {"name": "b"}"#, "invalid_json", "trailing"),
+        (r#"{"name": "a"}]"#, "invalid_json", "trailing"),
+        ("", "empty_body", "empty"),
+        ("[]", "invalid_json", "object"),
+        ("{}", "missing_field", "name"),
+        (
+            r#"{"name": "a", "colour": "red"}"#,
+            "invalid_field",
+            "colour",
+        ),
+        (r#"{"name": 5}"#, "invalid_field", "name"),
+    ] {
+        let r = raw("/api/v1/teams", body).await.expect("send");
+        let status = r.status().as_u16();
+        let b: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (status, b["code"].as_str()),
+            (400, Some(code)),
+            "{body:?}: {b}"
+        );
+        let detail = b["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(mentions), "{body:?}: {detail:?}");
+    }
+    // An optional body is refused by the same rules when it is there.
+    let (svc, _) = server.new_service("ids").await;
+    let r = raw(
+        &format!("/api/v1/services/{svc}/rotate-key"),
+        r#"{"grace_seconds": 0} {}"#,
+    )
+    .await
+    .expect("send");
+    let status = r.status().as_u16();
+    let b: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (400, Some("invalid_json")),
+        "{b}"
+    );
+    let (_, teams_after) = server.get("/api/v1/teams").await;
+    assert_eq!(teams_before, teams_after, "a refused body created nothing");
+
+    let team = teams_after[0]["id"].as_str().expect("team id").to_owned();
+    for (method, path, prefix) in [
+        ("GET", "/api/v1/teams/nope".to_owned(), "team_"),
+        ("GET", format!("/api/v1/teams/{svc}/members"), "team_"),
+        (
+            "DELETE",
+            format!("/api/v1/teams/{team}/members/{team}"),
+            "usr_",
+        ),
+        ("GET", format!("/api/v1/services/{team}"), "svc_"),
+        (
+            "POST",
+            "/api/v1/services/svc_x/alert-sources/kapacitor/test".to_owned(),
+            "svc_",
+        ),
+        (
+            "POST",
+            "/api/v1/incidents/inc_/acknowledge".to_owned(),
+            "inc_",
+        ),
+        (
+            "GET",
+            "/api/v1/incidents/inc_01J00000000000000000000000/events/x/payload".to_owned(),
+            "evt_",
+        ),
+        ("DELETE", "/api/v1/tokens/tok_".to_owned(), "tok_"),
+        ("POST", "/api/v1/users/me/disable".to_owned(), "usr_"),
+        ("DELETE", "/api/v1/session/sessions/1".to_owned(), "ses_"),
+    ] {
+        let (s, b) = server.call(Some(ADMIN_TOKEN), method, &path, None).await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (400, Some("invalid_id")),
+            "{method} {path}: {b}"
+        );
+        let detail = b["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(prefix), "{method} {path}: {detail:?}");
+    }
+    for page in [
+        "/incidents/nope",
+        "/services/inc_01J00000000000000000000000",
+    ] {
+        let (s, content_type, html) = server.get_text(page).await;
+        assert_eq!(s, 400, "{page}");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{page}: {content_type}"
+        );
+        assert!(html.contains("invalid"), "{page}: {html}");
     }
 }

@@ -94,8 +94,12 @@ impl SourceKind {
     }
 }
 
-/// Reads a JSON body into `T`, naming the field when a type is wrong.
-pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, DecodeError> {
+/// Reads a JSON body into `T`, naming the field when a type is wrong. The one JSON decoder of
+/// outside input: alert bodies and every API body (the server's `ApiJson`), so both refuse the
+/// same things with the same codes: `empty_body`, `invalid_utf8`, `invalid_json` (not JSON,
+/// not an object, trailing data), `missing_field`, `invalid_field` (a wrong type or value, or
+/// a field the body may not have).
+pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, DecodeError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(DecodeError::new(
             "empty_body",
@@ -131,6 +135,10 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, De
             }
             serde_json::error::Category::Data if path != "." => {
                 ("invalid_field", format!("field `{path}`: {msg}"))
+            }
+            // A body type that denies unknown fields: the error names the field.
+            serde_json::error::Category::Data if msg.starts_with("unknown field") => {
+                ("invalid_field", msg)
             }
             serde_json::error::Category::Data => (
                 "invalid_json",

@@ -6,21 +6,20 @@
 //! ([`Role::MANAGES_SERVICES`]); everyone else who can see the service learns that a source
 //! exists and whether it is receiving alerts, with `webhook_url: null`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tocsin_core::model::Service;
-use tocsin_core::{Role, ServiceId, SourceKind};
+use tocsin_core::{ServiceId, SourceKind};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::parse_id;
-use crate::auth::Caller;
+use crate::auth::{role, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::ingest::{accept, Accepted};
-use crate::json::ApiQuery;
+use crate::json::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -94,11 +93,10 @@ pub async fn catalogue(
 async fn list(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ServiceId>,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<AlertSourceView>>, ApiError> {
-    let id: ServiceId = parse_id(&id)?;
-    let svc = s.store.get_service(&caller.scope, id).await?;
+    let svc = s.store.get_service(caller.reads(), id).await?;
     Ok(Json(catalogue(&s, &caller, &svc, q.q.as_deref()).await?))
 }
 
@@ -116,11 +114,12 @@ pub struct TestResult {
 async fn test(
     State(s): State<AppState>,
     caller: Caller,
-    Path((id, source)): Path<(String, String)>,
+    ApiPath((id, source)): ApiPath<(ServiceId, String)>,
 ) -> Result<Json<TestResult>, ApiError> {
-    let id: ServiceId = parse_id(&id)?;
-    let svc = s.store.get_service(&caller.scope, id).await?;
-    caller.require(svc.team_id, Role::MANAGES_SERVICES)?;
+    let svc = s.store.get_service(caller.reads(), id).await?;
+    // Alerts reach the store through the webhook's path, which takes no scope; the role
+    // check is still the handle's.
+    let _team = caller.at::<role::ManagesServices>(svc.team_id)?;
     let kind = SourceKind::from_slug(&source).ok_or_else(|| ApiError::not_found("alert source"))?;
     let key = format!(
         "tocsin-test-{}",
@@ -132,7 +131,7 @@ async fn test(
         let mut events = kind.decode(body.as_bytes())?;
         let event = events
             .pop()
-            .ok_or_else(|| ApiError::bad_request("empty_body", "no test alert"))?;
+            .ok_or_else(|| ApiError::internal("send test alert", "no alert in the sample"))?;
         let outcome = accept(&s, &svc, event).await?;
         s.metrics
             .count_alert(kind.slug(), outcome.decision.outcome());
@@ -140,10 +139,10 @@ async fn test(
     }
     let resolved = outcomes
         .pop()
-        .ok_or_else(|| ApiError::bad_request("internal", "no outcome"))?;
+        .ok_or_else(|| ApiError::internal("send test alert", "no outcome"))?;
     let triggered = outcomes
         .pop()
-        .ok_or_else(|| ApiError::bad_request("internal", "no outcome"))?;
+        .ok_or_else(|| ApiError::internal("send test alert", "no outcome"))?;
     Ok(Json(TestResult {
         triggered,
         resolved,

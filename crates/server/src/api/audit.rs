@@ -5,14 +5,15 @@ use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::{AuditEntry, Scope};
-use tocsin_core::{AuditId, Role, TeamId};
+use tocsin_core::model::{self, Scope};
+use tocsin_core::{AuditId, TeamId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::dto::{self, AuditEntry};
 use super::parse_id;
-use crate::auth::Caller;
+use crate::auth::{role, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -31,7 +32,7 @@ pub(crate) async fn record(
     target: impl ToString,
     detail: Option<String>,
 ) {
-    let entry = AuditEntry {
+    let entry = model::AuditEntry {
         id: AuditId::new(),
         at: Utc::now(),
         actor: actor.to_owned(),
@@ -87,7 +88,7 @@ async fn list(
         .filter(|c| !c.is_empty())
         .map(parse_id::<AuditId>)
         .transpose()?;
-    let scope = match caller.scope_at(Role::Owner) {
+    let scope = match caller.teams_at::<role::Owner>() {
         _ if caller.is_org_admin() => Scope::All,
         Scope::Teams(t) if t.is_empty() => {
             return Err(ApiError::forbidden(
@@ -113,7 +114,7 @@ async fn list(
         None
     };
     Ok(Json(AuditPage {
-        entries,
+        entries: dto::all(entries),
         next_cursor,
     }))
 }

@@ -7,22 +7,21 @@
 //! memory grows with what the alerts carried (an incident of 300 alerts of 250 KiB once made a
 //! 73 MiB page).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::TimelineEvent;
 use tocsin_core::{EventId, EventPage, EventPageQuery, IncidentId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::parse_id;
+use super::dto::{self, TimelineEvent};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::ingest::MAX_BODY;
-use crate::json::ApiQuery;
+use crate::json::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -67,7 +66,7 @@ pub async fn page(
     id: IncidentId,
     q: &EventPageQuery,
 ) -> Result<EventPage, ApiError> {
-    let mut page = state.store.timeline_page(&caller.scope, id, q).await?;
+    let mut page = state.store.timeline_page(caller.reads(), id, q).await?;
     for ev in &mut page.events {
         if ev.payload_size.is_some() {
             ev.payload_url = Some(payload_url(id, ev.id));
@@ -83,17 +82,16 @@ pub async fn page(
 async fn list(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<IncidentId>,
     ApiQuery(p): ApiQuery<EventsParams>,
 ) -> Result<Json<EventsPage>, ApiError> {
-    let id: IncidentId = parse_id(&id)?;
     let q = p.to_query()?;
     let EventPage {
         events,
         next_cursor,
     } = page(&s, &caller, id, &q).await?;
     Ok(Json(EventsPage {
-        events,
+        events: dto::all(events),
         next_cursor,
     }))
 }
@@ -110,11 +108,9 @@ async fn list(
 async fn payload(
     State(s): State<AppState>,
     caller: Caller,
-    Path((id, event)): Path<(String, String)>,
+    ApiPath((id, event)): ApiPath<(IncidentId, EventId)>,
 ) -> Result<Response, ApiError> {
-    let id: IncidentId = parse_id(&id)?;
-    let event: EventId = parse_id(&event)?;
-    let body = s.store.event_payload(&caller.scope, id, event).await?;
+    let body = s.store.event_payload(caller.reads(), id, event).await?;
     Ok(raw(body))
 }
 

@@ -1,21 +1,22 @@
 //! Incidents: read by every member; acknowledged, resolved and annotated by responders.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::{Incident, IncidentQuery, TimelineEvent};
-use tocsin_core::{EventId, EventPageQuery, IncidentId, IncidentStatus, Role, ServiceId, TeamId};
+use tocsin_core::model::{self, IncidentQuery};
+use tocsin_core::{EventId, EventPageQuery, IncidentId, IncidentStatus, ServiceId, TeamId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
+use super::dto::{self, Incident, TimelineEvent};
 use super::events;
 use super::parse_id;
-use crate::auth::Caller;
+use crate::auth::{role, Caller, InTeam};
 use crate::error::{ApiError, ErrorBody};
-use crate::json::{ApiJson, ApiQuery};
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 pub const MAX_LIMIT: u32 = 500;
@@ -101,8 +102,16 @@ impl ListParams {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+/// One page of the incident list, as the web pages read it (core's records).
 pub struct Page {
+    pub incidents: Vec<model::Incident>,
+    pub next_cursor: Option<IncidentId>,
+}
+
+// One page of incidents, as the API shows it (as `Page` in the API description).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Page)]
+pub struct PageBody {
     pub incidents: Vec<Incident>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<IncidentId>,
@@ -117,7 +126,7 @@ pub async fn page(
     let mut q = params.to_query()?;
     let limit = q.limit as usize;
     q.limit += 1;
-    let mut incidents = state.store.list_incidents(&caller.scope, &q).await?;
+    let mut incidents = state.store.list_incidents(caller.reads(), &q).await?;
     let next_cursor = if incidents.len() > limit {
         incidents.truncate(limit);
         incidents.last().map(|i| i.id)
@@ -132,13 +141,20 @@ pub async fn page(
 
 /// One page of incidents, newest first.
 #[utoipa::path(get, path = "/incidents", tag = "incidents", params(ListParams),
-    responses((status = 200, body = Page), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = PageBody), (status = "4XX", body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> Result<Json<Page>, ApiError> {
-    Ok(Json(page(&s, &caller, &p).await?))
+) -> Result<Json<PageBody>, ApiError> {
+    let Page {
+        incidents,
+        next_cursor,
+    } = page(&s, &caller, &p).await?;
+    Ok(Json(PageBody {
+        incidents: dto::all(incidents),
+        next_cursor,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -162,31 +178,30 @@ pub const DETAIL_EVENTS: u32 = 50;
 async fn show(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<IncidentId>,
 ) -> Result<Json<Detail>, ApiError> {
-    let id: IncidentId = parse_id(&id)?;
-    let incident = s.store.get_incident(&caller.scope, id).await?;
+    let incident = s.store.get_incident(caller.reads(), id).await?.into();
     let page = events::page(&s, &caller, id, &EventPageQuery::newest(DETAIL_EVENTS)).await?;
     let mut timeline = page.events;
     // Oldest first, as the embedded timeline always was.
     timeline.reverse();
     Ok(Json(Detail {
         incident,
-        timeline,
+        timeline: dto::all(timeline),
         events_next_cursor: page.next_cursor,
     }))
 }
 
-/// Checks the caller may act on the incident as a responder: 404 outside its teams, 403
-/// below responder. Returns the scope to write with.
-async fn as_responder(
+/// The incident, and the caller as a responder in its team: 404 outside the caller's teams,
+/// 403 below responder.
+async fn as_responder<'c>(
     s: &AppState,
-    caller: &Caller,
+    caller: &'c Caller,
     id: IncidentId,
-) -> Result<(Incident, tocsin_core::model::Scope), ApiError> {
-    let inc = s.store.get_incident(&caller.scope, id).await?;
-    caller.require(inc.team_id, Role::Responder)?;
-    Ok((inc, caller.scope_at(Role::Responder)))
+) -> Result<(model::Incident, InTeam<'c, role::Responder>), ApiError> {
+    let inc = s.store.get_incident(caller.reads(), id).await?;
+    let team = caller.at(inc.team_id)?;
+    Ok((inc, team))
 }
 
 /// Acknowledge (responders). Acknowledging twice is harmless.
@@ -196,23 +211,22 @@ async fn as_responder(
 async fn acknowledge(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<IncidentId>,
 ) -> Result<Json<Incident>, ApiError> {
-    let id: IncidentId = parse_id(&id)?;
-    let (inc, scope) = as_responder(&s, &caller, id).await?;
-    let done = s.store.acknowledge(&scope, id, caller.actor()).await?;
+    let (inc, team) = as_responder(&s, &caller, id).await?;
+    let done = s.store.acknowledge(team.scope(), id, team.actor()).await?;
     if inc.status != done.status {
         record(
             &s,
-            caller.actor(),
+            team.actor(),
             "incident.acknowledge",
-            Some(inc.team_id),
+            Some(team.team()),
             id,
             None,
         )
         .await;
     }
-    Ok(Json(done))
+    Ok(Json(done.into()))
 }
 
 /// Resolve (responders).
@@ -222,24 +236,23 @@ async fn acknowledge(
 async fn resolve(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<IncidentId>,
 ) -> Result<Json<Incident>, ApiError> {
-    let id: IncidentId = parse_id(&id)?;
-    let (inc, scope) = as_responder(&s, &caller, id).await?;
-    let done = s.store.resolve(&scope, id, caller.actor()).await?;
+    let (inc, team) = as_responder(&s, &caller, id).await?;
+    let done = s.store.resolve(team.scope(), id, team.actor()).await?;
     if inc.status != done.status {
         s.metrics.count_incident("resolved");
     }
     record(
         &s,
-        caller.actor(),
+        team.actor(),
         "incident.resolve",
-        Some(inc.team_id),
+        Some(team.team()),
         id,
         None,
     )
     .await;
-    Ok(Json(done))
+    Ok(Json(done.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -256,10 +269,9 @@ pub struct NewNote {
 async fn note(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<IncidentId>,
     ApiJson(body): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
-    let id: IncidentId = parse_id(&id)?;
     let text = body.text.trim();
     if text.is_empty() || text.chars().count() > MAX_NOTE || text.contains('\0') {
         return Err(ApiError::bad_request(
@@ -267,9 +279,10 @@ async fn note(
             format!("field `text`: must be 1–{MAX_NOTE} characters, without NUL"),
         ));
     }
-    let (_, scope) = as_responder(&s, &caller, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(s.store.add_note(&scope, id, caller.actor(), text).await?),
-    ))
+    let (_, team) = as_responder(&s, &caller, id).await?;
+    let note = s
+        .store
+        .add_note(team.scope(), id, team.actor(), text)
+        .await?;
+    Ok((StatusCode::CREATED, Json(note.into())))
 }

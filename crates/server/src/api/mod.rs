@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 mod alert_sources;
 pub(crate) mod audit;
+pub mod dto;
 mod events;
 mod incidents;
 mod login_csrf;
@@ -32,7 +33,7 @@ pub use incidents::{page, ListParams};
 #[openapi(
     info(
         title = "Tocsin API",
-        description = "Self-hosted incident response. Authenticate with `Authorization: Bearer <token>` (or a session cookie plus `X-Tocsin-CSRF` for state-changing requests). Errors are `{code, detail}`; resources outside the caller's teams answer 404, too low a role 403."
+        description = "Self-hosted incident response. Authenticate with `Authorization: Bearer <token>` (or a session cookie plus `X-Tocsin-CSRF` for state-changing requests). Errors are `{code, detail}`; resources outside the caller's teams answer 404, too low a role 403. Every JSON body is one JSON object, decoded like alert bodies and refused (400) with the same codes: `empty_body`, `invalid_utf8`, `invalid_json` (not JSON, not an object, or data after it), `missing_field`, `invalid_field` (a wrong type or value, or an unknown field; the detail names it). A malformed id in the path is `invalid_id`, a bad query parameter `invalid_query`; a fault on the server is 500 `internal`, with no detail."
     ),
     security(("bearer" = [])),
     modifiers(&BearerAuth)
@@ -106,7 +107,8 @@ pub fn openapi_json() -> String {
     s
 }
 
-/// Parse a typed id from a path segment, refusing other kinds with a clear 400.
+/// Parse a typed id from a query parameter, refusing other kinds with a clear 400 (path
+/// segments use [`crate::json::ApiPath`]).
 pub fn parse_id<T: std::str::FromStr<Err = tocsin_core::ids::InvalidId>>(
     s: &str,
 ) -> Result<T, ApiError> {

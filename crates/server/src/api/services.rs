@@ -1,21 +1,21 @@
 //! Services: read by every member, created and re-keyed by team admins.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::Service;
-use tocsin_core::{Role, ServiceId, SourceKind, TeamId};
+use tocsin_core::{ServiceId, SourceKind, TeamId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
+use super::dto::{self, Service};
 use super::{parse_id, parse_name};
-use crate::auth::Caller;
+use crate::auth::{role, Caller};
 use crate::error::{ApiError, ErrorBody};
-use crate::json::{ApiJson, ApiQuery, OptionalJson};
+use crate::json::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::secrets::new_service_key;
 use crate::state::AppState;
 
@@ -56,7 +56,9 @@ async fn list(
         .filter(|t| !t.is_empty())
         .map(parse_id::<TeamId>)
         .transpose()?;
-    Ok(Json(s.store.list_services(&caller.scope, team).await?))
+    Ok(Json(dto::all(
+        s.store.list_services(caller.reads(), team).await?,
+    )))
 }
 
 /// Create a service (team admins).
@@ -68,25 +70,23 @@ async fn create(
     ApiJson(body): ApiJson<NewService>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
     let name = parse_name("name", &body.name)?;
-    caller.require(body.team_id, Role::MANAGES_SERVICES)?;
-    // Seen-through check: a team outside the scope is "not found".
-    s.store
-        .get_team(&caller.scope_at(Role::MANAGES_SERVICES), body.team_id)
-        .await?;
+    let team = caller.at::<role::ManagesServices>(body.team_id)?;
+    // A team that does not exist is "not found", even for a caller with a role everywhere.
+    s.store.get_team(team.scope(), team.team()).await?;
     let svc = s
         .store
-        .create_service(body.team_id, &name, &new_service_key())
+        .create_service(team.team(), &name, &new_service_key())
         .await?;
     record(
         &s,
-        caller.actor(),
+        team.actor(),
         "service.create",
         Some(svc.team_id),
         svc.id,
         Some(svc.name.clone()),
     )
     .await;
-    Ok((StatusCode::CREATED, Json(svc)))
+    Ok((StatusCode::CREATED, Json(svc.into())))
 }
 
 #[utoipa::path(get, path = "/services/{id}", tag = "services",
@@ -95,10 +95,9 @@ async fn create(
 async fn show(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ServiceId>,
 ) -> Result<Json<Service>, ApiError> {
-    let id: ServiceId = parse_id(&id)?;
-    Ok(Json(s.store.get_service(&caller.scope, id).await?))
+    Ok(Json(s.store.get_service(caller.reads(), id).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -126,35 +125,29 @@ pub struct RotatedKey {
 async fn rotate_key(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ServiceId>,
     OptionalJson(body): OptionalJson<RotateKey>,
 ) -> Result<Json<RotatedKey>, ApiError> {
-    let id: ServiceId = parse_id(&id)?;
     if body.grace_seconds > MAX_GRACE_SECONDS {
         return Err(ApiError::bad_request(
             "invalid_field",
             format!("field `grace_seconds`: at most {MAX_GRACE_SECONDS}"),
         ));
     }
-    let svc = s.store.get_service(&caller.scope, id).await?;
-    caller.require(svc.team_id, Role::MANAGES_SERVICES)?;
+    let svc = s.store.get_service(caller.reads(), id).await?;
+    let team = caller.at::<role::ManagesServices>(svc.team_id)?;
     let grace_until = (body.grace_seconds > 0)
         .then(|| Utc::now() + Duration::seconds(i64::from(body.grace_seconds)));
     let rotated = s
         .accounts
-        .rotate_service_key(
-            &caller.scope_at(Role::MANAGES_SERVICES),
-            id,
-            &new_service_key(),
-            grace_until,
-        )
+        .rotate_service_key(team.scope(), id, &new_service_key(), grace_until)
         .await?;
     // This node forgets the service's keys now; a previous key with a grace is found again in
     // the store, one whose grace was cut by this rotation is not.
     s.keys.evict_service(id);
     record(
         &s,
-        caller.actor(),
+        team.actor(),
         "service.rotate_key",
         Some(svc.team_id),
         svc.id,
@@ -167,7 +160,7 @@ async fn rotate_key(
         SourceKind::Kapacitor.webhook_path(&rotated.service.api_key)
     );
     Ok(Json(RotatedKey {
-        service: rotated.service,
+        service: rotated.service.into(),
         webhook_url,
         previous_key_expires_at: grace_until,
     }))

@@ -12,7 +12,6 @@ use axum::Extension;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::User;
 use tocsin_core::{secret, SessionId};
 use tocsin_store::NewSession;
 use utoipa::ToSchema;
@@ -20,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
+use super::dto::User;
 use super::login_csrf::FromThisSite;
 use crate::auth::SESSION_COOKIE;
 use crate::error::{ApiError, ErrorBody};
@@ -55,7 +55,7 @@ fn cookie(s: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiErr
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
-    .map_err(|_| ApiError::bad_request("internal", "could not build the cookie"))
+    .map_err(|e| ApiError::internal("building the session cookie", e))
 }
 
 /// Sign in; sets the session cookie. The body must be sent as `application/json` (415
@@ -141,7 +141,7 @@ async fn sign_in(
         StatusCode::CREATED,
         headers,
         Json(SignedIn {
-            user,
+            user: user.into(),
             csrf_token: csrf,
             expires_at,
         }),

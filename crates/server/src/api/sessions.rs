@@ -2,10 +2,9 @@
 //! end one, or all but this one. A user's sessions only: an org admin ends another user's by
 //! disabling it or resetting its password.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tocsin_core::model::User;
 use tocsin_core::SessionId;
@@ -14,26 +13,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
-use super::parse_id;
+use super::dto::SessionView;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiPath;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, end_others))
         .routes(routes!(end_one))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SessionView {
-    id: SessionId,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    /// The last request made with it, to the minute (`null`: none since sign-in).
-    last_seen_at: Option<DateTime<Utc>>,
-    /// The session this request was made with.
-    current: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -60,13 +49,7 @@ async fn list(
     let rows = s.accounts.list_sessions(me.id).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|r| SessionView {
-                current: caller.session == Some(r.id),
-                id: r.id,
-                created_at: r.created_at,
-                expires_at: r.expires_at,
-                last_seen_at: r.last_seen_at,
-            })
+            .map(|r| SessionView::new(r, caller.session))
             .collect(),
     ))
 }
@@ -96,9 +79,8 @@ async fn end_others(State(s): State<AppState>, caller: Caller) -> Result<Json<En
 async fn end_one(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<SessionId>,
 ) -> Result<StatusCode, ApiError> {
-    let id: SessionId = parse_id(&id)?;
     let me = user(&caller)?;
     s.accounts.end_session(me.id, id).await?;
     record(&s, caller.actor(), "session.end", None, id, None).await;

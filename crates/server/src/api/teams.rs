@@ -1,20 +1,20 @@
 //! Teams and their members. An org admin creates teams; a team's owners manage its members.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use tocsin_core::model::{Member, Team};
 use tocsin_core::{Role, TeamId, UserId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
-use super::{parse_id, parse_name};
-use crate::auth::Caller;
+use super::dto::{self, Member, Team};
+use super::parse_name;
+use crate::auth::{role, Caller};
 use crate::error::{ApiError, ErrorBody};
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,7 +36,7 @@ pub struct NewTeam {
 #[utoipa::path(get, path = "/teams", tag = "teams",
     responses((status = 200, body = Vec<Team>), (status = "4XX", body = ErrorBody)))]
 async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<Team>>, ApiError> {
-    Ok(Json(s.store.list_teams(&caller.scope).await?))
+    Ok(Json(dto::all(s.store.list_teams(caller.reads()).await?)))
 }
 
 /// Create a team (organisation admins).
@@ -59,7 +59,7 @@ async fn create(
         None,
     )
     .await;
-    Ok((StatusCode::CREATED, Json(team)))
+    Ok((StatusCode::CREATED, Json(team.into())))
 }
 
 #[utoipa::path(get, path = "/teams/{id}", tag = "teams",
@@ -68,10 +68,9 @@ async fn create(
 async fn show(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<TeamId>,
 ) -> Result<Json<Team>, ApiError> {
-    let id: TeamId = parse_id(&id)?;
-    Ok(Json(s.store.get_team(&caller.scope, id).await?))
+    Ok(Json(s.store.get_team(caller.reads(), id).await?.into()))
 }
 
 #[utoipa::path(get, path = "/teams/{id}/members", tag = "teams",
@@ -80,10 +79,11 @@ async fn show(
 async fn members(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<TeamId>,
 ) -> Result<Json<Vec<Member>>, ApiError> {
-    let id: TeamId = parse_id(&id)?;
-    Ok(Json(s.accounts.list_members(&caller.scope, id).await?))
+    Ok(Json(dto::all(
+        s.accounts.list_members(caller.reads(), id).await?,
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -100,14 +100,13 @@ pub struct SetMember {
 async fn set_member(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(team): ApiPath<TeamId>,
     ApiJson(body): ApiJson<SetMember>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
-    let team: TeamId = parse_id(&id)?;
-    caller.require(team, Role::Owner)?;
+    let team = caller.at::<role::Owner>(team)?;
     let (member, before) = s
         .accounts
-        .set_member(&caller.scope_at(Role::Owner), team, body.user_id, body.role)
+        .set_member(team.scope(), team.team(), body.user_id, body.role)
         .await?;
     let detail = match before {
         Some(b) => format!("{} role {b} → {}", member.username, member.role),
@@ -115,14 +114,14 @@ async fn set_member(
     };
     record(
         &s,
-        caller.actor(),
+        team.actor(),
         "member.set_role",
-        Some(team),
+        Some(team.team()),
         body.user_id,
         Some(detail),
     )
     .await;
-    Ok((StatusCode::CREATED, Json(member)))
+    Ok((StatusCode::CREATED, Json(member.into())))
 }
 
 /// Remove a member (team owners).
@@ -132,14 +131,13 @@ async fn set_member(
 async fn remove_member(
     State(s): State<AppState>,
     caller: Caller,
-    Path((id, user)): Path<(String, String)>,
+    ApiPath((team, user)): ApiPath<(TeamId, UserId)>,
 ) -> Result<StatusCode, ApiError> {
-    let team: TeamId = parse_id(&id)?;
-    let user: UserId = parse_id(&user)?;
-    caller.require(team, Role::Owner)?;
+    let team = caller.at::<role::Owner>(team)?;
     s.accounts
-        .remove_member(&caller.scope_at(Role::Owner), team, user)
+        .remove_member(team.scope(), team.team(), user)
         .await?;
-    record(&s, caller.actor(), "member.remove", Some(team), user, None).await;
+    let id = Some(team.team());
+    record(&s, team.actor(), "member.remove", id, user, None).await;
     Ok(StatusCode::NO_CONTENT)
 }

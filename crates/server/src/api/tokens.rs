@@ -1,23 +1,24 @@
 //! API tokens: a user's own, or a team's. Shown once at creation, stored hashed, revocable.
 //! A new token never carries more rights than its creator has.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tocsin_core::model::{ApiToken, Scope};
-use tocsin_core::{secret, Grants, Role, TeamId, TokenId, TokenRole};
+use tocsin_core::model::Scope;
+use tocsin_core::{secret, Grants, TeamId, TokenId, TokenRole};
 use tocsin_store::{NewToken, TokenVisibility};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
-use super::{parse_id, parse_name};
-use crate::auth::Caller;
+use super::dto::{self, ApiToken};
+use super::parse_name;
+use crate::auth::{role, Caller};
 use crate::error::{ApiError, ErrorBody};
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::secrets::new_api_token;
 use crate::state::AppState;
 
@@ -48,13 +49,9 @@ pub struct CreatedToken {
 }
 
 /// Tokens the caller may see: everything for organisation admins; otherwise its user's own
-/// and the team tokens of the teams where it holds at least `min_team_role`.
-async fn visible(
-    s: &AppState,
-    caller: &Caller,
-    min_team_role: Role,
-) -> Result<TokenVisibility, ApiError> {
-    let teams = match caller.scope_at(min_team_role) {
+/// and the team tokens of the teams where it holds at least `R`.
+async fn visible<R: role::Min>(s: &AppState, caller: &Caller) -> Result<TokenVisibility, ApiError> {
+    let teams = match caller.teams_at::<R>() {
         Scope::Teams(t) => t,
         // A role in every team (an org-wide token): spell the teams out.
         Scope::All => s
@@ -75,11 +72,8 @@ async fn visible(
 #[utoipa::path(get, path = "/tokens", tag = "tokens",
     responses((status = 200, body = Vec<ApiToken>), (status = "4XX", body = ErrorBody)))]
 async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<ApiToken>>, ApiError> {
-    Ok(Json(
-        s.accounts
-            .list_tokens(&visible(&s, &caller, Role::Observer).await?)
-            .await?,
-    ))
+    let seen = visible::<role::Observer>(&s, &caller).await?;
+    Ok(Json(dto::all(s.accounts.list_tokens(&seen).await?)))
 }
 
 /// Create a token. Without `team_id` it acts for the caller's user (narrowed by `role`);
@@ -100,7 +94,7 @@ async fn create(
     }
     let (user_id, team_id, role, grants) = match body.team_id {
         Some(team) => {
-            caller.require(team, Role::Owner)?;
+            caller.at::<role::Owner>(team)?;
             let role = body.role.unwrap_or(TokenRole::Owner);
             if role == TokenRole::OrgAdmin {
                 return Err(ApiError::bad_request(
@@ -155,7 +149,7 @@ async fn create(
         StatusCode::CREATED,
         Json(CreatedToken {
             token: secret_text,
-            record: record_,
+            record: record_.into(),
         }),
     ))
 }
@@ -167,12 +161,11 @@ async fn create(
 async fn revoke(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> Result<Json<ApiToken>, ApiError> {
-    let id: TokenId = parse_id(&id)?;
     let seen = s
         .accounts
-        .list_tokens(&visible(&s, &caller, Role::Observer).await?)
+        .list_tokens(&visible::<role::Observer>(&s, &caller).await?)
         .await?
         .into_iter()
         .find(|t| t.id == id)
@@ -180,14 +173,14 @@ async fn revoke(
     let own = seen.user_id.is_some() && seen.user_id == caller.user.as_ref().map(|u| u.id);
     if !own {
         if let Some(team) = seen.team_id.filter(|_| seen.user_id.is_none()) {
-            caller.require(team, Role::Owner)?;
+            caller.at::<role::Owner>(team)?;
         } else {
             caller.require_org_admin()?;
         }
     }
     let tok = s
         .accounts
-        .revoke_token(&visible(&s, &caller, Role::Owner).await?, id)
+        .revoke_token(&visible::<role::Owner>(&s, &caller).await?, id)
         .await?;
     record(
         &s,
@@ -198,5 +191,5 @@ async fn revoke(
         Some(tok.name.clone()),
     )
     .await;
-    Ok(Json(tok))
+    Ok(Json(tok.into()))
 }

@@ -5,12 +5,11 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Deserialize;
 use tocsin_core::lifecycle::PasswordChange;
-use tocsin_core::model::User;
 use tocsin_core::UserId;
 use tocsin_store::NewUser;
 use utoipa::ToSchema;
@@ -18,10 +17,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit::record;
-use super::parse_id;
+use super::dto::{self, User};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::passwords;
 use crate::state::AppState;
 
@@ -83,7 +82,9 @@ fn parse_email(s: &str) -> Result<String, ApiError> {
     responses((status = 200, body = Vec<User>), (status = "4XX", body = ErrorBody)))]
 async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<User>>, ApiError> {
     let me = caller.user.as_ref().map(|u| u.id);
-    Ok(Json(s.accounts.list_users(&caller.scope, me).await?))
+    Ok(Json(dto::all(
+        s.accounts.list_users(caller.reads(), me).await?,
+    )))
 }
 
 /// Create a user (organisation admins).
@@ -110,7 +111,7 @@ async fn create(
         .await?;
     let detail = body.org_admin.then(|| "organisation admin".to_owned());
     record(&s, caller.actor(), "user.create", None, user.id, detail).await;
-    Ok((StatusCode::CREATED, Json(user)))
+    Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users",
@@ -119,11 +120,12 @@ async fn create(
 async fn show(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<User>, ApiError> {
-    let id: UserId = parse_id(&id)?;
     let me = caller.user.as_ref().map(|u| u.id);
-    Ok(Json(s.accounts.get_user(&caller.scope, me, id).await?))
+    Ok(Json(
+        s.accounts.get_user(caller.reads(), me, id).await?.into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -150,12 +152,11 @@ async fn set_password(
     State(s): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    let id: UserId = parse_id(&id)?;
     let me = caller.user.as_ref().map(|u| u.id);
-    let target = s.accounts.get_user(&caller.scope, me, id).await?;
+    let target = s.accounts.get_user(caller.reads(), me, id).await?;
     let kind = PasswordChange::decide(me, caller.is_org_admin(), id).ok_or_else(|| {
         ApiError::forbidden("only the user or an organisation admin can change this password")
     })?;
@@ -211,9 +212,9 @@ async fn set_password(
 async fn disable(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<User>, ApiError> {
-    set_disabled(&s, &caller, &id, true).await
+    set_disabled(&s, &caller, id, true).await
 }
 
 /// Enable a disabled user (organisation admins): it can sign in again, and its tokens that
@@ -224,21 +225,20 @@ async fn disable(
 async fn enable(
     State(s): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<User>, ApiError> {
-    set_disabled(&s, &caller, &id, false).await
+    set_disabled(&s, &caller, id, false).await
 }
 
 async fn set_disabled(
     s: &AppState,
     caller: &Caller,
-    id: &str,
+    id: UserId,
     disabled: bool,
 ) -> Result<Json<User>, ApiError> {
-    let id: UserId = parse_id(id)?;
     let me = caller.user.as_ref().map(|u| u.id);
     // Unseen users are not found, as on every other user route; then the role check.
-    s.accounts.get_user(&caller.scope, me, id).await?;
+    s.accounts.get_user(caller.reads(), me, id).await?;
     caller.require_org_admin()?;
     let user = s.accounts.set_disabled(me, id, disabled).await?;
     let action = if disabled {
@@ -255,5 +255,5 @@ async fn set_disabled(
         Some(user.username.clone()),
     )
     .await;
-    Ok(Json(user))
+    Ok(Json(user.into()))
 }

@@ -1,6 +1,6 @@
 //! The incident list (filterable, paginated, live) and one incident with its timeline.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
@@ -8,8 +8,8 @@ use serde::Deserialize;
 use tocsin_core::model::{EventKind, Incident, Service, TimelineEvent};
 use tocsin_core::{IncidentId, IncidentStatus};
 
-use super::{fmt_time, layout, urlencode, Ctx, WebCaller, WebError};
-use crate::api::{events_page, page as incident_page, parse_id, EventsParams, ListParams};
+use super::{fmt_time, layout, urlencode, Ctx, WebCaller, WebError, WebPath};
+use crate::api::{events_page, page as incident_page, EventsParams, ListParams};
 use crate::json::ApiQuery;
 use crate::state::AppState;
 
@@ -33,7 +33,7 @@ pub async fn list(
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/incidents").await?;
     let services = s
         .store
-        .list_services(&ctx.caller.scope, ctx.team_id())
+        .list_services(ctx.caller.reads(), ctx.team_id())
         .await?;
     let params = ListParams {
         service_id: q.service_id.clone().filter(|v| !v.is_empty()),
@@ -126,18 +126,17 @@ pub async fn show(
     State(s): State<AppState>,
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<IncidentId>,
     ApiQuery(q): ApiQuery<ShowQuery>,
 ) -> Result<Response, WebError> {
-    let id: IncidentId = parse_id(&id)?;
     let page_q = EventsParams {
         limit: Some(PAGE_EVENTS),
         cursor: q.cursor.clone(),
     }
     .to_query()?;
-    let inc = s.store.get_incident(&caller.scope, id).await?;
+    let inc = s.store.get_incident(caller.reads(), id).await?;
     let timeline = events_page(&s, &caller, id, &page_q).await?;
-    let svc = s.store.get_service(&caller.scope, inc.service_id).await?;
+    let svc = s.store.get_service(caller.reads(), inc.service_id).await?;
     let path = format!("/incidents/{id}");
     let ctx = Ctx::load(&s, caller, &headers, Some(&inc.team_id.to_string()), &path).await?;
     let resolved_by = inc.resolved_by.as_deref().map(|by| {

@@ -104,7 +104,7 @@ impl Ctx {
         picked: Option<&str>,
         path: &str,
     ) -> Result<Ctx, ApiError> {
-        let teams = state.store.list_teams(&caller.scope).await?;
+        let teams = state.store.list_teams(caller.reads()).await?;
         let picked_id = picked.and_then(|p| p.parse::<TeamId>().ok());
         let remembered = cookie(headers, TEAM_COOKIE).and_then(|c| c.parse::<TeamId>().ok());
         let team = picked_id
@@ -152,6 +152,20 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+}
+
+/// Typed ids from a page's path, as [`crate::json::ApiPath`]; a malformed one is a 400 page.
+pub struct WebPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for WebPath<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        crate::json::ApiPath::<T>::from_request_parts(parts, state)
+            .await
+            .map(|crate::json::ApiPath(v)| Self(v))
+            .map_err(WebError)
+    }
 }
 
 /// Errors on pages are shown as pages: a person following a link to an incident of another

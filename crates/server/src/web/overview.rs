@@ -25,12 +25,12 @@ pub async fn page(
     let since = Utc::now() - Duration::days(30);
     let summary = s
         .store
-        .incident_summary(&ctx.caller.scope, ctx.team_id(), since)
+        .incident_summary(ctx.caller.reads(), ctx.team_id(), since)
         .await?;
     let days = chart::fill_days(today, 30, &summary.opened_per_day);
     let services = s
         .store
-        .list_services(&ctx.caller.scope, ctx.team_id())
+        .list_services(ctx.caller.reads(), ctx.team_id())
         .await?;
     let body = html! {
         h1 { "Overview" @if let Some(t) = &ctx.team { " — " (t.name) } }

@@ -2,7 +2,7 @@
 //! holds a write credential, so only those who may change the service see it (and the
 //! set-up guide and test button that go with it); everyone else is told who can.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Duration, Utc};
@@ -10,8 +10,8 @@ use maud::{html, Markup};
 use tocsin_core::{ServiceId, SourceKind};
 
 use super::overview::TeamParam;
-use super::{fmt_time, layout, Ctx, WebCaller, WebError};
-use crate::api::{catalogue, parse_id, AlertSourceView};
+use super::{fmt_time, layout, Ctx, WebCaller, WebError, WebPath};
+use crate::api::{catalogue, AlertSourceView};
 use crate::json::ApiQuery;
 use crate::state::AppState;
 
@@ -24,12 +24,12 @@ pub async fn list(
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/services").await?;
     let services = s
         .store
-        .list_services(&ctx.caller.scope, ctx.team_id())
+        .list_services(ctx.caller.reads(), ctx.team_id())
         .await?;
     let summary = s
         .store
         .incident_summary(
-            &ctx.caller.scope,
+            ctx.caller.reads(),
             ctx.team_id(),
             Utc::now() - Duration::days(1),
         )
@@ -74,10 +74,9 @@ pub async fn show(
     State(s): State<AppState>,
     WebCaller(caller): WebCaller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ServiceId>,
 ) -> Result<Response, WebError> {
-    let id: ServiceId = parse_id(&id)?;
-    let svc = s.store.get_service(&caller.scope, id).await?;
+    let svc = s.store.get_service(caller.reads(), id).await?;
     let path = format!("/services/{id}");
     let ctx = Ctx::load(&s, caller, &headers, Some(&svc.team_id.to_string()), &path).await?;
     let sources = catalogue(&s, &ctx.caller, &svc, None).await?;
