@@ -14,6 +14,9 @@ use crate::StoreError;
 
 pub(crate) mod sql;
 
+/// The account stores' result: like `std::io::Result`, the error is the store's unless named.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 /// A new user, its password already hashed (argon2id, PHC string).
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -101,28 +104,23 @@ impl Rotated {
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
     /// Create the first organisation admin when there is no user yet. Returns whether it did.
-    async fn ensure_first_admin(&self, u: NewUser) -> Result<bool, StoreError>;
-    async fn create_user(&self, u: NewUser) -> Result<User, StoreError>;
+    async fn ensure_first_admin(&self, u: NewUser) -> Result<bool>;
+    async fn create_user(&self, u: NewUser) -> Result<User>;
     /// Users who are members of a team in `scope` (all users for [`Scope::All`]), and `me`.
-    async fn list_users(&self, scope: &Scope, me: Option<UserId>) -> Result<Vec<User>, StoreError>;
-    async fn get_user(
-        &self,
-        scope: &Scope,
-        me: Option<UserId>,
-        id: UserId,
-    ) -> Result<User, StoreError>;
-    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn list_users(&self, scope: &Scope, me: Option<UserId>) -> Result<Vec<User>>;
+    async fn get_user(&self, scope: &Scope, me: Option<UserId>, id: UserId) -> Result<User>;
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
     /// For sign-in: the user with this name (case-insensitive) and its password hash.
-    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError>;
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>>;
 }
 
 /// Team memberships. Changes are refused by `lifecycle::check_member_change` (last owner).
 #[async_trait]
 pub trait MemberStore: Send + Sync + 'static {
     /// A user's own memberships (its grants are built from them).
-    async fn memberships(&self, user: UserId) -> Result<Vec<(TeamId, Role)>, StoreError>;
+    async fn memberships(&self, user: UserId) -> Result<Vec<(TeamId, Role)>>;
     /// `NotFound("team")` when `team` is outside `scope`.
-    async fn list_members(&self, scope: &Scope, team: TeamId) -> Result<Vec<Member>, StoreError>;
+    async fn list_members(&self, scope: &Scope, team: TeamId) -> Result<Vec<Member>>;
     /// Add a member or change its role. Returns the member and its previous role.
     async fn set_member(
         &self,
@@ -130,37 +128,32 @@ pub trait MemberStore: Send + Sync + 'static {
         team: TeamId,
         user: UserId,
         role: Role,
-    ) -> Result<(Member, Option<Role>), StoreError>;
-    async fn remove_member(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        user: UserId,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(Member, Option<Role>)>;
+    async fn remove_member(&self, scope: &Scope, team: TeamId, user: UserId) -> Result<()>;
 }
 
 /// API tokens' lifecycle after creation (created with [`crate::Store::create_token`]).
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
-    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>, StoreError>;
+    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>>;
     /// Revoke a token `v` sees (`NotFound` otherwise); revoking again keeps the first time.
-    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken, StoreError>;
+    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken>;
 }
 
 /// Sign-in sessions.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    async fn create_session(&self, s: NewSession) -> Result<(), StoreError>;
-    async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>, StoreError>;
-    async fn delete_session(&self, id: SessionId) -> Result<(), StoreError>;
+    async fn create_session(&self, s: NewSession) -> Result<()>;
+    async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>>;
+    async fn delete_session(&self, id: SessionId) -> Result<()>;
     /// Record that a session was used now (the caller does this at most once a minute).
-    async fn touch_session(&self, id: SessionId) -> Result<(), StoreError>;
+    async fn touch_session(&self, id: SessionId) -> Result<()>;
     /// `user`'s sessions that have not expired, oldest first.
-    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>, StoreError>;
+    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>>;
     /// End one of `user`'s sessions; `NotFound` when it is not theirs (or gone).
-    async fn end_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError>;
+    async fn end_session(&self, user: UserId, id: SessionId) -> Result<()>;
     /// End every session of `user` but `keep`. Returns how many ended.
-    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError>;
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64>;
 }
 
 /// Passwords and disabling: the account lifecycle. The rules (last org admin, self) are core's
@@ -168,7 +161,7 @@ pub trait SessionStore: Send + Sync + 'static {
 #[async_trait]
 pub trait LifecycleStore: Send + Sync + 'static {
     /// For checking a password: the user's hash (`None`: no such user).
-    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError>;
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>>;
     /// Replace `user`'s password hash and, in the same transaction, end every session of
     /// theirs but `keep`. Returns how many sessions ended.
     async fn set_password(
@@ -176,7 +169,7 @@ pub trait LifecycleStore: Send + Sync + 'static {
         user: UserId,
         password_hash: String,
         keep: Option<SessionId>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64>;
     /// Disable (ending every session) or enable `user`, on behalf of `actor`, as
     /// `lifecycle::plan_disable` decides.
     async fn set_disabled(
@@ -184,7 +177,7 @@ pub trait LifecycleStore: Send + Sync + 'static {
         actor: Option<UserId>,
         user: UserId,
         disabled: bool,
-    ) -> Result<User, StoreError>;
+    ) -> Result<User>;
 }
 
 /// Webhook keys: rotation with a grace period, and lookup by either key.
@@ -197,16 +190,15 @@ pub trait KeyStore: Send + Sync + 'static {
         id: ServiceId,
         new_key: &str,
         grace_until: Option<DateTime<Utc>>,
-    ) -> Result<Rotated, StoreError>;
+    ) -> Result<Rotated>;
     /// The service whose current key, or previous key still in its grace, hashes to `hash`.
-    async fn service_by_any_key_hash(&self, hash: [u8; 32])
-        -> Result<Option<KeyMatch>, StoreError>;
+    async fn service_by_any_key_hash(&self, hash: [u8; 32]) -> Result<Option<KeyMatch>>;
 }
 
 /// The audit log.
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
-    async fn record_audit(&self, e: AuditEntry) -> Result<(), StoreError>;
+    async fn record_audit(&self, e: AuditEntry) -> Result<()>;
     /// Newest first; entries of teams in `scope` (all entries, with team or not, for `All`),
     /// as `visibility::sees_audit` states.
     async fn list_audit(
@@ -214,7 +206,7 @@ pub trait AuditStore: Send + Sync + 'static {
         scope: &Scope,
         limit: u32,
         before: Option<AuditId>,
-    ) -> Result<Vec<AuditEntry>, StoreError>;
+    ) -> Result<Vec<AuditEntry>>;
 }
 
 /// Every account resource behind one handle (`AppState::accounts`).

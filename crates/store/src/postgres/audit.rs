@@ -9,11 +9,11 @@ use super::rows::AUDIT_COLS;
 use super::{bounded, refs, scope_sql, Params, PgStore};
 use crate::accounts::sql;
 use crate::accounts::AuditStore;
-use crate::StoreError;
+use crate::accounts::Result;
 
 #[async_trait]
 impl AuditStore for PgStore {
-    async fn record_audit(&self, e: AuditEntry) -> Result<(), StoreError> {
+    async fn record_audit(&self, e: AuditEntry) -> Result<()> {
         bounded(async {
             self.client()
                 .await?
@@ -40,7 +40,7 @@ impl AuditStore for PgStore {
         scope: &Scope,
         limit: u32,
         before: Option<AuditId>,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
+    ) -> Result<Vec<AuditEntry>> {
         bounded(async {
             let mut args = Params::new();
             let mut sql = format!(

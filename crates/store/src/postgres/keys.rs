@@ -11,6 +11,7 @@ use super::bind::col;
 use super::rows::{self, SERVICE_COLS};
 use super::{bounded, refs, scope_sql, Params, PgStore};
 use crate::accounts::sql;
+use crate::accounts::Result;
 use crate::accounts::{KeyMatch, KeyStore, Rotated};
 use crate::StoreError;
 
@@ -22,7 +23,7 @@ impl KeyStore for PgStore {
         id: ServiceId,
         new_key: &str,
         grace_until: Option<DateTime<Utc>>,
-    ) -> Result<Rotated, StoreError> {
+    ) -> Result<Rotated> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
@@ -57,10 +58,7 @@ impl KeyStore for PgStore {
         .await
     }
 
-    async fn service_by_any_key_hash(
-        &self,
-        hash: [u8; 32],
-    ) -> Result<Option<KeyMatch>, StoreError> {
+    async fn service_by_any_key_hash(&self, hash: [u8; 32]) -> Result<Option<KeyMatch>> {
         bounded(async {
             let c = self.client().await?;
             // A previous key counts while `credentials::grace_running`: strictly before its end.

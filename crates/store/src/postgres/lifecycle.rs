@@ -16,9 +16,10 @@ use super::sessions::end_sessions;
 use super::{bounded, PgStore};
 use crate::accounts::sql;
 use crate::accounts::LifecycleStore;
+use crate::accounts::Result;
 use crate::StoreError;
 
-async fn user_in(c: &impl GenericClient, id: UserId, lock: bool) -> Result<User, StoreError> {
+async fn user_in(c: &impl GenericClient, id: UserId, lock: bool) -> Result<User> {
     let sql = format!(
         "SELECT {USER_COLS} FROM users WHERE id = $1{}",
         if lock { " FOR UPDATE" } else { "" }
@@ -33,7 +34,7 @@ async fn user_in(c: &impl GenericClient, id: UserId, lock: bool) -> Result<User,
 
 #[async_trait]
 impl LifecycleStore for PgStore {
-    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError> {
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>> {
         bounded(async {
             self.client()
                 .await?
@@ -50,7 +51,7 @@ impl LifecycleStore for PgStore {
         user: UserId,
         password_hash: String,
         keep: Option<SessionId>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
@@ -67,12 +68,7 @@ impl LifecycleStore for PgStore {
         .await
     }
 
-    async fn set_disabled(
-        &self,
-        actor: Option<UserId>,
-        id: UserId,
-        disable: bool,
-    ) -> Result<User, StoreError> {
+    async fn set_disabled(&self, actor: Option<UserId>, id: UserId, disable: bool) -> Result<User> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;

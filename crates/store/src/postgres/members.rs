@@ -12,13 +12,10 @@ use super::rows;
 use super::{bounded, pg, refs, scope_sql, Params, PgStore};
 use crate::accounts::sql;
 use crate::accounts::MemberStore;
+use crate::accounts::Result;
 use crate::StoreError;
 
-async fn team_visible(
-    c: &impl GenericClient,
-    scope: &Scope,
-    team: TeamId,
-) -> Result<(), StoreError> {
+async fn team_visible(c: &impl GenericClient, scope: &Scope, team: TeamId) -> Result<()> {
     let mut args: Params = vec![Box::new(team.to_string())];
     let sql = format!(
         "SELECT 1 FROM teams WHERE id = $1{}",
@@ -41,7 +38,7 @@ async fn lock_member_change(
     team: TeamId,
     user: UserId,
     new_role: Option<Role>,
-) -> Result<Option<Role>, StoreError> {
+) -> Result<Option<Role>> {
     let owners = c
         .query(
             &format!("{} FOR UPDATE OF m", sql::TEAM_OWNERS),
@@ -50,7 +47,7 @@ async fn lock_member_change(
         .await?
         .iter()
         .map(|r| Ok((rows::parse(r, 0)?, super::bind::col(r, 1)?)))
-        .collect::<Result<Vec<(UserId, bool)>, StoreError>>()?;
+        .collect::<Result<Vec<(UserId, bool)>>>()?;
     let before = c
         .query_opt(
             &format!("{} FOR UPDATE", sql::MEMBER_ROLE),
@@ -66,7 +63,7 @@ async fn lock_member_change(
 
 #[async_trait]
 impl MemberStore for PgStore {
-    async fn memberships(&self, user: UserId) -> Result<Vec<(TeamId, Role)>, StoreError> {
+    async fn memberships(&self, user: UserId) -> Result<Vec<(TeamId, Role)>> {
         bounded(async {
             let rows = self
                 .client()
@@ -80,7 +77,7 @@ impl MemberStore for PgStore {
         .await
     }
 
-    async fn list_members(&self, scope: &Scope, team: TeamId) -> Result<Vec<Member>, StoreError> {
+    async fn list_members(&self, scope: &Scope, team: TeamId) -> Result<Vec<Member>> {
         bounded(async {
             let c = self.client().await?;
             team_visible(pg(&c), scope, team).await?;
@@ -96,7 +93,7 @@ impl MemberStore for PgStore {
         team: TeamId,
         user: UserId,
         role: Role,
-    ) -> Result<(Member, Option<Role>), StoreError> {
+    ) -> Result<(Member, Option<Role>)> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
@@ -125,12 +122,7 @@ impl MemberStore for PgStore {
         .await
     }
 
-    async fn remove_member(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        user: UserId,
-    ) -> Result<(), StoreError> {
+    async fn remove_member(&self, scope: &Scope, team: TeamId, user: UserId) -> Result<()> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;

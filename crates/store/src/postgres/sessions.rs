@@ -12,6 +12,7 @@ use super::bind::col;
 use super::rows;
 use super::{bounded, pg, PgStore};
 use crate::accounts::sql;
+use crate::accounts::Result;
 use crate::accounts::{NewSession, SessionStore, StoredSession};
 use crate::StoreError;
 
@@ -20,7 +21,7 @@ pub(super) async fn end_sessions(
     c: &impl GenericClient,
     user: UserId,
     keep: Option<SessionId>,
-) -> Result<u64, StoreError> {
+) -> Result<u64> {
     Ok(c.execute(
         sql::END_SESSIONS,
         &[&user.to_string(), &keep.map(|k| k.to_string())],
@@ -30,7 +31,7 @@ pub(super) async fn end_sessions(
 
 #[async_trait]
 impl SessionStore for PgStore {
-    async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
+    async fn create_session(&self, s: NewSession) -> Result<()> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
@@ -54,7 +55,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>, StoreError> {
+    async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>> {
         bounded(async {
             let c = self.client().await?;
             let stmt = c.prepare_cached(sql::SESSION_BY_HASH).await?;
@@ -73,7 +74,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
+    async fn delete_session(&self, id: SessionId) -> Result<()> {
         bounded(async {
             self.client()
                 .await?
@@ -84,7 +85,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn touch_session(&self, id: SessionId) -> Result<(), StoreError> {
+    async fn touch_session(&self, id: SessionId) -> Result<()> {
         bounded(async {
             self.client()
                 .await?
@@ -95,7 +96,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>, StoreError> {
+    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>> {
         bounded(async {
             let rows = self
                 .client()
@@ -112,13 +113,13 @@ impl SessionStore for PgStore {
                         last_seen_at: col(r, 3)?,
                     })
                 })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .collect::<Result<Vec<_>>>()?;
             Ok(live_sessions(all, Utc::now()))
         })
         .await
     }
 
-    async fn end_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+    async fn end_session(&self, user: UserId, id: SessionId) -> Result<()> {
         bounded(async {
             let n = self
                 .client()
@@ -133,7 +134,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64> {
         bounded(async { end_sessions(pg(&self.client().await?), user, keep).await }).await
     }
 }

@@ -10,12 +10,13 @@ use tocsin_core::TokenId;
 use super::rows::{self, TOKEN_COLS};
 use super::{bounded, refs, Params, PgStore};
 use crate::accounts::sql;
+use crate::accounts::Result;
 use crate::accounts::{TokenStore, TokenVisibility};
 use crate::StoreError;
 
 #[async_trait]
 impl TokenStore for PgStore {
-    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>, StoreError> {
+    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>> {
         bounded(async {
             let mut args = Params::new();
             let sql = format!(
@@ -30,7 +31,7 @@ impl TokenStore for PgStore {
         .await
     }
 
-    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken, StoreError> {
+    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;

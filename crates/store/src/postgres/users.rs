@@ -12,10 +12,11 @@ use super::bind::col;
 use super::rows::{self, USER_COLS};
 use super::{bounded, conflict_as, pg, refs, Params, PgStore};
 use crate::accounts::sql;
+use crate::accounts::Result;
 use crate::accounts::{NewUser, UserStore};
 use crate::StoreError;
 
-async fn insert_user(c: &impl GenericClient, u: &NewUser) -> Result<User, StoreError> {
+async fn insert_user(c: &impl GenericClient, u: &NewUser) -> Result<User> {
     let user = u.to_user();
     c.execute(
         sql::INSERT_USER,
@@ -35,7 +36,7 @@ async fn insert_user(c: &impl GenericClient, u: &NewUser) -> Result<User, StoreE
 
 #[async_trait]
 impl UserStore for PgStore {
-    async fn ensure_first_admin(&self, u: NewUser) -> Result<bool, StoreError> {
+    async fn ensure_first_admin(&self, u: NewUser) -> Result<bool> {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
@@ -54,11 +55,11 @@ impl UserStore for PgStore {
         .await
     }
 
-    async fn create_user(&self, u: NewUser) -> Result<User, StoreError> {
+    async fn create_user(&self, u: NewUser) -> Result<User> {
         bounded(async { insert_user(pg(&self.client().await?), &u).await }).await
     }
 
-    async fn list_users(&self, scope: &Scope, me: Option<UserId>) -> Result<Vec<User>, StoreError> {
+    async fn list_users(&self, scope: &Scope, me: Option<UserId>) -> Result<Vec<User>> {
         bounded(async {
             let mut args = Params::new();
             let sql = format!(
@@ -72,12 +73,7 @@ impl UserStore for PgStore {
         .await
     }
 
-    async fn get_user(
-        &self,
-        scope: &Scope,
-        me: Option<UserId>,
-        id: UserId,
-    ) -> Result<User, StoreError> {
+    async fn get_user(&self, scope: &Scope, me: Option<UserId>, id: UserId) -> Result<User> {
         bounded(async {
             let mut args: Params = vec![Box::new(id.to_string())];
             let sql = format!(
@@ -96,7 +92,7 @@ impl UserStore for PgStore {
         .await
     }
 
-    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
         bounded(async {
             self.client()
                 .await?
@@ -112,7 +108,7 @@ impl UserStore for PgStore {
         .await
     }
 
-    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>> {
         // PostgreSQL text cannot hold NUL, and no stored name does: nobody by that name.
         if username.contains('\0') {
             return Ok(None);

@@ -11,11 +11,11 @@ use super::time::to_db;
 use super::{scope_sql, SqliteStore};
 use crate::accounts::sql::{self, sqlite};
 use crate::accounts::AuditStore;
-use crate::StoreError;
+use crate::accounts::Result;
 
 #[async_trait]
 impl AuditStore for SqliteStore {
-    async fn record_audit(&self, e: AuditEntry) -> Result<(), StoreError> {
+    async fn record_audit(&self, e: AuditEntry) -> Result<()> {
         self.writer
             .write(move |c| {
                 c.execute(
@@ -40,7 +40,7 @@ impl AuditStore for SqliteStore {
         scope: &Scope,
         limit: u32,
         before: Option<AuditId>,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
+    ) -> Result<Vec<AuditEntry>> {
         let scope = scope.clone();
         self.read(move |c| {
             let mut args = Vec::new();

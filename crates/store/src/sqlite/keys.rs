@@ -13,6 +13,7 @@ use super::rows::{self, SERVICE_COLS};
 use super::time::{from_db, to_db};
 use super::{scope_sql, SqliteStore};
 use crate::accounts::sql::{self, sqlite};
+use crate::accounts::Result;
 use crate::accounts::{KeyMatch, KeyStore, Rotated};
 use crate::StoreError;
 
@@ -24,7 +25,7 @@ impl KeyStore for SqliteStore {
         id: ServiceId,
         new_key: &str,
         grace_until: Option<DateTime<Utc>>,
-    ) -> Result<Rotated, StoreError> {
+    ) -> Result<Rotated> {
         let (scope, new_key) = (scope.clone(), new_key.to_owned());
         self.writer
             .write(move |c| {
@@ -54,10 +55,7 @@ impl KeyStore for SqliteStore {
             .await
     }
 
-    async fn service_by_any_key_hash(
-        &self,
-        hash: [u8; 32],
-    ) -> Result<Option<KeyMatch>, StoreError> {
+    async fn service_by_any_key_hash(&self, hash: [u8; 32]) -> Result<Option<KeyMatch>> {
         self.read(move |c| {
             let now = to_db(Utc::now());
             // A previous key counts while `credentials::grace_running`: strictly before its end.

@@ -15,21 +15,17 @@ use super::time::to_db;
 use super::SqliteStore;
 use crate::accounts::sql::{self, sqlite};
 use crate::accounts::LifecycleStore;
+use crate::accounts::Result;
 use crate::StoreError;
 
-fn user(c: &Connection, id: UserId) -> Result<User, StoreError> {
+fn user(c: &Connection, id: UserId) -> Result<User> {
     c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"))?
         .query_row(params![id.to_string()], rows::user)
         .optional()?
         .ok_or(StoreError::NotFound("user"))
 }
 
-fn set_disabled(
-    c: &Connection,
-    actor: Option<UserId>,
-    id: UserId,
-    disable: bool,
-) -> Result<User, StoreError> {
+fn set_disabled(c: &Connection, actor: Option<UserId>, id: UserId, disable: bool) -> Result<User> {
     let target = user(c, id)?;
     let admins = if disable {
         c.prepare_cached(&sqlite(sql::ACTIVE_ORG_ADMINS))?
@@ -59,7 +55,7 @@ fn set_disabled(
 
 #[async_trait]
 impl LifecycleStore for SqliteStore {
-    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError> {
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>> {
         self.read(move |c| {
             Ok(c.prepare_cached(&sqlite(sql::PASSWORD_HASH))?
                 .query_row(params![user.to_string()], |r| r.get(0))
@@ -73,7 +69,7 @@ impl LifecycleStore for SqliteStore {
         user: UserId,
         password_hash: String,
         keep: Option<SessionId>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64> {
         self.writer
             .write(move |c| {
                 let n = c.execute(
@@ -93,7 +89,7 @@ impl LifecycleStore for SqliteStore {
         actor: Option<UserId>,
         user: UserId,
         disabled: bool,
-    ) -> Result<User, StoreError> {
+    ) -> Result<User> {
         self.writer
             .write(move |c| set_disabled(c, actor, user, disabled))
             .await

@@ -13,9 +13,10 @@ use super::rows;
 use super::{scope_sql, SqliteStore};
 use crate::accounts::sql::{self, sqlite};
 use crate::accounts::MemberStore;
+use crate::accounts::Result;
 use crate::StoreError;
 
-fn team_visible(c: &Connection, scope: &Scope, team: TeamId) -> Result<(), StoreError> {
+fn team_visible(c: &Connection, scope: &Scope, team: TeamId) -> Result<()> {
     let mut args = vec![Value::Text(team.to_string())];
     let sql = format!(
         "SELECT 1 FROM teams WHERE id = ?{}",
@@ -27,7 +28,7 @@ fn team_visible(c: &Connection, scope: &Scope, team: TeamId) -> Result<(), Store
         .ok_or(StoreError::NotFound("team"))
 }
 
-fn member_of(c: &Connection, team: TeamId, user: UserId) -> Result<Option<Member>, StoreError> {
+fn member_of(c: &Connection, team: TeamId, user: UserId) -> Result<Option<Member>> {
     Ok(c.prepare_cached(&sqlite(sql::MEMBER_OF))?
         .query_row(params![team.to_string(), user.to_string()], rows::member)
         .optional()?)
@@ -40,7 +41,7 @@ fn guard_member_change(
     team: TeamId,
     user: UserId,
     new_role: Option<Role>,
-) -> Result<Option<Role>, StoreError> {
+) -> Result<Option<Role>> {
     let owners = c
         .prepare_cached(&sqlite(sql::TEAM_OWNERS))?
         .query_map(params![team.to_string()], |r| {
@@ -54,7 +55,7 @@ fn guard_member_change(
 
 #[async_trait]
 impl MemberStore for SqliteStore {
-    async fn memberships(&self, user: UserId) -> Result<Vec<(TeamId, Role)>, StoreError> {
+    async fn memberships(&self, user: UserId) -> Result<Vec<(TeamId, Role)>> {
         self.read(move |c| {
             let rows = c
                 .prepare_cached(&sqlite(sql::MEMBERSHIPS))?
@@ -68,7 +69,7 @@ impl MemberStore for SqliteStore {
         .await
     }
 
-    async fn list_members(&self, scope: &Scope, team: TeamId) -> Result<Vec<Member>, StoreError> {
+    async fn list_members(&self, scope: &Scope, team: TeamId) -> Result<Vec<Member>> {
         let scope = scope.clone();
         self.read(move |c| {
             team_visible(c, &scope, team)?;
@@ -87,7 +88,7 @@ impl MemberStore for SqliteStore {
         team: TeamId,
         user: UserId,
         role: Role,
-    ) -> Result<(Member, Option<Role>), StoreError> {
+    ) -> Result<(Member, Option<Role>)> {
         let scope = scope.clone();
         self.writer
             .write(move |c| {
@@ -108,12 +109,7 @@ impl MemberStore for SqliteStore {
             .await
     }
 
-    async fn remove_member(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        user: UserId,
-    ) -> Result<(), StoreError> {
+    async fn remove_member(&self, scope: &Scope, team: TeamId, user: UserId) -> Result<()> {
         let scope = scope.clone();
         self.writer
             .write(move |c| {

@@ -11,15 +11,12 @@ use super::rows;
 use super::time::{from_db, opt_from_db, to_db};
 use super::SqliteStore;
 use crate::accounts::sql::{self, sqlite};
+use crate::accounts::Result;
 use crate::accounts::{NewSession, SessionStore, StoredSession};
 use crate::StoreError;
 
 /// End every session of `user` but `keep`; also used by the lifecycle's password and disable.
-pub(super) fn end_sessions(
-    c: &Connection,
-    user: UserId,
-    keep: Option<SessionId>,
-) -> Result<u64, StoreError> {
+pub(super) fn end_sessions(c: &Connection, user: UserId, keep: Option<SessionId>) -> Result<u64> {
     let n = c.execute(
         &sqlite(sql::END_SESSIONS),
         params![user.to_string(), keep.map(|k| k.to_string())],
@@ -29,7 +26,7 @@ pub(super) fn end_sessions(
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
+    async fn create_session(&self, s: NewSession) -> Result<()> {
         self.writer
             .write(move |c| {
                 c.execute(
@@ -50,7 +47,7 @@ impl SessionStore for SqliteStore {
             .await
     }
 
-    async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>, StoreError> {
+    async fn session_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredSession>> {
         self.read(move |c| {
             Ok(c.prepare_cached(&sqlite(sql::SESSION_BY_HASH))?
                 .query_row(params![hash.as_slice()], |r| {
@@ -68,7 +65,7 @@ impl SessionStore for SqliteStore {
         .await
     }
 
-    async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
+    async fn delete_session(&self, id: SessionId) -> Result<()> {
         self.writer
             .write(move |c| {
                 c.execute(&sqlite(sql::DELETE_SESSION), params![id.to_string()])?;
@@ -77,7 +74,7 @@ impl SessionStore for SqliteStore {
             .await
     }
 
-    async fn touch_session(&self, id: SessionId) -> Result<(), StoreError> {
+    async fn touch_session(&self, id: SessionId) -> Result<()> {
         self.writer
             .write(move |c| {
                 c.prepare_cached(&sqlite(sql::TOUCH_SESSION))?
@@ -87,7 +84,7 @@ impl SessionStore for SqliteStore {
             .await
     }
 
-    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>, StoreError> {
+    async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionInfo>> {
         self.read(move |c| {
             let all = c
                 .prepare_cached(&sqlite(sql::USER_SESSIONS))?
@@ -105,7 +102,7 @@ impl SessionStore for SqliteStore {
         .await
     }
 
-    async fn end_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+    async fn end_session(&self, user: UserId, id: SessionId) -> Result<()> {
         self.writer
             .write(move |c| {
                 let n = c.execute(
@@ -120,7 +117,7 @@ impl SessionStore for SqliteStore {
             .await
     }
 
-    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
+    async fn end_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64> {
         self.writer
             .write(move |c| end_sessions(c, user, keep))
             .await

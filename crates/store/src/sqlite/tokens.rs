@@ -13,12 +13,13 @@ use super::rows::{self, TOKEN_COLS};
 use super::time::to_db;
 use super::SqliteStore;
 use crate::accounts::sql::{self, sqlite};
+use crate::accounts::Result;
 use crate::accounts::{TokenStore, TokenVisibility};
 use crate::StoreError;
 
 #[async_trait]
 impl TokenStore for SqliteStore {
-    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>, StoreError> {
+    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>> {
         let filter = v.filter();
         self.read(move |c| {
             let mut args = Vec::<Value>::new();
@@ -36,7 +37,7 @@ impl TokenStore for SqliteStore {
         .await
     }
 
-    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken, StoreError> {
+    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken> {
         let filter = v.filter();
         self.writer
             .write(move |c| {

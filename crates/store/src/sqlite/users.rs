@@ -12,10 +12,11 @@ use super::rows::{self, USER_COLS};
 use super::time::to_db;
 use super::SqliteStore;
 use crate::accounts::sql::{self, sqlite};
+use crate::accounts::Result;
 use crate::accounts::{NewUser, UserStore};
 use crate::StoreError;
 
-fn insert_user(c: &Connection, u: &NewUser) -> Result<User, StoreError> {
+fn insert_user(c: &Connection, u: &NewUser) -> Result<User> {
     let user = u.to_user();
     c.execute(
         &sqlite(sql::INSERT_USER),
@@ -37,7 +38,7 @@ fn insert_user(c: &Connection, u: &NewUser) -> Result<User, StoreError> {
 
 #[async_trait]
 impl UserStore for SqliteStore {
-    async fn ensure_first_admin(&self, u: NewUser) -> Result<bool, StoreError> {
+    async fn ensure_first_admin(&self, u: NewUser) -> Result<bool> {
         self.writer
             .write(move |c| {
                 let users: i64 = c.query_row(sql::COUNT_USERS, [], |r| r.get(0))?;
@@ -50,11 +51,11 @@ impl UserStore for SqliteStore {
             .await
     }
 
-    async fn create_user(&self, u: NewUser) -> Result<User, StoreError> {
+    async fn create_user(&self, u: NewUser) -> Result<User> {
         self.writer.write(move |c| insert_user(c, &u)).await
     }
 
-    async fn list_users(&self, scope: &Scope, me: Option<UserId>) -> Result<Vec<User>, StoreError> {
+    async fn list_users(&self, scope: &Scope, me: Option<UserId>) -> Result<Vec<User>> {
         let filter = visibility::users(scope, me);
         self.read(move |c| {
             let mut args = Vec::<Value>::new();
@@ -72,12 +73,7 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn get_user(
-        &self,
-        scope: &Scope,
-        me: Option<UserId>,
-        id: UserId,
-    ) -> Result<User, StoreError> {
+    async fn get_user(&self, scope: &Scope, me: Option<UserId>, id: UserId) -> Result<User> {
         let filter = visibility::users(scope, me);
         self.read(move |c| {
             let mut args = vec![Value::Text(id.to_string())];
@@ -93,7 +89,7 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
         self.read(move |c| {
             Ok(
                 c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"))?
@@ -104,7 +100,7 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>> {
         let username = username.to_owned();
         self.read(move |c| {
             // `username` is COLLATE NOCASE: the comparison ignores ASCII case.
