@@ -58,9 +58,10 @@ pub fn rotate_key(
     }
 }
 
-/// A previous key is accepted while its grace has not ended.
-pub fn grace_running(valid_until: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    now < valid_until
+/// Whether a key found by its hash opens the door at `now`: a current key (`valid_until:
+/// None`) always; a previous key while its grace has not ended.
+pub fn key_accepted(valid_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    valid_until.is_none_or(|until| now < until)
 }
 
 #[cfg(test)]
@@ -127,7 +128,8 @@ mod tests {
             (cut.previous_api_key_hash, cut.previous_key_expires_at),
             (None, None)
         );
-        assert!(grace_running(until, until - Duration::seconds(1)));
-        assert!(!grace_running(until, until));
+        assert!(key_accepted(None, until));
+        assert!(key_accepted(Some(until), until - Duration::seconds(1)));
+        assert!(!key_accepted(Some(until), until));
     }
 }

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tocsin_core::credentials::rotate_key;
+use tocsin_core::credentials::{key_accepted, rotate_key};
 use tocsin_core::model::Scope;
 use tocsin_core::ServiceId;
 
@@ -61,26 +61,28 @@ impl KeyStore for PgStore {
     async fn service_by_any_key_hash(&self, hash: [u8; 32]) -> Result<Option<KeyMatch>> {
         bounded(async {
             let c = self.client().await?;
-            // A previous key counts while `credentials::grace_running`: strictly before its end.
+            // Both candidates; core's `key_accepted` says whether a previous key's grace runs.
             let stmt = c
                 .prepare_cached(&format!(
                     "SELECT {SERVICE_COLS}, api_key_hash, NULL::timestamptz FROM services
                      WHERE api_key_hash = $1
                      UNION ALL
                      SELECT {SERVICE_COLS}, previous_api_key_hash, previous_key_expires_at
-                     FROM services
-                     WHERE previous_api_key_hash = $1 AND previous_key_expires_at > $2
-                     LIMIT 1"
+                     FROM services WHERE previous_api_key_hash = $1"
                 ))
                 .await?;
-            match c.query_opt(&stmt, &[&hash.as_slice(), &Utc::now()]).await? {
-                Some(r) => Ok(Some(KeyMatch {
+            let now = Utc::now();
+            for r in c.query(&stmt, &[&hash.as_slice()]).await? {
+                let k = KeyMatch {
                     service: rows::service(&r)?,
                     stored_hash: rows::hash32(&r, 5)?,
                     valid_until: col(&r, 6)?,
-                })),
-                None => Ok(None),
+                };
+                if key_accepted(k.valid_until, now) {
+                    return Ok(Some(k));
+                }
             }
+            Ok(None)
         })
         .await
     }

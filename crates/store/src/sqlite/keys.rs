@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
-use tocsin_core::credentials::rotate_key;
+use tocsin_core::credentials::{key_accepted, rotate_key};
 use tocsin_core::model::Scope;
 use tocsin_core::ServiceId;
 
@@ -57,25 +57,26 @@ impl KeyStore for SqliteStore {
 
     async fn service_by_any_key_hash(&self, hash: [u8; 32]) -> Result<Option<KeyMatch>> {
         self.read(move |c| {
-            let now = to_db(Utc::now());
-            // A previous key counts while `credentials::grace_running`: strictly before its end.
+            // Both candidates; core's `key_accepted` says whether a previous key's grace runs.
             let sql = format!(
                 "SELECT {SERVICE_COLS}, api_key_hash, NULL FROM services WHERE api_key_hash = ?1
                  UNION ALL
                  SELECT {SERVICE_COLS}, previous_api_key_hash, previous_key_expires_at FROM services
-                 WHERE previous_api_key_hash = ?1 AND previous_key_expires_at > ?2
-                 LIMIT 1"
+                 WHERE previous_api_key_hash = ?1"
             );
-            Ok(c.prepare_cached(&sql)?
-                .query_row(params![hash.as_slice(), now], |r| {
+            let found = c
+                .prepare_cached(&sql)?
+                .query_map(params![hash.as_slice()], |r| {
                     let until: Option<i64> = r.get(6)?;
                     Ok(KeyMatch {
                         service: rows::service(r)?,
                         stored_hash: rows::hash32(5, r.get(5)?)?,
                         valid_until: until.map(from_db),
                     })
-                })
-                .optional()?)
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let now = Utc::now();
+            Ok(found.into_iter().find(|k| key_accepted(k.valid_until, now)))
         })
         .await
     }
