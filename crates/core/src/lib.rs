@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod alert;
+pub mod credentials;
 pub mod ids;
 pub mod incident;
 pub mod lifecycle;
@@ -15,6 +16,7 @@ pub mod schedule;
 pub mod secret;
 pub mod sources;
 pub mod timeline;
+pub mod visibility;
 
 pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};

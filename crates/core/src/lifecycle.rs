@@ -63,6 +63,61 @@ pub fn check_disable(
     Ok(())
 }
 
+/// The first organisation admin is created only on an empty database (no user at all), so a
+/// restart, or a second node starting at once, never adds another.
+pub fn needs_first_admin(users: u64) -> bool {
+    users == 0
+}
+
+/// [`check_member_change`] from the team's owner rows as read (under lock on PostgreSQL):
+/// each owner's id and whether its account is active. `user` is the member being changed.
+pub fn check_member_change_among(
+    user: UserId,
+    before: Option<Role>,
+    new_role: Option<Role>,
+    owners: &[(UserId, bool)],
+) -> Result<(), Refusal> {
+    let others = owners
+        .iter()
+        .filter(|(id, active)| *id != user && *active)
+        .count();
+    check_member_change(before, new_role, others)
+}
+
+/// What a request to disable or enable a user writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisableChange {
+    /// Clear `disabled_at`.
+    Enable,
+    /// Already disabled: keep its first `disabled_at`, write nothing.
+    Unchanged,
+    /// Set `disabled_at` to now and end every session of the user.
+    Disable,
+}
+
+/// Decide a disable (`disable: true`) or enable of `target` by `actor`; `active_org_admins`
+/// are the ids of the org admins not disabled (read under lock on PostgreSQL; only needed
+/// to disable).
+pub fn plan_disable(
+    actor: Option<UserId>,
+    target: &User,
+    disable: bool,
+    active_org_admins: &[UserId],
+) -> Result<DisableChange, Refusal> {
+    if !disable {
+        return Ok(DisableChange::Enable);
+    }
+    if target.disabled {
+        return Ok(DisableChange::Unchanged);
+    }
+    let others = active_org_admins
+        .iter()
+        .filter(|a| **a != target.id)
+        .count();
+    check_disable(actor, target, others)?;
+    Ok(DisableChange::Disable)
+}
+
 /// How a password may be changed, or `None` when the caller may not change it at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordChange {
@@ -139,6 +194,63 @@ mod tests {
         assert_eq!(check_disable(None, &admin, 1), Ok(()));
         assert_eq!(check_disable(Some(admin.id), &plain, 0), Ok(()));
         assert_eq!(Refusal::LastOwner.code(), "last_owner");
+    }
+
+    #[test]
+    fn only_an_empty_database_gets_a_first_admin() {
+        assert!(needs_first_admin(0));
+        assert!(!needs_first_admin(1));
+    }
+
+    #[test]
+    fn the_last_owner_is_counted_from_the_owner_rows() {
+        let (me, other) = (UserId::new(), UserId::new());
+        let owners = [(me, true), (other, false)];
+        // The other owner is disabled: it does not count.
+        assert_eq!(
+            check_member_change_among(me, Some(Role::Owner), None, &owners),
+            Err(Refusal::LastOwner)
+        );
+        let owners = [(me, true), (other, true)];
+        assert_eq!(
+            check_member_change_among(me, Some(Role::Owner), Some(Role::Admin), &owners),
+            Ok(())
+        );
+        assert_eq!(
+            check_member_change_among(other, Some(Role::Owner), None, &[(other, true)]),
+            Err(Refusal::LastOwner)
+        );
+    }
+
+    #[test]
+    fn disabling_is_planned_once_and_keeps_the_first_time() {
+        let (admin, plain) = (user(true), user(false));
+        assert_eq!(
+            plan_disable(None, &admin, false, &[]),
+            Ok(DisableChange::Enable)
+        );
+        let gone = User {
+            disabled: true,
+            disabled_at: Some(chrono::Utc::now()),
+            ..plain.clone()
+        };
+        assert_eq!(
+            plan_disable(None, &gone, true, &[]),
+            Ok(DisableChange::Unchanged)
+        );
+        // The target itself among the active admins does not count as another.
+        assert_eq!(
+            plan_disable(None, &admin, true, &[admin.id]),
+            Err(Refusal::LastOrgAdmin)
+        );
+        assert_eq!(
+            plan_disable(None, &admin, true, &[admin.id, UserId::new()]),
+            Ok(DisableChange::Disable)
+        );
+        assert_eq!(
+            plan_disable(Some(plain.id), &plain, true, &[admin.id]),
+            Err(Refusal::DisableSelf)
+        );
     }
 
     #[test]

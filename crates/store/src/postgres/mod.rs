@@ -28,15 +28,21 @@ use tokio_postgres::{GenericClient, NoTls};
 
 use crate::{Bootstrap, NewToken, Store, StoreError, StoredToken};
 
-mod accounts;
+mod audit;
 mod batch;
+mod bind;
 mod error;
 mod ingest;
+mod keys;
 mod lifecycle;
+mod members;
 mod migrate;
 mod plan;
 mod rows;
+mod sessions;
 mod timeline;
+mod tokens;
+mod users;
 mod writer;
 
 use rows::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};

@@ -21,15 +21,21 @@ use tocsin_core::{
 
 use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError, StoredToken};
 
-mod accounts;
+mod audit;
+mod bind;
 mod checkpoint;
 mod ingest;
+mod keys;
 mod lifecycle;
+mod members;
 mod migrate;
 mod rows;
 mod seed;
+mod sessions;
 mod time;
 mod timeline;
+mod tokens;
+mod users;
 mod writer;
 #[cfg(test)]
 mod writer_tests;
