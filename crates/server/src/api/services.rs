@@ -75,7 +75,12 @@ async fn create(
         .await?;
     let svc = s
         .store
-        .create_service(body.team_id, &name, &new_service_key())
+        .create_service(
+            &caller.scope_at(Role::MANAGES_SERVICES),
+            body.team_id,
+            &name,
+            &new_service_key(),
+        )
         .await?;
     record(
         &s,

@@ -133,14 +133,17 @@ async fn create(
     let secret_text = new_api_token();
     let record_ = s
         .store
-        .create_token(NewToken {
-            name,
-            role,
-            user_id,
-            team_id,
-            hash: secret::hash(&secret_text),
-            expires_at: body.expires_at,
-        })
+        .create_token(
+            &caller.scope_at(Role::Owner),
+            NewToken {
+                name,
+                role,
+                user_id,
+                team_id,
+                hash: secret::hash(&secret_text),
+                expires_at: body.expires_at,
+            },
+        )
         .await?;
     record(
         &s,

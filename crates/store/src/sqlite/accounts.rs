@@ -561,7 +561,7 @@ impl AccountStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
+    use crate::TokenStore;
     use tocsin_core::TokenRole;
 
     /// A database from before accounts: its bootstrap token (role `admin`, no team) becomes

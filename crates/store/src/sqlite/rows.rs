@@ -12,8 +12,7 @@ use tocsin_core::{IncidentStatus, Role, Severity, SourceKind, TokenRole};
 use super::time::{from_db, opt_from_db};
 
 pub use crate::cols::{
-    AUDIT_COLS, EVENT_COLS, EVENT_LIST_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS,
-    USER_COLS,
+    AUDIT_COLS, EVENT_LIST_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS,
 };
 
 fn parse<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
