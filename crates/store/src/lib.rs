@@ -10,14 +10,15 @@ use tocsin_core::model::{
     Service, Team, TimelineEvent,
 };
 use tocsin_core::{
-    AlertEvent, EventId, EventPage, EventPageQuery, IncidentId, ServiceId, TeamId, TokenRole,
-    UserId,
+    AlertEvent, EventId, EventPage, EventPageQuery, HumanAction, IncidentId, ServiceId, TeamId,
+    TokenRole, UserId,
 };
 
 pub mod accounts;
 mod cols;
 mod error;
 pub mod postgres;
+mod records;
 mod sql;
 pub mod sqlite;
 pub mod stats;
@@ -166,20 +167,31 @@ pub trait IncidentStore: Send + Sync + 'static {
         incident: IncidentId,
         event: EventId,
     ) -> Result<String, StoreError>;
-    /// By the rules of [`tocsin_core::plan::plan_human`].
+    /// A person acknowledges or resolves, by the rules of [`tocsin_core::plan::plan_human`];
+    /// answers the incident as it is afterwards.
+    async fn act(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+        actor: &str,
+        action: HumanAction,
+    ) -> Result<Incident, StoreError>;
     async fn acknowledge(
         &self,
         scope: &Scope,
         id: IncidentId,
         actor: &str,
-    ) -> Result<Incident, StoreError>;
-    /// By the rules of [`tocsin_core::plan::plan_human`].
+    ) -> Result<Incident, StoreError> {
+        self.act(scope, id, actor, HumanAction::Acknowledge).await
+    }
     async fn resolve(
         &self,
         scope: &Scope,
         id: IncidentId,
         actor: &str,
-    ) -> Result<Incident, StoreError>;
+    ) -> Result<Incident, StoreError> {
+        self.act(scope, id, actor, HumanAction::Resolve).await
+    }
     async fn add_note(
         &self,
         scope: &Scope,

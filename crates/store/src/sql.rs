@@ -4,6 +4,8 @@
 //! (Statements whose shapes differ, such as the set-based PostgreSQL ingest over `unnest`ed
 //! arrays or the scope filters, stay with their backend.)
 
+use crate::cols::EVENT_LIST_COLS;
+
 pub const INSERT_TEAM: &str = "INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)";
 
 pub const TEAM_EXISTS: &str = "SELECT 1 FROM teams WHERE id = $1";
@@ -39,3 +41,23 @@ pub const INSERT_HUMAN_EVENT: &str = "INSERT INTO incident_events (id, incident_
 /// The per-day and per-service counts of the overview, after the backend's own filter.
 pub const OPEN_BY_SERVICE: &str = "SELECT service_id, COUNT(*) FROM incidents
      WHERE status IN ('triggered', 'acknowledged')";
+
+/// One page of an incident's timeline, newest first by id, through the `(incident_id, id)`
+/// index: `$1` the incident, then with a cursor `$2` the id to start below, and last the
+/// limit. Two statements rather than `$2 IS NULL OR id < $2`, which would keep SQLite from
+/// starting the index scan at the cursor.
+pub fn timeline_page(cursor: bool) -> String {
+    let (below, limit) = if cursor {
+        (" AND id < $2", "$3")
+    } else {
+        ("", "$2")
+    };
+    format!(
+        "SELECT {EVENT_LIST_COLS} FROM incident_events
+         WHERE incident_id = $1{below} ORDER BY id DESC LIMIT {limit}"
+    )
+}
+
+/// One event's body, if it has one and belongs to the incident.
+pub const EVENT_PAYLOAD: &str = "SELECT payload FROM incident_events
+     WHERE id = $1 AND incident_id = $2 AND payload IS NOT NULL";

@@ -165,21 +165,21 @@ fn an_unread_team_is_refused() {
     );
 }
 
+/// An incident row of the model: status, severity, title, event count, resolved by.
+type Row = (
+    IncidentStatus,
+    &'static str,
+    String,
+    i64,
+    Option<&'static str>,
+);
+
 /// A model database that applies plans the way both stores' statements do.
 #[derive(Default, Debug, PartialEq)]
 struct Db {
     counters: BTreeMap<TeamId, i64>,
     /// By (team, number): status, severity, title, event count, resolved by.
-    incidents: BTreeMap<
-        (TeamId, i64),
-        (
-            IncidentStatus,
-            &'static str,
-            String,
-            i64,
-            Option<&'static str>,
-        ),
-    >,
+    incidents: BTreeMap<(TeamId, i64), Row>,
     /// Per event in order: kind, the incident's number.
     events: Vec<(&'static str, Option<i64>)>,
     /// Per (service, source): whether stamped with an incident and a test.

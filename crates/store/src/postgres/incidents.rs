@@ -49,43 +49,44 @@ async fn insert_human_event(c: &impl GenericClient, ev: &TimelineEvent) -> Resul
     Ok(())
 }
 
-impl PgStore {
+#[async_trait]
+impl IncidentStore for PgStore {
     /// With the row locked, so two people's actions queue behind each other.
-    async fn human(
+    async fn act(
         &self,
         scope: &Scope,
         id: IncidentId,
         actor: &str,
         action: HumanAction,
     ) -> Result<Incident, StoreError> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await?;
-        let inc = get_incident_in(&*tx, scope, id, true).await?;
-        let change = plan_human(&inc, action, actor, Utc::now())
-            .map_err(|why| StoreError::Conflict(why.into()))?;
-        let Some(ch) = change else { return Ok(inc) };
-        tx.execute(
-            sql::HUMAN_CHANGE,
-            &[
-                &ch.status.as_str(),
-                &ch.acknowledged_at,
-                &ch.acknowledged_by,
-                &ch.resolved_at,
-                &ch.resolved_by,
-                &ch.updated_at,
-                &id,
-            ],
-        )
-        .await?;
-        insert_human_event(&*tx, &ch.event).await?;
-        let inc = get_incident_in(&*tx, &Scope::All, id, false).await?;
-        tx.commit().await?;
-        Ok(inc)
+        bounded(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            let inc = get_incident_in(&*tx, scope, id, true).await?;
+            let change = plan_human(&inc, action, actor, Utc::now())
+                .map_err(|why| StoreError::Conflict(why.into()))?;
+            let Some(ch) = change else { return Ok(inc) };
+            tx.execute(
+                sql::HUMAN_CHANGE,
+                &[
+                    &ch.status.as_str(),
+                    &ch.acknowledged_at,
+                    &ch.acknowledged_by,
+                    &ch.resolved_at,
+                    &ch.resolved_by,
+                    &ch.updated_at,
+                    &id,
+                ],
+            )
+            .await?;
+            insert_human_event(&*tx, &ch.event).await?;
+            let inc = get_incident_in(&*tx, &Scope::All, id, false).await?;
+            tx.commit().await?;
+            Ok(inc)
+        })
+        .await
     }
-}
 
-#[async_trait]
-impl IncidentStore for PgStore {
     async fn list_incidents(
         &self,
         scope: &Scope,
@@ -209,24 +210,6 @@ impl IncidentStore for PgStore {
             timeline::payload(pg(&self.client().await?), scope, incident, event).await
         })
         .await
-    }
-
-    async fn acknowledge(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-    ) -> Result<Incident, StoreError> {
-        bounded(self.human(scope, id, actor, HumanAction::Acknowledge)).await
-    }
-
-    async fn resolve(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-    ) -> Result<Incident, StoreError> {
-        bounded(self.human(scope, id, actor, HumanAction::Resolve)).await
     }
 
     async fn add_note(

@@ -18,9 +18,10 @@ use tocsin_core::model::Scope;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
-use crate::{Bootstrap, NewToken, Store, StoreError};
+use crate::{Bootstrap, Store, StoreError};
 
 mod accounts;
+mod alert_sources;
 mod batch;
 mod error;
 mod incidents;
@@ -179,18 +180,7 @@ impl Store for PgStore {
             }
             let team = teams::insert(&*tx, &b.team_name).await?;
             services::insert(&*tx, team.id, &b.service_name, &b.service_api_key).await?;
-            tokens::insert(
-                &*tx,
-                &NewToken {
-                    name: b.admin_token_name.clone(),
-                    role: tocsin_core::TokenRole::OrgAdmin,
-                    user_id: None,
-                    team_id: None,
-                    hash: b.admin_token_hash,
-                    expires_at: None,
-                },
-            )
-            .await?;
+            tokens::insert(&*tx, &b.admin_token()).await?;
             tx.commit().await?;
             Ok(true)
         })

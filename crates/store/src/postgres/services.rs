@@ -1,14 +1,13 @@
-//! Services and their alert sources' activity.
+//! Services.
 
 use async_trait::async_trait;
-use chrono::Utc;
-use tocsin_core::model::{AlertSourceActivity, Scope, Service};
+use tocsin_core::model::{Scope, Service};
 use tocsin_core::{ServiceId, TeamId};
 use tokio_postgres::GenericClient;
 
 use super::rows::{self, SERVICE_COLS};
 use super::{bounded, conflict_as, pg, refs, scope_sql, Params, PgStore};
-use crate::{require_team, sql, AlertSourceStore, ServiceStore, StoreError};
+use crate::{records, require_team, sql, ServiceStore, StoreError};
 
 pub(super) async fn insert(
     c: &impl GenericClient,
@@ -19,13 +18,7 @@ pub(super) async fn insert(
     c.query_opt(sql::TEAM_EXISTS, &[&team])
         .await?
         .ok_or(StoreError::NotFound("team"))?;
-    let svc = Service {
-        id: ServiceId::new(),
-        team_id: team,
-        name: name.to_owned(),
-        api_key: key.to_owned(),
-        created_at: Utc::now(),
-    };
+    let svc = records::service(team, name, key);
     let hash = tocsin_core::secret::hash(key);
     c.execute(
         sql::INSERT_SERVICE,
@@ -97,27 +90,6 @@ impl ServiceStore for PgStore {
                 .map(rows::service)
                 .transpose()?
                 .ok_or(StoreError::NotFound("service"))
-        })
-        .await
-    }
-}
-
-#[async_trait]
-impl AlertSourceStore for PgStore {
-    async fn alert_source_activity(
-        &self,
-        scope: &Scope,
-        service: ServiceId,
-    ) -> Result<Vec<AlertSourceActivity>, StoreError> {
-        bounded(async {
-            let mut args: Params = vec![Box::new(service)];
-            let sql = format!(
-                "{}{}",
-                sql::ALERT_SOURCE_ACTIVITY,
-                scope_sql(scope, "s.team_id", &mut args)
-            );
-            let rows = self.client().await?.query(&sql, &refs(&args)).await?;
-            rows::all(&rows, rows::activity)
         })
         .await
     }

@@ -1,21 +1,16 @@
 //! Teams.
 
 use async_trait::async_trait;
-use chrono::Utc;
 use tocsin_core::model::{Scope, Team};
 use tocsin_core::TeamId;
 use tokio_postgres::GenericClient;
 
 use super::rows::{self, TEAM_COLS};
 use super::{bounded, conflict_as, pg, refs, scope_sql, Params, PgStore};
-use crate::{sql, StoreError, TeamStore};
+use crate::{records, sql, StoreError, TeamStore};
 
 pub(super) async fn insert(c: &impl GenericClient, name: &str) -> Result<Team, StoreError> {
-    let team = Team {
-        id: TeamId::new(),
-        name: name.to_owned(),
-        created_at: Utc::now(),
-    };
+    let team = records::team(name);
     c.execute(sql::INSERT_TEAM, &[&team.id, &team.name, &team.created_at])
         .await
         .map_err(|e| conflict_as(e, || format!("a team named {name:?} already exists")))?;

@@ -43,8 +43,9 @@ fn insert_human_event(c: &Connection, ev: &TimelineEvent) -> Result<(), StoreErr
     Ok(())
 }
 
-impl SqliteStore {
-    async fn human(
+#[async_trait]
+impl IncidentStore for SqliteStore {
+    async fn act(
         &self,
         scope: &Scope,
         id: IncidentId,
@@ -72,10 +73,7 @@ impl SqliteStore {
             })
             .await
     }
-}
 
-#[async_trait]
-impl IncidentStore for SqliteStore {
     async fn list_incidents(
         &self,
         scope: &Scope,
@@ -189,24 +187,6 @@ impl IncidentStore for SqliteStore {
         let scope = scope.clone();
         self.read(move |c| timeline::payload(c, &scope, incident, event))
             .await
-    }
-
-    async fn acknowledge(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-    ) -> Result<Incident, StoreError> {
-        self.human(scope, id, actor, HumanAction::Acknowledge).await
-    }
-
-    async fn resolve(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-    ) -> Result<Incident, StoreError> {
-        self.human(scope, id, actor, HumanAction::Resolve).await
     }
 
     async fn add_note(

@@ -11,9 +11,10 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags};
 use tocsin_core::model::Scope;
 
-use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError};
+use crate::{Bootstrap, CommitSnapshot, CommitStats, Store, StoreError};
 
 mod accounts;
+mod alert_sources;
 mod checkpoint;
 mod incidents;
 mod ingest;
@@ -217,17 +218,7 @@ impl Store for SqliteStore {
                 }
                 let team = teams::insert(c, &b.team_name)?;
                 services::insert(c, team.id, &b.service_name, &b.service_api_key)?;
-                tokens::insert(
-                    c,
-                    &NewToken {
-                        name: b.admin_token_name.clone(),
-                        role: tocsin_core::TokenRole::OrgAdmin,
-                        user_id: None,
-                        team_id: None,
-                        hash: b.admin_token_hash,
-                        expires_at: None,
-                    },
-                )?;
+                tokens::insert(c, &b.admin_token())?;
                 Ok(true)
             })
             .await

@@ -1,16 +1,15 @@
-//! Services and their alert sources' activity.
+//! Services.
 
 use async_trait::async_trait;
-use chrono::Utc;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
-use tocsin_core::model::{AlertSourceActivity, Scope, Service};
+use tocsin_core::model::{Scope, Service};
 use tocsin_core::{ServiceId, TeamId};
 
 use super::rows::{self, SERVICE_COLS};
 use super::time::to_db;
 use super::{scope_sql, SqliteStore};
-use crate::{require_team, sql, AlertSourceStore, ServiceStore, StoreError};
+use crate::{records, require_team, sql, ServiceStore, StoreError};
 
 pub(super) fn insert(
     c: &Connection,
@@ -21,13 +20,7 @@ pub(super) fn insert(
     c.query_row(sql::TEAM_EXISTS, params![team], |_| Ok(()))
         .optional()?
         .ok_or(StoreError::NotFound("team"))?;
-    let svc = Service {
-        id: ServiceId::new(),
-        team_id: team,
-        name: name.to_owned(),
-        api_key: key.to_owned(),
-        created_at: Utc::now(),
-    };
+    let svc = records::service(team, name, key);
     let hash = tocsin_core::secret::hash(key);
     c.execute(
         sql::INSERT_SERVICE,
@@ -100,31 +93,6 @@ impl ServiceStore for SqliteStore {
                 .query_row(params_from_iter(args), rows::service)
                 .optional()?
                 .ok_or(StoreError::NotFound("service"))
-        })
-        .await
-    }
-}
-
-#[async_trait]
-impl AlertSourceStore for SqliteStore {
-    async fn alert_source_activity(
-        &self,
-        scope: &Scope,
-        service: ServiceId,
-    ) -> Result<Vec<AlertSourceActivity>, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| {
-            let mut args = vec![Value::Text(service.to_string())];
-            let sql = format!(
-                "{}{}",
-                sql::ALERT_SOURCE_ACTIVITY,
-                scope_sql(&scope, "s.team_id", &mut args)
-            );
-            let rows = c
-                .prepare_cached(&sql)?
-                .query_map(params_from_iter(args), rows::activity)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
         })
         .await
     }

@@ -1,7 +1,6 @@
 //! Teams.
 
 use async_trait::async_trait;
-use chrono::Utc;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use tocsin_core::model::{Scope, Team};
@@ -10,14 +9,10 @@ use tocsin_core::TeamId;
 use super::rows::{self, TEAM_COLS};
 use super::time::to_db;
 use super::{scope_sql, SqliteStore};
-use crate::{sql, StoreError, TeamStore};
+use crate::{records, sql, StoreError, TeamStore};
 
 pub(super) fn insert(c: &Connection, name: &str) -> Result<Team, StoreError> {
-    let team = Team {
-        id: TeamId::new(),
-        name: name.to_owned(),
-        created_at: Utc::now(),
-    };
+    let team = records::team(name);
     c.execute(
         sql::INSERT_TEAM,
         params![team.id, team.name, to_db(team.created_at)],

@@ -10,20 +10,10 @@ use tocsin_core::TokenId;
 use super::rows::{self, TOKEN_COLS};
 use super::time::to_db;
 use super::SqliteStore;
-use crate::{require_team, sql, NewToken, StoreError, StoredToken, TokenStore};
+use crate::{records, require_team, sql, NewToken, StoreError, StoredToken, TokenStore};
 
 pub(super) fn insert(c: &Connection, t: &NewToken) -> Result<ApiToken, StoreError> {
-    let tok = ApiToken {
-        id: TokenId::new(),
-        name: t.name.clone(),
-        role: t.role,
-        user_id: t.user_id,
-        team_id: t.team_id,
-        created_at: Utc::now(),
-        expires_at: t.expires_at,
-        revoked_at: None,
-        last_used_at: None,
-    };
+    let tok = records::token(t);
     c.execute(
         sql::INSERT_TOKEN,
         params![
