@@ -1,8 +1,13 @@
 //! Tocsin's storage.
 //!
-//! One [`Store`] trait that the server talks to, and one implementation per database. Every
-//! write that backs a 2xx is committed before the call returns: a caller that got `Ok` may
-//! tell the sender "accepted".
+//! The server talks to [`Store`], made of one small trait per resource ([`TeamStore`],
+//! [`ServiceStore`], [`AlertSourceStore`], [`IngestStore`], [`IncidentStore`], [`TokenStore`];
+//! accounts are [`AccountStore`]), each implemented per database in a file of its own
+//! (`sqlite/incidents.rs`, `postgres/incidents.rs`, …). The stores decide nothing: what an
+//! alert or a person does to an incident is planned in [`tocsin_core::plan`], and a store
+//! reads that plan's inputs and writes its rows. SQL that both dialects accept is written once
+//! in `sql`. Every write that backs a 2xx is committed before the call returns: a caller that
+//! got `Ok` may tell the sender "accepted".
 
 use async_trait::async_trait;
 use tocsin_core::model::{
