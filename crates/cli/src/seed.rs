@@ -34,7 +34,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     tocsin_server::bootstrap::check_admin_token(admin_token.as_deref())
         .map_err(anyhow::Error::msg)?;
     first_start(&store, admin_token.as_deref()).await?;
-    let services = tocsin_store::Store::list_services(&store, &Scope::All, None).await?;
+    let services = tocsin_store::ServiceStore::list_services(&store, &Scope::All, None).await?;
     let svc = match &args.service {
         Some(name) => services.iter().find(|s| &s.name == name),
         None => services.first(),

@@ -31,6 +31,62 @@ fn next_ulid() -> ulid::Ulid {
     }
 }
 
+/// Ids are stored as their text (`inc_01H…`) in both databases; these impls let a query take
+/// and return the typed id itself instead of a `String` converted at every call.
+#[cfg(feature = "sql")]
+macro_rules! sql_id {
+    ($name:ident) => {
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(rusqlite::types::ToSqlOutput::Owned(
+                    rusqlite::types::Value::Text(self.to_string()),
+                ))
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                v.as_str()?
+                    .parse()
+                    .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+            }
+        }
+
+        impl postgres_types::ToSql for $name {
+            fn to_sql(
+                &self,
+                _: &postgres_types::Type,
+                out: &mut bytes::BytesMut,
+            ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+                // The binary format of text is its UTF-8 bytes.
+                fmt::Write::write_fmt(out, format_args!("{self}"))?;
+                Ok(postgres_types::IsNull::No)
+            }
+
+            fn accepts(ty: &postgres_types::Type) -> bool {
+                <&str as postgres_types::ToSql>::accepts(ty)
+            }
+
+            postgres_types::to_sql_checked!();
+        }
+
+        impl<'a> postgres_types::FromSql<'a> for $name {
+            fn from_sql(
+                ty: &postgres_types::Type,
+                raw: &'a [u8],
+            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+                Ok(<&str as postgres_types::FromSql>::from_sql(ty, raw)?.parse()?)
+            }
+
+            fn accepts(ty: &postgres_types::Type) -> bool {
+                <&str as postgres_types::FromSql>::accepts(ty)
+            }
+        }
+    };
+}
+
 macro_rules! id_type {
     ($name:ident, $prefix:literal, $kind:literal) => {
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,6 +161,9 @@ macro_rules! id_type {
         }
 
         impl utoipa::ToSchema for $name {}
+
+        #[cfg(feature = "sql")]
+        sql_id!($name);
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -12,6 +12,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod model;
 pub mod paging;
+pub mod plan;
 pub mod schedule;
 pub mod secret;
 pub mod sources;

@@ -134,7 +134,7 @@ pub trait MemberStore: Send + Sync + 'static {
 
 /// API tokens' lifecycle after creation (created with [`crate::Store::create_token`]).
 #[async_trait]
-pub trait TokenStore: Send + Sync + 'static {
+pub trait TokenAdminStore: Send + Sync + 'static {
     async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>>;
     /// Revoke a token `v` sees (`NotFound` otherwise); revoking again keeps the first time.
     async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken>;
@@ -211,11 +211,17 @@ pub trait AuditStore: Send + Sync + 'static {
 
 /// Every account resource behind one handle (`AppState::accounts`).
 pub trait AccountStore:
-    UserStore + MemberStore + TokenStore + SessionStore + LifecycleStore + KeyStore + AuditStore
+    UserStore + MemberStore + TokenAdminStore + SessionStore + LifecycleStore + KeyStore + AuditStore
 {
 }
 
 impl<T> AccountStore for T where
-    T: UserStore + MemberStore + TokenStore + SessionStore + LifecycleStore + KeyStore + AuditStore
+    T: UserStore
+        + MemberStore
+        + TokenAdminStore
+        + SessionStore
+        + LifecycleStore
+        + KeyStore
+        + AuditStore
 {
 }

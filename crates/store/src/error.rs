@@ -46,3 +46,14 @@ impl From<rusqlite::Error> for StoreError {
         }
     }
 }
+
+impl StoreError {
+    /// A unique violation reworded for the caller (which name was taken); anything else
+    /// unchanged.
+    pub(crate) fn conflict_as(self, detail: impl FnOnce() -> String) -> Self {
+        match self {
+            StoreError::Conflict(_) => StoreError::Conflict(detail()),
+            other => other,
+        }
+    }
+}

@@ -1,8 +1,13 @@
 //! Tocsin's storage.
 //!
-//! One [`Store`] trait that the server talks to, and one implementation per database. Every
-//! write that backs a 2xx is committed before the call returns: a caller that got `Ok` may
-//! tell the sender "accepted".
+//! The server talks to [`Store`], made of one small trait per resource ([`TeamStore`],
+//! [`ServiceStore`], [`AlertSourceStore`], [`IngestStore`], [`IncidentStore`], [`TokenStore`];
+//! accounts are [`AccountStore`]), each implemented per database in a file of its own
+//! (`sqlite/incidents.rs`, `postgres/incidents.rs`, …). The stores decide nothing: what an
+//! alert or a person does to an incident is planned in [`tocsin_core::plan`], and a store
+//! reads that plan's inputs and writes its rows. SQL that both dialects accept is written once
+//! in `sql`. Every write that backs a 2xx is committed before the call returns: a caller that
+//! got `Ok` may tell the sender "accepted".
 
 use async_trait::async_trait;
 use tocsin_core::model::{
@@ -10,14 +15,16 @@ use tocsin_core::model::{
     Service, Team, TimelineEvent,
 };
 use tocsin_core::{
-    AlertEvent, EventId, EventPage, EventPageQuery, IncidentId, ServiceId, TeamId, TokenRole,
-    UserId,
+    AlertEvent, EventId, EventPage, EventPageQuery, HumanAction, IncidentId, ServiceId, TeamId,
+    TokenRole, UserId,
 };
 
 pub mod accounts;
 mod cols;
 mod error;
 pub mod postgres;
+mod records;
+mod sql;
 pub mod sqlite;
 pub mod stats;
 
@@ -56,8 +63,17 @@ pub struct StoredToken {
     pub hash: [u8; 32],
 }
 
+/// The whole storage the server talks to: one trait per resource, and what concerns the
+/// database as a whole. Each backend implements each resource in its own file.
+///
+/// Scoping is by construction: every method on something a team owns takes the caller's
+/// [`Scope`], and answers "not found" for what lies outside it, so no call can forget the
+/// tenant. Only [`Store::bootstrap`] and the token lookups that authenticate a caller (who has
+/// no scope yet) go without one.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    TeamStore + ServiceStore + AlertSourceStore + IngestStore + IncidentStore + TokenStore
+{
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {
         None
@@ -74,13 +90,22 @@ pub trait Store: Send + Sync + 'static {
     /// Create the default team, service and admin token when the database has no team yet.
     /// Returns whether it did.
     async fn bootstrap(&self, b: Bootstrap) -> Result<bool, StoreError>;
+}
 
+#[async_trait]
+pub trait TeamStore: Send + Sync + 'static {
+    /// Creating a team is an organisation admin's act; no team scope covers it.
     async fn create_team(&self, name: &str) -> Result<Team, StoreError>;
     async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>, StoreError>;
     async fn get_team(&self, scope: &Scope, id: TeamId) -> Result<Team, StoreError>;
+}
 
+#[async_trait]
+pub trait ServiceStore: Send + Sync + 'static {
+    /// Not found when `team` is outside `scope` (or does not exist).
     async fn create_service(
         &self,
+        scope: &Scope,
         team: TeamId,
         name: &str,
         api_key: &str,
@@ -91,21 +116,32 @@ pub trait Store: Send + Sync + 'static {
         team: Option<TeamId>,
     ) -> Result<Vec<Service>, StoreError>;
     async fn get_service(&self, scope: &Scope, id: ServiceId) -> Result<Service, StoreError>;
-    /// The service whose webhook key hashes to `hash` ([`tocsin_core::secret::hash`]). The
-    /// caller compares the keys in constant time.
-    async fn service_by_key_hash(&self, hash: [u8; 32]) -> Result<Option<Service>, StoreError>;
+}
+
+#[async_trait]
+pub trait AlertSourceStore: Send + Sync + 'static {
+    /// The activity stamps of each source that ever sent to `service`; nothing for a service
+    /// outside `scope`.
     async fn alert_source_activity(
         &self,
+        scope: &Scope,
         service: ServiceId,
     ) -> Result<Vec<AlertSourceActivity>, StoreError>;
+}
 
-    /// Apply one alert to its service's incidents, durably, and say what it did.
+#[async_trait]
+pub trait IngestStore: Send + Sync + 'static {
+    /// Apply one alert to its service's incidents, as [`tocsin_core::plan`] decides, durably,
+    /// and say what it did. The service was found by its webhook key, which is the scope.
     async fn ingest(
         &self,
         service: &Service,
         event: AlertEvent,
     ) -> Result<IngestOutcome, StoreError>;
+}
 
+#[async_trait]
+pub trait IncidentStore: Send + Sync + 'static {
     async fn list_incidents(
         &self,
         scope: &Scope,
@@ -136,18 +172,31 @@ pub trait Store: Send + Sync + 'static {
         incident: IncidentId,
         event: EventId,
     ) -> Result<String, StoreError>;
+    /// A person acknowledges or resolves, by the rules of [`tocsin_core::plan::plan_human`];
+    /// answers the incident as it is afterwards.
+    async fn act(
+        &self,
+        scope: &Scope,
+        id: IncidentId,
+        actor: &str,
+        action: HumanAction,
+    ) -> Result<Incident, StoreError>;
     async fn acknowledge(
         &self,
         scope: &Scope,
         id: IncidentId,
         actor: &str,
-    ) -> Result<Incident, StoreError>;
+    ) -> Result<Incident, StoreError> {
+        self.act(scope, id, actor, HumanAction::Acknowledge).await
+    }
     async fn resolve(
         &self,
         scope: &Scope,
         id: IncidentId,
         actor: &str,
-    ) -> Result<Incident, StoreError>;
+    ) -> Result<Incident, StoreError> {
+        self.act(scope, id, actor, HumanAction::Resolve).await
+    }
     async fn add_note(
         &self,
         scope: &Scope,
@@ -155,15 +204,28 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
         text: &str,
     ) -> Result<TimelineEvent, StoreError>;
-    /// Deliveries recorded on a service that belong to no incident (tests, unmatched resolves).
-    async fn service_events(
-        &self,
-        scope: &Scope,
-        service: ServiceId,
-        limit: u32,
-    ) -> Result<Vec<TimelineEvent>, StoreError>;
+}
 
-    async fn create_token(&self, t: NewToken) -> Result<ApiToken, StoreError>;
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    /// Not found when the token's team is outside `scope`. A token of no team (a user's, or
+    /// the bootstrap admin's) belongs to no team scope.
+    async fn create_token(&self, scope: &Scope, t: NewToken) -> Result<ApiToken, StoreError>;
+    /// For authentication: the caller has no scope until its token is found.
     async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredToken>, StoreError>;
     async fn touch_token(&self, id: tocsin_core::TokenId) -> Result<(), StoreError>;
+}
+
+/// Not found, as the store says it for `what` outside the caller's scope, unless `scope`
+/// allows `team`.
+pub(crate) fn require_team(
+    scope: &Scope,
+    team: TeamId,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    if scope.allows(team) {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(what))
+    }
 }

@@ -58,7 +58,10 @@ pub async fn catalogue(
     q: Option<&str>,
 ) -> Result<Vec<AlertSourceView>, ApiError> {
     let sees_key = caller.grants.sees_webhook_keys(svc.team_id);
-    let activity = state.store.alert_source_activity(svc.id).await?;
+    let activity = state
+        .store
+        .alert_source_activity(caller.reads(), svc.id)
+        .await?;
     let now = Utc::now();
     let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
     Ok(SourceKind::ALL

@@ -75,7 +75,7 @@ async fn create(
     s.store.get_team(team.scope(), team.team()).await?;
     let svc = s
         .store
-        .create_service(team.team(), &name, &new_service_key())
+        .create_service(team.scope(), team.team(), &name, &new_service_key())
         .await?;
     record(
         &s,

@@ -127,14 +127,17 @@ async fn create(
     let secret_text = new_api_token();
     let record_ = s
         .store
-        .create_token(NewToken {
-            name,
-            role,
-            user_id,
-            team_id,
-            hash: secret::hash(&secret_text),
-            expires_at: body.expires_at,
-        })
+        .create_token(
+            &caller.teams_at::<role::Owner>(),
+            NewToken {
+                name,
+                role,
+                user_id,
+                team_id,
+                hash: secret::hash(&secret_text),
+                expires_at: body.expires_at,
+            },
+        )
         .await?;
     record(
         &s,

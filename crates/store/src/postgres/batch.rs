@@ -7,7 +7,7 @@
 //!    make every other node's ingest for these teams wait for this COMMIT, so what is read
 //!    stays true until then; the statements run in order, so the incidents are read after the
 //!    locks are held and other nodes' last commits are visible.
-//! 3. [`plan`] decides every alert in Rust, in arrival order.
+//! 3. [`plan`] (core) decides every alert in Rust, in arrival order, into the rows to write.
 //! 4. Pipelined: bump the counters, update the incidents that were open, insert the new ones,
 //!    insert the events, upsert `alert_sources` — each one statement over `unnest`ed arrays.
 //!    Updates go first so an incident resolved here is closed before the batch opens the next
@@ -16,17 +16,18 @@
 //!
 //! Any surprise — a counter that moved, a row count off, a unique violation from a node that
 //! did not follow the protocol, bad input PostgreSQL refuses — is an error; the writer rolls
-//! back and replays the batch one alert at a time, which answers each alert exactly as before.
+//! back and replays the batch one alert at a time ([`super::ingest::apply_each`]), each alert
+//! a batch of one in its own savepoint, which answers each alert alone.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use tocsin_core::model::{IngestOutcome, Service};
-use tocsin_core::{AlertEvent, IncidentStatus};
+use tocsin_core::plan::{plan, MissingTeam, OpenIncident, Plan};
+use tocsin_core::{AlertEvent, IncidentStatus, ServiceId, TeamId};
 use tokio_postgres::types::ToSql;
 
-use super::plan::{plan, Key, OpenIncident, Plan};
 use crate::StoreError;
 
 const LOCK_TEAMS: &str = "SELECT id, incident_counter FROM teams WHERE id = ANY($1::text[])
@@ -44,32 +45,32 @@ const BUMP_COUNTERS: &str = "UPDATE teams t SET incident_counter = t.incident_co
      WHERE t.id = c.id
      RETURNING t.id, t.incident_counter";
 
+/// A NULL in a column keeps the stored value.
 const UPDATE_INCIDENTS: &str = "UPDATE incidents i SET
        event_count = i.event_count + u.joins,
        severity = COALESCE(u.severity, i.severity),
        title = COALESCE(u.title, i.title),
        description = COALESCE(u.description, i.description),
        tags = COALESCE(u.tags, i.tags),
-       status = CASE WHEN u.resolved_by IS NULL THEN i.status ELSE 'resolved' END,
-       resolved_at = CASE WHEN u.resolved_by IS NULL THEN i.resolved_at ELSE $8 END,
+       status = COALESCE(u.status, i.status),
+       resolved_at = COALESCE(u.resolved_at, i.resolved_at),
        resolved_by = COALESCE(u.resolved_by, i.resolved_by),
-       updated_at = $8
+       updated_at = $10
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::text[])
-       AS u(id, joins, severity, title, description, tags, resolved_by)
+                 $7::text[], $8::timestamptz[], $9::text[])
+       AS u(id, joins, severity, title, description, tags, status, resolved_at, resolved_by)
      WHERE i.id = u.id";
 
 const INSERT_INCIDENTS: &str = "INSERT INTO incidents (id, team_id, service_id, number, source,
        dedup_key, status, severity, title, description, tags, event_count, created_at,
        updated_at, resolved_at, resolved_by)
      SELECT id, team_id, service_id, number, source, dedup_key, status, severity, title,
-       description, tags, event_count, $13, $13,
-       CASE WHEN resolved_by IS NULL THEN NULL ELSE $13::timestamptz END, resolved_by
+       description, tags, event_count, $13, $13, resolved_at, resolved_by
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[],
-                 $14::text[])
+                 $14::timestamptz[], $15::text[])
        AS n(id, team_id, service_id, number, source, dedup_key, status, severity, title,
-            description, tags, event_count, resolved_by)";
+            description, tags, event_count, resolved_at, resolved_by)";
 
 const INSERT_EVENTS: &str = "INSERT INTO incident_events (id, incident_id, service_id, kind,
        source, level, received_at, occurred_at, payload)
@@ -80,10 +81,10 @@ const INSERT_EVENTS: &str = "INSERT INTO incident_events (id, incident_id, servi
 
 const UPSERT_SOURCES: &str = "INSERT INTO alert_sources (service_id, source, last_incident_at,
        last_event_at, last_test_at)
-     SELECT service_id, source, CASE WHEN opened THEN $3::timestamptz END, $3,
-       CASE WHEN tested THEN $3::timestamptz END
-     FROM unnest($1::text[], $2::text[], $4::bool[], $5::bool[])
-       AS s(service_id, source, opened, tested)
+     SELECT service_id, source, last_incident_at, last_event_at, last_test_at
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[],
+                 $5::timestamptz[])
+       AS s(service_id, source, last_incident_at, last_event_at, last_test_at)
      ON CONFLICT (service_id, source) DO UPDATE SET
        last_incident_at = COALESCE(excluded.last_incident_at, alert_sources.last_incident_at),
        last_event_at = excluded.last_event_at,
@@ -95,7 +96,7 @@ pub enum FastPathError {
     #[error(transparent)]
     Db(#[from] tokio_postgres::Error),
     #[error(transparent)]
-    Plan(#[from] super::plan::MissingTeam),
+    Plan(#[from] MissingTeam),
     #[error("{0}")]
     Unexpected(String),
 }
@@ -114,17 +115,16 @@ pub async fn apply_batch(
     tx: &Transaction<'_>,
     items: &[(&Service, &AlertEvent)],
 ) -> Result<Vec<IngestOutcome>, FastPathError> {
-    let mut teams: Vec<String> = items.iter().map(|(s, _)| s.team_id.to_string()).collect();
+    let mut teams: Vec<TeamId> = items.iter().map(|(s, _)| s.team_id).collect();
     teams.sort_unstable();
     teams.dedup();
-    let mut keys: Vec<Key> = items
+    let mut keys: Vec<(ServiceId, &str)> = items
         .iter()
-        .map(|(s, e)| (s.id.to_string(), e.dedup_key.clone()))
+        .map(|(s, e)| (s.id, e.dedup_key.as_str()))
         .collect();
     keys.sort_unstable();
     keys.dedup();
-    let (key_services, key_dedups): (Vec<&str>, Vec<&str>) =
-        keys.iter().map(|(s, k)| (s.as_str(), k.as_str())).unzip();
+    let (key_services, key_dedups): (Vec<ServiceId>, Vec<&str>) = keys.into_iter().unzip();
 
     // Prepared first (cached per connection), so the pipelined queries below are sent in the
     // order written: a query is sent when its future is first polled, and try_join! polls in
@@ -140,12 +140,12 @@ pub async fn apply_batch(
 
     let mut counters = HashMap::with_capacity(team_rows.len());
     for r in &team_rows {
-        counters.insert(r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?);
+        counters.insert(r.try_get(0)?, r.try_get(1)?);
     }
     let mut open = HashMap::with_capacity(open_rows.len());
     for r in &open_rows {
-        let status: String = r.try_get(3)?;
-        let status = IncidentStatus::parse(&status)
+        let status: &str = r.try_get(3)?;
+        let status = IncidentStatus::parse(status)
             .ok_or_else(|| FastPathError::Unexpected(format!("incident status {status:?}")))?;
         open.insert(
             (r.try_get(0)?, r.try_get(1)?),
@@ -157,13 +157,13 @@ pub async fn apply_batch(
         );
     }
 
-    let plan = plan(items, open, counters)?;
-    write(tx, &plan, Utc::now()).await?;
+    let plan = plan(items, open, counters, Utc::now())?;
+    write(tx, &plan).await?;
     Ok(plan.outcomes)
 }
 
 /// Step 4: every write of the plan, pipelined in one round trip.
-async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<(), FastPathError> {
+async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
     let statements = [
         BUMP_COUNTERS,
         UPDATE_INCIDENTS,
@@ -178,36 +178,31 @@ async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<
     let [bump, update, insert, events, sources] = prepared.as_slice() else {
         return Err(FastPathError::Unexpected("statements not prepared".into()));
     };
+    let now: &DateTime<Utc> = &plan.at;
 
-    let (c_teams, c_ns): (Vec<&str>, Vec<i64>) = plan
-        .counters
-        .iter()
-        .map(|(t, (n, _))| (t.as_str(), *n))
-        .unzip();
+    let (c_teams, c_ns): (Vec<TeamId>, Vec<i64>) =
+        plan.counters.iter().map(|(t, b)| (*t, b.opened)).unzip();
 
     let u = &plan.updates;
-    let u_ids: Vec<&str> = u.iter().map(|u| u.id.as_str()).collect();
+    let u_ids: Vec<_> = u.iter().map(|u| u.id).collect();
     let u_joins: Vec<i64> = u.iter().map(|u| u.joins).collect();
-    let u_sev: Vec<Option<&str>> = u.iter().map(|u| u.latest.as_ref().map(|l| l.0)).collect();
-    let u_title: Vec<Option<&str>> = u
-        .iter()
-        .map(|u| u.latest.as_ref().map(|l| l.1.as_str()))
-        .collect();
-    let u_desc: Vec<Option<&str>> = u
-        .iter()
-        .map(|u| u.latest.as_ref().map(|l| l.2.as_str()))
-        .collect();
-    let u_tags: Vec<Option<&str>> = u
-        .iter()
-        .map(|u| u.latest.as_ref().map(|l| l.3.as_str()))
-        .collect();
+    let latest = |f: fn(&tocsin_core::plan::Latest) -> &str| -> Vec<Option<&str>> {
+        u.iter().map(|u| u.latest.as_ref().map(f)).collect()
+    };
+    let u_sev = latest(|l| l.severity);
+    let u_title = latest(|l| &l.title);
+    let u_desc = latest(|l| &l.description);
+    let u_tags = latest(|l| &l.tags);
+    let u_status: Vec<Option<&str>> = u.iter().map(|u| u.status.map(|s| s.as_str())).collect();
+    let u_resolved_at: Vec<Option<DateTime<Utc>>> = u.iter().map(|u| u.resolved_at).collect();
     let u_resolved_by: Vec<Option<&str>> = u.iter().map(|u| u.resolved_by).collect();
 
     let n = &plan.inserts;
-    let col = |f: fn(&super::plan::NewIncident) -> &str| -> Vec<&str> { n.iter().map(f).collect() };
-    let n_ids = col(|i| &i.id);
-    let n_teams = col(|i| &i.team_id);
-    let n_services = col(|i| &i.service_id);
+    let col =
+        |f: fn(&tocsin_core::plan::NewIncident) -> &str| -> Vec<&str> { n.iter().map(f).collect() };
+    let n_ids: Vec<_> = n.iter().map(|i| i.id).collect();
+    let n_teams: Vec<_> = n.iter().map(|i| i.team_id).collect();
+    let n_services: Vec<_> = n.iter().map(|i| i.service_id).collect();
     let n_numbers: Vec<i64> = n.iter().map(|i| i.number).collect();
     let n_sources = col(|i| i.source);
     let n_keys = col(|i| &i.dedup_key);
@@ -217,12 +212,13 @@ async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<
     let n_desc = col(|i| &i.description);
     let n_tags = col(|i| &i.tags);
     let n_counts: Vec<i64> = n.iter().map(|i| i.event_count).collect();
+    let n_resolved_at: Vec<Option<DateTime<Utc>>> = n.iter().map(|i| i.resolved_at).collect();
     let n_resolved_by: Vec<Option<&str>> = n.iter().map(|i| i.resolved_by).collect();
 
     let e = &plan.events;
-    let e_ids: Vec<&str> = e.iter().map(|e| e.id.as_str()).collect();
-    let e_incidents: Vec<Option<&str>> = e.iter().map(|e| e.incident_id.as_deref()).collect();
-    let e_services: Vec<&str> = e.iter().map(|e| e.service_id.as_str()).collect();
+    let e_ids: Vec<_> = e.iter().map(|e| e.id).collect();
+    let e_incidents: Vec<_> = e.iter().map(|e| e.incident_id).collect();
+    let e_services: Vec<_> = e.iter().map(|e| e.service_id).collect();
     let e_kinds: Vec<&str> = e.iter().map(|e| e.kind).collect();
     let e_sources: Vec<&str> = e.iter().map(|e| e.source).collect();
     let e_levels: Vec<&str> = e.iter().map(|e| e.level.as_str()).collect();
@@ -230,23 +226,26 @@ async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<
     let e_payloads: Vec<&str> = e.iter().map(|e| e.payload.as_str()).collect();
 
     let s = &plan.sources;
-    let s_services: Vec<&str> = s.keys().map(|(svc, _)| svc.as_str()).collect();
+    let s_services: Vec<_> = s.keys().map(|(svc, _)| *svc).collect();
     let s_sources: Vec<&str> = s.keys().map(|(_, src)| *src).collect();
-    let s_opened: Vec<bool> = s.values().map(|a| a.opened).collect();
-    let s_tested: Vec<bool> = s.values().map(|a| a.tested).collect();
+    let s_incident: Vec<_> = s.values().map(|a| a.last_incident_at).collect();
+    let s_event: Vec<_> = s.values().map(|a| a.last_event_at).collect();
+    let s_test: Vec<_> = s.values().map(|a| a.last_test_at).collect();
 
     let bump_params: [&(dyn ToSql + Sync); 2] = [&c_teams, &c_ns];
-    let update_params: [&(dyn ToSql + Sync); 8] = [
+    let update_params: [&(dyn ToSql + Sync); 10] = [
         &u_ids,
         &u_joins,
         &u_sev,
         &u_title,
         &u_desc,
         &u_tags,
+        &u_status,
+        &u_resolved_at,
         &u_resolved_by,
-        &now,
+        now,
     ];
-    let insert_params: [&(dyn ToSql + Sync); 14] = [
+    let insert_params: [&(dyn ToSql + Sync); 15] = [
         &n_ids,
         &n_teams,
         &n_services,
@@ -259,7 +258,8 @@ async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<
         &n_desc,
         &n_tags,
         &n_counts,
-        &now,
+        now,
+        &n_resolved_at,
         &n_resolved_by,
     ];
     let event_params: [&(dyn ToSql + Sync); 9] = [
@@ -269,12 +269,12 @@ async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<
         &e_kinds,
         &e_sources,
         &e_levels,
-        &now,
+        now,
         &e_occurred,
         &e_payloads,
     ];
     let source_params: [&(dyn ToSql + Sync); 5] =
-        [&s_services, &s_sources, &now, &s_opened, &s_tested];
+        [&s_services, &s_sources, &s_incident, &s_event, &s_test];
 
     // Empty statements are skipped; the rest go out in this order in one round trip.
     let (bumped, updated, inserted, evented, _) = tokio::try_join!(
@@ -310,8 +310,8 @@ async fn write(tx: &Transaction<'_>, plan: &Plan, now: DateTime<Utc>) -> Result<
         )));
     }
     for r in &bumped {
-        let (team, after): (String, i64) = (r.try_get(0)?, r.try_get(1)?);
-        if plan.counters.get(&team).map(|c| c.1) != Some(after) {
+        let (team, after): (TeamId, i64) = (r.try_get(0)?, r.try_get(1)?);
+        if plan.counters.get(&team).map(|c| c.after) != Some(after) {
             return Err(FastPathError::Unexpected(format!(
                 "team {team}'s counter moved to {after} under its lock"
             )));

@@ -1,5 +1,6 @@
 //! Row ↔ record mapping, in one place so every query reads the same columns the same way
-//! (the column lists are SQLite's, so both backends select alike).
+//! (the column lists are SQLite's, so both backends select alike). Typed ids read
+//! themselves (core's `sql` feature).
 
 use std::str::FromStr;
 
@@ -13,32 +14,20 @@ use tokio_postgres::Row;
 
 use crate::StoreError;
 
-pub use crate::cols::{
-    AUDIT_COLS, EVENT_COLS, EVENT_LIST_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS,
-    USER_COLS,
-};
+pub use crate::cols::{AUDIT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS};
 
 fn get<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T, StoreError> {
     r.try_get(idx)
         .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
 }
 
+/// A value of a text column parsed (for what has no `FromSql` of its own).
 pub fn parse<T: FromStr>(r: &Row, idx: usize) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
     let s: String = get(r, idx)?;
     s.parse()
-        .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
-}
-
-fn parse_opt<T: FromStr>(r: &Row, idx: usize) -> Result<Option<T>, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    let s: Option<String> = get(r, idx)?;
-    s.map(|s| s.parse())
-        .transpose()
         .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
 }
 
@@ -52,7 +41,7 @@ fn source(s: &str) -> Result<SourceKind, StoreError> {
 
 pub fn team(r: &Row) -> Result<Team, StoreError> {
     Ok(Team {
-        id: parse(r, 0)?,
+        id: get(r, 0)?,
         name: get(r, 1)?,
         created_at: get(r, 2)?,
     })
@@ -60,8 +49,8 @@ pub fn team(r: &Row) -> Result<Team, StoreError> {
 
 pub fn service(r: &Row) -> Result<Service, StoreError> {
     Ok(Service {
-        id: parse(r, 0)?,
-        team_id: parse(r, 1)?,
+        id: get(r, 0)?,
+        team_id: get(r, 1)?,
         name: get(r, 2)?,
         api_key: get(r, 3)?,
         created_at: get(r, 4)?,
@@ -74,10 +63,10 @@ pub fn incident(r: &Row) -> Result<Incident, StoreError> {
     let severity: String = get(r, 7)?;
     let tags: String = get(r, 10)?;
     Ok(Incident {
-        id: parse(r, 0)?,
+        id: get(r, 0)?,
         number: get(r, 1)?,
-        service_id: parse(r, 2)?,
-        team_id: parse(r, 3)?,
+        service_id: get(r, 2)?,
+        team_id: get(r, 3)?,
         alert_source: source(&src)?,
         dedup_key: get(r, 5)?,
         status: IncidentStatus::parse(&status).ok_or_else(|| bad("status", &status))?,
@@ -99,9 +88,9 @@ pub fn event(r: &Row) -> Result<TimelineEvent, StoreError> {
     let kind: String = get(r, 3)?;
     let src: Option<String> = get(r, 4)?;
     Ok(TimelineEvent {
-        id: parse(r, 0)?,
-        incident_id: parse_opt(r, 1)?,
-        service_id: parse(r, 2)?,
+        id: get(r, 0)?,
+        incident_id: get(r, 1)?,
+        service_id: get(r, 2)?,
         kind: EventKind::parse(&kind).ok_or_else(|| bad("event kind", &kind))?,
         source: src.as_deref().map(source).transpose()?,
         level: get(r, 5)?,
@@ -130,11 +119,11 @@ pub fn token(r: &Row) -> Result<(ApiToken, [u8; 32]), StoreError> {
     let hash = hash32(r, 8)?;
     Ok((
         ApiToken {
-            id: parse(r, 0)?,
+            id: get(r, 0)?,
             name: get(r, 1)?,
             role: TokenRole::parse(&role).ok_or_else(|| bad("token role", &role))?,
-            user_id: parse_opt(r, 9)?,
-            team_id: parse_opt(r, 3)?,
+            user_id: get(r, 9)?,
+            team_id: get(r, 3)?,
             created_at: get(r, 4)?,
             expires_at: get(r, 5)?,
             revoked_at: get(r, 6)?,
@@ -160,7 +149,7 @@ pub fn role(r: &Row, idx: usize) -> Result<Role, StoreError> {
 pub fn user_at(r: &Row, at: usize) -> Result<User, StoreError> {
     let disabled_at: Option<chrono::DateTime<chrono::Utc>> = get(r, at + 5)?;
     Ok(User {
-        id: parse(r, at)?,
+        id: get(r, at)?,
         username: get(r, at + 1)?,
         email: get(r, at + 2)?,
         org_admin: get(r, at + 3)?,
@@ -177,8 +166,8 @@ pub fn user(r: &Row) -> Result<User, StoreError> {
 /// `team_id, user_id, username, role`.
 pub fn member(r: &Row) -> Result<Member, StoreError> {
     Ok(Member {
-        team_id: parse(r, 0)?,
-        user_id: parse(r, 1)?,
+        team_id: get(r, 0)?,
+        user_id: get(r, 1)?,
         username: get(r, 2)?,
         role: role(r, 3)?,
     })
@@ -186,11 +175,11 @@ pub fn member(r: &Row) -> Result<Member, StoreError> {
 
 pub fn audit(r: &Row) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
-        id: parse(r, 0)?,
+        id: get(r, 0)?,
         at: get(r, 1)?,
         actor: get(r, 2)?,
         action: get(r, 3)?,
-        team_id: parse_opt(r, 4)?,
+        team_id: get(r, 4)?,
         target: get(r, 5)?,
         detail: get(r, 6)?,
     })

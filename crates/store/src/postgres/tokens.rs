@@ -1,60 +1,67 @@
-//! [`TokenStore`] for PostgreSQL: which tokens a caller sees is core's `TokenVisibility`;
-//! whether a revocation writes is core's `credentials::revoke`.
+//! API tokens: creation and the lookups that authenticate a caller. (Listing and revoking
+//! them is the accounts side's.)
 
 use async_trait::async_trait;
 use chrono::Utc;
-use tocsin_core::credentials;
-use tocsin_core::model::ApiToken;
+use tocsin_core::model::{ApiToken, Scope};
 use tocsin_core::TokenId;
+use tokio_postgres::GenericClient;
 
 use super::rows::{self, TOKEN_COLS};
-use super::{bounded, refs, Params, PgStore};
-use crate::accounts::sql;
-use crate::accounts::Result;
-use crate::accounts::{TokenStore, TokenVisibility};
-use crate::StoreError;
+use super::{bounded, pg, PgStore};
+use crate::{records, require_team, sql, NewToken, StoreError, StoredToken, TokenStore};
+
+pub(super) async fn insert(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, StoreError> {
+    let tok = records::token(t);
+    c.execute(
+        sql::INSERT_TOKEN,
+        &[
+            &tok.id,
+            &tok.name,
+            &t.hash.as_slice(),
+            &tok.role.as_str(),
+            &tok.team_id,
+            &tok.created_at,
+            &tok.expires_at,
+            &tok.user_id,
+        ],
+    )
+    .await?;
+    Ok(tok)
+}
 
 #[async_trait]
 impl TokenStore for PgStore {
-    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>> {
-        bounded(async {
-            let mut args = Params::new();
-            let sql = format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens WHERE TRUE{} ORDER BY id",
-                sql::tokens_where(&v.filter(), &mut args)
-            );
-            let rows = self.client().await?.query(&sql, &refs(&args)).await?;
-            rows.iter()
-                .map(|r| rows::token(r).map(|(t, _)| t))
-                .collect()
-        })
-        .await
+    async fn create_token(&self, scope: &Scope, t: NewToken) -> Result<ApiToken, StoreError> {
+        if let Some(team) = t.team_id {
+            require_team(scope, team, "team")?;
+        }
+        bounded(async { insert(pg(&self.client().await?), &t).await }).await
     }
 
-    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken> {
+    async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredToken>, StoreError> {
         bounded(async {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            let mut args: Params = vec![Box::new(id.to_string())];
-            // Locked, so two revocations at once agree on the first time.
-            let sql = format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1{} FOR UPDATE",
-                sql::tokens_where(&v.filter(), &mut args)
-            );
-            let (tok, _) = tx
-                .query_opt(&sql, &refs(&args))
+            let c = self.client().await?;
+            let stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1"
+                ))
+                .await?;
+            Ok(c.query_opt(&stmt, &[&hash.as_slice()])
                 .await?
                 .as_ref()
                 .map(rows::token)
                 .transpose()?
-                .ok_or(StoreError::NotFound("token"))?;
-            let Some(revoked) = credentials::revoke(&tok, Utc::now()) else {
-                return Ok(tok);
-            };
-            tx.execute(sql::REVOKE_TOKEN, &[&id.to_string(), &revoked.revoked_at])
-                .await?;
-            tx.commit().await?;
-            Ok(revoked)
+                .map(|(token, hash)| StoredToken { token, hash }))
+        })
+        .await
+    }
+
+    async fn touch_token(&self, id: TokenId) -> Result<(), StoreError> {
+        bounded(async {
+            let c = self.client().await?;
+            c.execute(sql::TOUCH_TOKEN, &[&Utc::now(), &id]).await?;
+            Ok(())
         })
         .await
     }

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::apply_batch;
 use super::ingest::apply_each;
-use crate::StoreError;
+use crate::{records, StoreError};
 
 /// The most alerts one transaction carries.
 pub const MAX_BATCH: usize = 256;
@@ -67,14 +67,8 @@ impl Writer {
         let shard = (u128::from(svc.team_id.ulid()) % self.shards.len() as u128) as usize;
         self.shards[shard]
             .try_send(Job { svc, ev, reply })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
-                mpsc::error::TrySendError::Closed(_) => {
-                    StoreError::Unavailable("the writer has stopped".into())
-                }
-            })?;
-        wait.await
-            .map_err(|_| StoreError::Unavailable("the write was abandoned".into()))?
+            .map_err(records::queue_error)?;
+        wait.await.map_err(records::abandoned)?
     }
 
     pub fn queue_depth(&self) -> usize {

@@ -1,131 +1,157 @@
-//! Carrying out the state machine's decision for one alert, inside the writer's transaction.
+//! Ingesting an alert inside the writer's group commit: read what [`plan`] needs, plan, write
+//! the planned rows. The rules are all in the plan; this file only moves rows.
 
+use std::collections::HashMap;
+
+use async_trait::async_trait;
 use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension};
-use tocsin_core::model::{EventKind, IngestOutcome, Service};
-use tocsin_core::{decide, AlertEvent, Decision, EventId, IncidentId, IncidentStatus};
+use tocsin_core::model::{IngestOutcome, Service};
+use tocsin_core::plan::{plan, OpenIncident, Plan};
+use tocsin_core::{AlertEvent, IncidentId, IncidentStatus};
 
 use super::time::to_db;
-use crate::StoreError;
+use super::SqliteStore;
+use crate::{IngestStore, StoreError};
 
-pub fn apply(
-    conn: &Connection,
-    svc: &Service,
-    ev: &AlertEvent,
-) -> Result<IngestOutcome, StoreError> {
-    let now = to_db(Utc::now());
-    let open: Option<(String, String, i64)> = conn
-        .prepare_cached(
-            "SELECT id, status, number FROM incidents
-             WHERE service_id = ?1 AND dedup_key = ?2 AND status IN ('triggered', 'acknowledged')",
-        )?
-        .query_row(params![svc.id.to_string(), ev.dedup_key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+/// The team's counter and the open incident of the alert's key, in one statement.
+const INPUTS: &str = "SELECT t.incident_counter, i.id, i.status, i.number FROM teams t
+     LEFT JOIN incidents i ON i.service_id = $1 AND i.dedup_key = $2
+       AND i.status IN ('triggered', 'acknowledged')
+     WHERE t.id = $3";
+
+const BUMP_COUNTER: &str =
+    "UPDATE teams SET incident_counter = incident_counter + $1 WHERE id = $2";
+
+const UPDATE_INCIDENT: &str = "UPDATE incidents SET event_count = event_count + $1,
+       severity = COALESCE($2, severity), title = COALESCE($3, title),
+       description = COALESCE($4, description), tags = COALESCE($5, tags),
+       status = COALESCE($6, status), resolved_at = COALESCE($7, resolved_at),
+       resolved_by = COALESCE($8, resolved_by), updated_at = $9
+     WHERE id = $10";
+
+const INSERT_INCIDENT: &str = "INSERT INTO incidents (id, team_id, service_id, number, source,
+       dedup_key, status, severity, title, description, tags, event_count, created_at,
+       updated_at, resolved_at, resolved_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)";
+
+const INSERT_EVENT: &str = "INSERT INTO incident_events (id, incident_id, service_id, kind,
+       source, level, received_at, occurred_at, payload)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+const UPSERT_SOURCE: &str = "INSERT INTO alert_sources (service_id, source, last_incident_at,
+       last_event_at, last_test_at)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (service_id, source) DO UPDATE SET
+       last_incident_at = COALESCE(excluded.last_incident_at, last_incident_at),
+       last_event_at = excluded.last_event_at,
+       last_test_at = COALESCE(excluded.last_test_at, last_test_at)";
+
+#[async_trait]
+impl IngestStore for SqliteStore {
+    async fn ingest(
+        &self,
+        service: &Service,
+        event: AlertEvent,
+    ) -> Result<IngestOutcome, StoreError> {
+        let svc = service.clone();
+        self.writer.write(move |c| apply(c, &svc, &event)).await
+    }
+}
+
+/// One alert, inside the writer's transaction (which runs it again alone if the batch fails).
+pub fn apply(c: &Connection, svc: &Service, ev: &AlertEvent) -> Result<IngestOutcome, StoreError> {
+    type Inputs = (i64, Option<IncidentId>, Option<String>, Option<i64>);
+    let read: Option<Inputs> = c
+        .prepare_cached(INPUTS)?
+        .query_row(params![svc.id, ev.dedup_key, svc.team_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let open_status = open.as_ref().and_then(|(_, s, _)| IncidentStatus::parse(s));
-    let decision = decide(open_status, ev.action);
-    let tags = serde_json::to_string(&ev.tags).map_err(|e| StoreError::Other(e.to_string()))?;
-    let source = ev.source.slug();
-
-    let (incident_id, number): (Option<String>, Option<i64>) = match decision {
-        Decision::Open(sev) => {
-            let number: i64 = conn
-                .prepare_cached(
-                    "UPDATE teams SET incident_counter = incident_counter + 1 WHERE id = ?1
-                     RETURNING incident_counter",
-                )?
-                .query_row(params![svc.team_id.to_string()], |r| r.get(0))?;
-            let id = IncidentId::new().to_string();
-            conn.prepare_cached(
-                "INSERT INTO incidents (id, team_id, service_id, number, source, dedup_key, status,
-                   severity, title, description, tags, event_count, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'triggered', ?7, ?8, ?9, ?10, 1, ?11, ?11)",
-            )?
-            .execute(params![
-                id,
-                svc.team_id.to_string(),
-                svc.id.to_string(),
-                number,
-                source,
-                ev.dedup_key,
-                sev.as_str(),
-                ev.title,
-                ev.description,
-                tags,
-                now
-            ])?;
-            (Some(id), Some(number))
+    let mut open = HashMap::new();
+    let mut counters = HashMap::new();
+    if let Some((counter, id, status, number)) = read {
+        counters.insert(svc.team_id, counter);
+        if let (Some(id), Some(status), Some(number)) = (id, status, number) {
+            let status = IncidentStatus::parse(&status)
+                .ok_or_else(|| StoreError::Other(format!("incident status {status:?}")))?;
+            open.insert(
+                (svc.id, ev.dedup_key.clone()),
+                OpenIncident { id, status, number },
+            );
         }
-        Decision::Join(sev) => {
-            let (id, _, number) =
-                open.ok_or_else(|| StoreError::Other("join without an open incident".into()))?;
-            conn.prepare_cached(
-                "UPDATE incidents SET event_count = event_count + 1, severity = ?2, title = ?3,
-                   description = ?4, tags = ?5, updated_at = ?6 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                sev.as_str(),
-                ev.title,
-                ev.description,
-                tags,
-                now
-            ])?;
-            (Some(id), Some(number))
-        }
-        Decision::Resolve => {
-            let (id, _, number) =
-                open.ok_or_else(|| StoreError::Other("resolve without an open incident".into()))?;
-            conn.prepare_cached(
-                "UPDATE incidents SET status = 'resolved', resolved_at = ?2, resolved_by = ?3,
-                   updated_at = ?2 WHERE id = ?1",
-            )?
-            .execute(params![id, now, source])?;
-            (Some(id), Some(number))
-        }
-        Decision::Ignore | Decision::Test => (None, None),
-    };
+    }
+    let plan = plan(&[(svc, ev)], open, counters, Utc::now())
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    write(c, &plan)?;
+    plan.outcomes
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Other("no outcome planned".into()))
+}
 
-    let event_id = EventId::new();
-    conn.prepare_cached(
-        "INSERT INTO incident_events (id, incident_id, service_id, kind, source, level, received_at,
-           occurred_at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        event_id.to_string(),
-        incident_id,
-        svc.id.to_string(),
-        EventKind::for_decision(decision).as_str(),
-        source,
-        ev.level,
-        now,
-        ev.occurred_at.map(to_db),
-        ev.raw
-    ])?;
-
-    let (incident_at, test_at) = match decision {
-        Decision::Open(_) => (Some(now), None),
-        Decision::Test => (None, Some(now)),
-        _ => (None, None),
-    };
-    conn.prepare_cached(
-        "INSERT INTO alert_sources (service_id, source, last_incident_at, last_event_at, last_test_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (service_id, source) DO UPDATE SET
-           last_incident_at = COALESCE(excluded.last_incident_at, last_incident_at),
-           last_event_at = excluded.last_event_at,
-           last_test_at = COALESCE(excluded.last_test_at, last_test_at)",
-    )?
-    .execute(params![svc.id.to_string(), source, incident_at, now, test_at])?;
-
-    Ok(IngestOutcome {
-        decision,
-        event_id,
-        incident_id: incident_id
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|e| StoreError::Other(format!("{e}")))?,
-        incident_number: number,
-    })
+/// Every row of `plan`, in its order (counters, updates, inserts, events, sources).
+fn write(c: &Connection, plan: &Plan) -> Result<(), StoreError> {
+    let at = to_db(plan.at);
+    for (team, bump) in &plan.counters {
+        c.prepare_cached(BUMP_COUNTER)?
+            .execute(params![bump.opened, team])?;
+    }
+    for u in &plan.updates {
+        let l = u.latest.as_ref();
+        c.prepare_cached(UPDATE_INCIDENT)?.execute(params![
+            u.joins,
+            l.map(|l| l.severity),
+            l.map(|l| &l.title),
+            l.map(|l| &l.description),
+            l.map(|l| &l.tags),
+            u.status.map(|s| s.as_str()),
+            u.resolved_at.map(to_db),
+            u.resolved_by,
+            at,
+            u.id
+        ])?;
+    }
+    for n in &plan.inserts {
+        c.prepare_cached(INSERT_INCIDENT)?.execute(params![
+            n.id,
+            n.team_id,
+            n.service_id,
+            n.number,
+            n.source,
+            n.dedup_key,
+            n.status.as_str(),
+            n.severity,
+            n.title,
+            n.description,
+            n.tags,
+            n.event_count,
+            at,
+            n.resolved_at.map(to_db),
+            n.resolved_by
+        ])?;
+    }
+    for e in &plan.events {
+        c.prepare_cached(INSERT_EVENT)?.execute(params![
+            e.id,
+            e.incident_id,
+            e.service_id,
+            e.kind,
+            e.source,
+            e.level,
+            at,
+            e.occurred_at.map(to_db),
+            e.payload
+        ])?;
+    }
+    for ((service, source), s) in &plan.sources {
+        c.prepare_cached(UPSERT_SOURCE)?.execute(params![
+            service,
+            source,
+            s.last_incident_at.map(to_db),
+            to_db(s.last_event_at),
+            s.last_test_at.map(to_db)
+        ])?;
+    }
+    Ok(())
 }

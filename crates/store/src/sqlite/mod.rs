@@ -7,23 +7,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::Utc;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
-use tocsin_core::model::{
-    AlertSourceActivity, ApiToken, EventKind, Incident, IncidentQuery, IncidentSummary,
-    IngestOutcome, Scope, Service, Team, TimelineEvent,
-};
-use tocsin_core::{
-    decide_human, AlertEvent, EventId, EventPage, EventPageQuery, HumanAction, HumanDecision,
-    IncidentId, ServiceId, TeamId, TokenId,
-};
+use rusqlite::{params, Connection, OpenFlags};
+use tocsin_core::model::Scope;
 
-use crate::{Bootstrap, CommitSnapshot, CommitStats, NewToken, Store, StoreError, StoredToken};
+use crate::{Bootstrap, CommitSnapshot, CommitStats, Store, StoreError};
 
+mod alert_sources;
 mod audit;
 mod bind;
 mod checkpoint;
+mod incidents;
 mod ingest;
 mod keys;
 mod lifecycle;
@@ -31,9 +25,12 @@ mod members;
 mod migrate;
 mod rows;
 mod seed;
+mod services;
 mod sessions;
+mod teams;
 mod time;
 mod timeline;
+mod token_admin;
 mod tokens;
 mod users;
 mod writer;
@@ -41,8 +38,7 @@ mod writer;
 mod writer_tests;
 
 use checkpoint::Checkpointer;
-use rows::{EVENT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS};
-use time::to_db;
+use incidents::get_incident_in;
 use writer::Writer;
 
 pub struct SqliteStore {
@@ -154,42 +150,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Acknowledge or resolve, by the rules of [`decide_human`].
-    async fn human(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        action: HumanAction,
-    ) -> Result<Incident, StoreError> {
-        let (scope, actor) = (scope.clone(), actor.to_owned());
-        self.writer
-            .write(move |c| {
-                let inc = get_incident_in(c, &scope, id)?;
-                match decide_human(inc.status, action) {
-                    HumanDecision::Refused(why) => return Err(StoreError::Conflict(why.into())),
-                    HumanDecision::Unchanged => return Ok(inc),
-                    HumanDecision::Apply => {}
-                }
-                let (sql, kind) = match action {
-                    HumanAction::Acknowledge => (
-                        "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?2,
-                           acknowledged_by = ?3, updated_at = ?2 WHERE id = ?1",
-                        EventKind::Acknowledged,
-                    ),
-                    HumanAction::Resolve => (
-                        "UPDATE incidents SET status = 'resolved', resolved_at = ?2,
-                           resolved_by = ?3, updated_at = ?2 WHERE id = ?1",
-                        EventKind::Resolved,
-                    ),
-                };
-                c.execute(sql, params![id.to_string(), to_db(Utc::now()), actor])?;
-                insert_human_event(c, &inc, kind, &actor, None)?;
-                get_incident_in(c, &Scope::All, id)
-            })
-            .await
-    }
-
+    /// Run `f` on a pooled read-only connection, off the async runtime.
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -239,149 +200,6 @@ fn scope_sql(scope: &Scope, column: &str, args: &mut Vec<Value>) -> String {
     }
 }
 
-fn get_incident_in(c: &Connection, scope: &Scope, id: IncidentId) -> Result<Incident, StoreError> {
-    let mut args = vec![Value::Text(id.to_string())];
-    let sql = format!(
-        "SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?{}",
-        scope_sql(scope, "team_id", &mut args)
-    );
-    c.prepare_cached(&sql)?
-        .query_row(params_from_iter(args), rows::incident)
-        .optional()?
-        .ok_or(StoreError::NotFound("incident"))
-}
-
-fn insert_human_event(
-    c: &Connection,
-    inc: &Incident,
-    kind: EventKind,
-    actor: &str,
-    text: Option<&str>,
-) -> Result<TimelineEvent, StoreError> {
-    let ev = TimelineEvent {
-        id: EventId::new(),
-        incident_id: Some(inc.id),
-        service_id: inc.service_id,
-        kind,
-        source: None,
-        level: None,
-        actor: Some(actor.to_owned()),
-        text: text.map(str::to_owned),
-        received_at: Utc::now(),
-        occurred_at: None,
-        payload: None,
-        payload_size: None,
-        payload_url: None,
-    };
-    c.prepare_cached(
-        "INSERT INTO incident_events (id, incident_id, service_id, kind, actor, text, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        ev.id.to_string(),
-        inc.id.to_string(),
-        inc.service_id.to_string(),
-        kind.as_str(),
-        actor,
-        text,
-        to_db(ev.received_at)
-    ])?;
-    Ok(ev)
-}
-
-fn insert_team(c: &Connection, name: &str) -> Result<Team, StoreError> {
-    let team = Team {
-        id: TeamId::new(),
-        name: name.to_owned(),
-        created_at: Utc::now(),
-    };
-    c.execute(
-        "INSERT INTO teams (id, name, created_at) VALUES (?1, ?2, ?3)",
-        params![team.id.to_string(), team.name, to_db(team.created_at)],
-    )
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => {
-            StoreError::Conflict(format!("a team named {name:?} already exists"))
-        }
-        other => other,
-    })?;
-    Ok(team)
-}
-
-fn insert_service(
-    c: &Connection,
-    team: TeamId,
-    name: &str,
-    key: &str,
-) -> Result<Service, StoreError> {
-    let exists: bool = c
-        .query_row(
-            "SELECT 1 FROM teams WHERE id = ?1",
-            params![team.to_string()],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if !exists {
-        return Err(StoreError::NotFound("team"));
-    }
-    let svc = Service {
-        id: ServiceId::new(),
-        team_id: team,
-        name: name.to_owned(),
-        api_key: key.to_owned(),
-        created_at: Utc::now(),
-    };
-    c.execute(
-        "INSERT INTO services (id, team_id, name, api_key, api_key_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            svc.id.to_string(),
-            team.to_string(),
-            name,
-            key,
-            tocsin_core::secret::hash(key).as_slice(),
-            to_db(svc.created_at)
-        ],
-    )
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => {
-            StoreError::Conflict(format!("the team already has a service named {name:?}"))
-        }
-        other => other,
-    })?;
-    Ok(svc)
-}
-
-fn insert_token(c: &Connection, t: &NewToken) -> Result<ApiToken, StoreError> {
-    let tok = ApiToken {
-        id: TokenId::new(),
-        name: t.name.clone(),
-        role: t.role,
-        user_id: t.user_id,
-        team_id: t.team_id,
-        created_at: Utc::now(),
-        expires_at: t.expires_at,
-        revoked_at: None,
-        last_used_at: None,
-    };
-    c.execute(
-        "INSERT INTO api_tokens (id, name, token_hash, role, team_id, created_at, expires_at, user_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            tok.id.to_string(),
-            tok.name,
-            t.hash.as_slice(),
-            tok.role.as_str(),
-            tok.team_id.map(|t| t.to_string()),
-            to_db(tok.created_at),
-            tok.expires_at.map(to_db),
-            tok.user_id.map(|u| u.to_string())
-        ],
-    )?;
-    Ok(tok)
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     fn queue_depth(&self) -> Option<usize> {
@@ -404,364 +222,10 @@ impl Store for SqliteStore {
                 if teams > 0 {
                     return Ok(false);
                 }
-                let team = insert_team(c, &b.team_name)?;
-                insert_service(c, team.id, &b.service_name, &b.service_api_key)?;
-                insert_token(
-                    c,
-                    &NewToken {
-                        name: b.admin_token_name.clone(),
-                        role: tocsin_core::TokenRole::OrgAdmin,
-                        user_id: None,
-                        team_id: None,
-                        hash: b.admin_token_hash,
-                        expires_at: None,
-                    },
-                )?;
+                let team = teams::insert(c, &b.team_name)?;
+                services::insert(c, team.id, &b.service_name, &b.service_api_key)?;
+                tokens::insert(c, &b.admin_token())?;
                 Ok(true)
-            })
-            .await
-    }
-
-    async fn create_team(&self, name: &str) -> Result<Team, StoreError> {
-        let name = name.to_owned();
-        self.writer.write(move |c| insert_team(c, &name)).await
-    }
-
-    async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| {
-            let mut args = Vec::new();
-            let sql = format!(
-                "SELECT {TEAM_COLS} FROM teams WHERE 1{} ORDER BY name",
-                scope_sql(&scope, "id", &mut args)
-            );
-            let rows = c
-                .prepare_cached(&sql)?
-                .query_map(params_from_iter(args), rows::team)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await
-    }
-
-    async fn get_team(&self, scope: &Scope, id: TeamId) -> Result<Team, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| {
-            let mut args = vec![Value::Text(id.to_string())];
-            let sql = format!(
-                "SELECT {TEAM_COLS} FROM teams WHERE id = ?{}",
-                scope_sql(&scope, "id", &mut args)
-            );
-            c.prepare_cached(&sql)?
-                .query_row(params_from_iter(args), rows::team)
-                .optional()?
-                .ok_or(StoreError::NotFound("team"))
-        })
-        .await
-    }
-
-    async fn create_service(
-        &self,
-        team: TeamId,
-        name: &str,
-        api_key: &str,
-    ) -> Result<Service, StoreError> {
-        let (name, key) = (name.to_owned(), api_key.to_owned());
-        self.writer
-            .write(move |c| insert_service(c, team, &name, &key))
-            .await
-    }
-
-    async fn list_services(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
-    ) -> Result<Vec<Service>, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| {
-            let mut args = Vec::new();
-            let mut sql = format!(
-                "SELECT {SERVICE_COLS} FROM services WHERE 1{}",
-                scope_sql(&scope, "team_id", &mut args)
-            );
-            if let Some(t) = team {
-                sql.push_str(" AND team_id = ?");
-                args.push(Value::Text(t.to_string()));
-            }
-            sql.push_str(" ORDER BY name");
-            let rows = c
-                .prepare_cached(&sql)?
-                .query_map(params_from_iter(args), rows::service)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await
-    }
-
-    async fn get_service(&self, scope: &Scope, id: ServiceId) -> Result<Service, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| {
-            let mut args = vec![Value::Text(id.to_string())];
-            let sql = format!(
-                "SELECT {SERVICE_COLS} FROM services WHERE id = ?{}",
-                scope_sql(&scope, "team_id", &mut args)
-            );
-            c.prepare_cached(&sql)?
-                .query_row(params_from_iter(args), rows::service)
-                .optional()?
-                .ok_or(StoreError::NotFound("service"))
-        })
-        .await
-    }
-
-    async fn service_by_key_hash(&self, hash: [u8; 32]) -> Result<Option<Service>, StoreError> {
-        self.read(move |c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {SERVICE_COLS} FROM services WHERE api_key_hash = ?1"
-            ))?
-            .query_row(params![hash.as_slice()], rows::service)
-            .optional()?)
-        })
-        .await
-    }
-
-    async fn alert_source_activity(
-        &self,
-        service: ServiceId,
-    ) -> Result<Vec<AlertSourceActivity>, StoreError> {
-        self.read(move |c| {
-            let rows = c
-                .prepare_cached(
-                    "SELECT source, last_incident_at, last_event_at, last_test_at FROM alert_sources
-                     WHERE service_id = ?1",
-                )?
-                .query_map(params![service.to_string()], rows::activity)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await
-    }
-
-    async fn ingest(
-        &self,
-        service: &Service,
-        event: AlertEvent,
-    ) -> Result<IngestOutcome, StoreError> {
-        let svc = service.clone();
-        self.writer
-            .write(move |c| ingest::apply(c, &svc, &event))
-            .await
-    }
-
-    async fn list_incidents(
-        &self,
-        scope: &Scope,
-        q: &IncidentQuery,
-    ) -> Result<Vec<Incident>, StoreError> {
-        let (scope, q) = (scope.clone(), q.clone());
-        self.read(move |c| {
-            let mut args = Vec::new();
-            let mut sql = format!(
-                "SELECT {INCIDENT_COLS} FROM incidents WHERE 1{}",
-                scope_sql(&scope, "team_id", &mut args)
-            );
-            if let Some(s) = q.service_id {
-                sql.push_str(" AND service_id = ?");
-                args.push(Value::Text(s.to_string()));
-            }
-            if let Some(t) = q.team_id {
-                sql.push_str(" AND team_id = ?");
-                args.push(Value::Text(t.to_string()));
-            }
-            if !q.statuses.is_empty() {
-                sql.push_str(&format!(" AND status IN ({})", vec!["?"; q.statuses.len()].join(",")));
-                args.extend(q.statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
-            }
-            if let Some(k) = &q.dedup_key {
-                sql.push_str(" AND dedup_key = ?");
-                args.push(Value::Text(k.clone()));
-            }
-            if let Some(t) = &q.text {
-                sql.push_str(" AND (instr(lower(title), lower(?)) > 0 OR instr(lower(dedup_key), lower(?)) > 0)");
-                args.push(Value::Text(t.clone()));
-                args.push(Value::Text(t.clone()));
-            }
-            if let Some(b) = q.before {
-                sql.push_str(" AND id < ?");
-                args.push(Value::Text(b.to_string()));
-            }
-            sql.push_str(" ORDER BY id DESC LIMIT ?");
-            args.push(Value::Integer(i64::from(q.limit.max(1))));
-            let rows = c
-                .prepare_cached(&sql)?
-                .query_map(params_from_iter(args), rows::incident)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await
-    }
-
-    async fn get_incident(&self, scope: &Scope, id: IncidentId) -> Result<Incident, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| get_incident_in(c, &scope, id)).await
-    }
-
-    async fn incident_summary(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
-        since: chrono::DateTime<Utc>,
-    ) -> Result<IncidentSummary, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| {
-            let mut args = Vec::new();
-            let mut filter = scope_sql(&scope, "team_id", &mut args);
-            if let Some(t) = team {
-                filter.push_str(" AND team_id = ?");
-                args.push(Value::Text(t.to_string()));
-            }
-            let mut day_args = args.clone();
-            day_args.push(Value::Integer(to_db(since)));
-            let opened_per_day = c
-                .prepare_cached(&format!(
-                    "SELECT date(created_at / 1000000, 'unixepoch') AS day, COUNT(*) FROM incidents
-                     WHERE 1{filter} AND created_at >= ? GROUP BY day ORDER BY day"
-                ))?
-                .query_map(params_from_iter(day_args), |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            let open_by_service = c
-                .prepare_cached(&format!(
-                    "SELECT service_id, COUNT(*) FROM incidents
-                     WHERE 1{filter} AND status IN ('triggered', 'acknowledged')
-                     GROUP BY service_id"
-                ))?
-                .query_map(params_from_iter(args), |r| {
-                    let id: String = r.get(0)?;
-                    Ok((id, r.get::<_, i64>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .filter_map(|(id, n)| id.parse().ok().map(|id| (id, n)))
-                .collect();
-            Ok(IncidentSummary {
-                opened_per_day,
-                open_by_service,
-            })
-        })
-        .await
-    }
-
-    async fn timeline_page(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        q: &EventPageQuery,
-    ) -> Result<EventPage, StoreError> {
-        let (scope, q) = (scope.clone(), *q);
-        self.read(move |c| timeline::page(c, &scope, id, &q)).await
-    }
-
-    async fn event_payload(
-        &self,
-        scope: &Scope,
-        incident: IncidentId,
-        event: EventId,
-    ) -> Result<String, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| timeline::payload(c, &scope, incident, event))
-            .await
-    }
-
-    async fn acknowledge(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-    ) -> Result<Incident, StoreError> {
-        self.human(scope, id, actor, HumanAction::Acknowledge).await
-    }
-
-    async fn resolve(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-    ) -> Result<Incident, StoreError> {
-        self.human(scope, id, actor, HumanAction::Resolve).await
-    }
-
-    async fn add_note(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        text: &str,
-    ) -> Result<TimelineEvent, StoreError> {
-        let (scope, actor, text) = (scope.clone(), actor.to_owned(), text.to_owned());
-        self.writer
-            .write(move |c| {
-                let inc = get_incident_in(c, &scope, id)?;
-                insert_human_event(c, &inc, EventKind::Note, &actor, Some(&text))
-            })
-            .await
-    }
-
-    async fn service_events(
-        &self,
-        scope: &Scope,
-        service: ServiceId,
-        limit: u32,
-    ) -> Result<Vec<TimelineEvent>, StoreError> {
-        let scope = scope.clone();
-        self.read(move |c| {
-            let mut args = vec![Value::Text(service.to_string())];
-            let visible = format!(
-                "SELECT 1 FROM services WHERE id = ?{}",
-                scope_sql(&scope, "team_id", &mut args)
-            );
-            if c.prepare_cached(&visible)?
-                .query_row(params_from_iter(args), |_| Ok(()))
-                .optional()?
-                .is_none()
-            {
-                return Err(StoreError::NotFound("service"));
-            }
-            let rows = c
-                .prepare_cached(&format!(
-                    "SELECT {EVENT_COLS} FROM incident_events
-                     WHERE service_id = ?1 AND incident_id IS NULL ORDER BY id DESC LIMIT ?2"
-                ))?
-                .query_map(params![service.to_string(), limit], rows::event)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await
-    }
-
-    async fn create_token(&self, t: NewToken) -> Result<ApiToken, StoreError> {
-        self.writer.write(move |c| insert_token(c, &t)).await
-    }
-
-    async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredToken>, StoreError> {
-        self.read(move |c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = ?1"
-            ))?
-            .query_row(params![hash.as_slice()], rows::token)
-            .optional()?
-            .map(|(token, hash)| StoredToken { token, hash }))
-        })
-        .await
-    }
-
-    async fn touch_token(&self, id: TokenId) -> Result<(), StoreError> {
-        self.writer
-            .write(move |c| {
-                c.execute(
-                    "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
-                    params![id.to_string(), to_db(Utc::now())],
-                )?;
-                Ok(())
             })
             .await
     }

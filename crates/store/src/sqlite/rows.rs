@@ -11,10 +11,7 @@ use tocsin_core::{IncidentStatus, Role, Severity, SourceKind, TokenRole};
 
 use super::time::{from_db, opt_from_db};
 
-pub use crate::cols::{
-    AUDIT_COLS, EVENT_COLS, EVENT_LIST_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS,
-    USER_COLS,
-};
+pub use crate::cols::{AUDIT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS};
 
 fn parse<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
 where
@@ -47,7 +44,7 @@ fn source(idx: usize, s: String) -> rusqlite::Result<SourceKind> {
 
 pub fn team(r: &Row) -> rusqlite::Result<Team> {
     Ok(Team {
-        id: parse(0, r.get(0)?)?,
+        id: r.get(0)?,
         name: r.get(1)?,
         created_at: from_db(r.get(2)?),
     })
@@ -55,8 +52,8 @@ pub fn team(r: &Row) -> rusqlite::Result<Team> {
 
 pub fn service(r: &Row) -> rusqlite::Result<Service> {
     Ok(Service {
-        id: parse(0, r.get(0)?)?,
-        team_id: parse(1, r.get(1)?)?,
+        id: r.get(0)?,
+        team_id: r.get(1)?,
         name: r.get(2)?,
         api_key: r.get(3)?,
         created_at: from_db(r.get(4)?),
@@ -68,10 +65,10 @@ pub fn incident(r: &Row) -> rusqlite::Result<Incident> {
     let severity: String = r.get(7)?;
     let tags: String = r.get(10)?;
     Ok(Incident {
-        id: parse(0, r.get(0)?)?,
+        id: r.get(0)?,
         number: r.get(1)?,
-        service_id: parse(2, r.get(2)?)?,
-        team_id: parse(3, r.get(3)?)?,
+        service_id: r.get(2)?,
+        team_id: r.get(3)?,
         alert_source: source(4, r.get(4)?)?,
         dedup_key: r.get(5)?,
         status: IncidentStatus::parse(&status).ok_or_else(|| bad(6, "status", &status))?,
@@ -93,12 +90,11 @@ pub fn incident(r: &Row) -> rusqlite::Result<Incident> {
 
 pub fn event(r: &Row) -> rusqlite::Result<TimelineEvent> {
     let kind: String = r.get(3)?;
-    let incident_id: Option<String> = r.get(1)?;
     let src: Option<String> = r.get(4)?;
     Ok(TimelineEvent {
-        id: parse(0, r.get(0)?)?,
-        incident_id: incident_id.map(|s| parse(1, s)).transpose()?,
-        service_id: parse(2, r.get(2)?)?,
+        id: r.get(0)?,
+        incident_id: r.get(1)?,
+        service_id: r.get(2)?,
         kind: EventKind::parse(&kind).ok_or_else(|| bad(3, "event kind", &kind))?,
         source: src.map(|s| source(4, s)).transpose()?,
         level: r.get(5)?,
@@ -122,20 +118,18 @@ pub fn activity(r: &Row) -> rusqlite::Result<AlertSourceActivity> {
 }
 
 pub fn token(r: &Row) -> rusqlite::Result<(ApiToken, [u8; 32])> {
-    let team: Option<String> = r.get(3)?;
     let role: String = r.get(2)?;
-    let user: Option<String> = r.get(9)?;
     let hash: Vec<u8> = r.get(8)?;
     let hash: [u8; 32] = hash
         .try_into()
         .map_err(|_| bad(8, "token hash length", "?"))?;
     Ok((
         ApiToken {
-            id: parse(0, r.get(0)?)?,
+            id: r.get(0)?,
             name: r.get(1)?,
             role: TokenRole::parse(&role).ok_or_else(|| bad(2, "token role", &role))?,
-            user_id: user.map(|s| parse(9, s)).transpose()?,
-            team_id: team.map(|s| parse(3, s)).transpose()?,
+            user_id: r.get(9)?,
+            team_id: r.get(3)?,
             created_at: from_db(r.get(4)?),
             expires_at: opt_from_db(r.get(5)?),
             revoked_at: opt_from_db(r.get(6)?),
@@ -153,7 +147,7 @@ pub fn user(r: &Row) -> rusqlite::Result<User> {
 pub fn user_at(r: &Row, at: usize) -> rusqlite::Result<User> {
     let disabled_at = opt_from_db(r.get(at + 5)?);
     Ok(User {
-        id: parse(at, r.get(at)?)?,
+        id: r.get(at)?,
         username: r.get(at + 1)?,
         email: r.get(at + 2)?,
         org_admin: r.get(at + 3)?,
@@ -171,21 +165,20 @@ pub fn role(idx: usize, s: &str) -> rusqlite::Result<Role> {
 pub fn member(r: &Row) -> rusqlite::Result<Member> {
     let role_text: String = r.get(3)?;
     Ok(Member {
-        team_id: parse(0, r.get(0)?)?,
-        user_id: parse(1, r.get(1)?)?,
+        team_id: r.get(0)?,
+        user_id: r.get(1)?,
         username: r.get(2)?,
         role: role(3, &role_text)?,
     })
 }
 
 pub fn audit(r: &Row) -> rusqlite::Result<AuditEntry> {
-    let team: Option<String> = r.get(4)?;
     Ok(AuditEntry {
-        id: parse(0, r.get(0)?)?,
+        id: r.get(0)?,
         at: from_db(r.get(1)?),
         actor: r.get(2)?,
         action: r.get(3)?,
-        team_id: team.map(|s| parse(4, s)).transpose()?,
+        team_id: r.get(4)?,
         target: r.get(5)?,
         detail: r.get(6)?,
     })

@@ -84,7 +84,7 @@ fn write_chunk(
     first: SystemTime,
     step: Duration,
 ) -> Result<(), StoreError> {
-    let (team, service) = (svc.team_id.to_string(), svc.id.to_string());
+    let (team, service) = (svc.team_id, svc.id);
     let before: i64 = c
         .prepare_cached(
             "UPDATE teams SET incident_counter = incident_counter + ?2 WHERE id = ?1
@@ -116,7 +116,7 @@ fn write_chunk(
         let title = format!("{key} is CRITICAL: usage_idle=3.2");
         let details = format!("cpu_alert fired for host={host}");
         let tags = format!(r#"{{"cpu":"cpu-total","host":"{host}","level":"CRITICAL"}}"#);
-        let id = IncidentId::at(opened).to_string();
+        let id = IncidentId::at(opened);
         inc.execute(params![
             id,
             team,
@@ -130,7 +130,7 @@ fn write_chunk(
             to_db(r)
         ])?;
         ev.execute(params![
-            EventId::at(opened).to_string(),
+            EventId::at(opened),
             id,
             service,
             "opened",
@@ -139,7 +139,7 @@ fn write_chunk(
             body(&key, &host, "CRITICAL", "OK", o)
         ])?;
         ev.execute(params![
-            EventId::at(resolved).to_string(),
+            EventId::at(resolved),
             id,
             service,
             "auto_resolved",

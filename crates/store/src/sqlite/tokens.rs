@@ -1,64 +1,62 @@
-//! [`TokenStore`] for SQLite: which tokens a caller sees is core's `TokenVisibility`; whether
-//! a revocation writes is core's `credentials::revoke`.
+//! API tokens: creation and the lookups that authenticate a caller. (Listing and revoking
+//! them is the accounts side's.)
 
 use async_trait::async_trait;
 use chrono::Utc;
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, OptionalExtension};
-use tocsin_core::credentials;
-use tocsin_core::model::ApiToken;
+use rusqlite::{params, Connection, OptionalExtension};
+use tocsin_core::model::{ApiToken, Scope};
 use tocsin_core::TokenId;
 
 use super::rows::{self, TOKEN_COLS};
 use super::time::to_db;
 use super::SqliteStore;
-use crate::accounts::sql::{self, sqlite};
-use crate::accounts::Result;
-use crate::accounts::{TokenStore, TokenVisibility};
-use crate::StoreError;
+use crate::{records, require_team, sql, NewToken, StoreError, StoredToken, TokenStore};
+
+pub(super) fn insert(c: &Connection, t: &NewToken) -> Result<ApiToken, StoreError> {
+    let tok = records::token(t);
+    c.execute(
+        sql::INSERT_TOKEN,
+        params![
+            tok.id,
+            tok.name,
+            t.hash.as_slice(),
+            tok.role.as_str(),
+            tok.team_id,
+            to_db(tok.created_at),
+            tok.expires_at.map(to_db),
+            tok.user_id
+        ],
+    )?;
+    Ok(tok)
+}
 
 #[async_trait]
 impl TokenStore for SqliteStore {
-    async fn list_tokens(&self, v: &TokenVisibility) -> Result<Vec<ApiToken>> {
-        let filter = v.filter();
+    async fn create_token(&self, scope: &Scope, t: NewToken) -> Result<ApiToken, StoreError> {
+        if let Some(team) = t.team_id {
+            require_team(scope, team, "team")?;
+        }
+        self.writer.write(move |c| insert(c, &t)).await
+    }
+
+    async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<StoredToken>, StoreError> {
         self.read(move |c| {
-            let mut args = Vec::<Value>::new();
-            let sql = format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens WHERE TRUE{} ORDER BY id",
-                sql::tokens_where(&filter, &mut args)
-            );
-            let rows = c
-                .prepare_cached(&sql)?
-                .query_map(params_from_iter(args), rows::token)?
-                .map(|r| r.map(|(t, _)| t))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            Ok(c.prepare_cached(&format!(
+                "SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = ?1"
+            ))?
+            .query_row(params![hash.as_slice()], rows::token)
+            .optional()?
+            .map(|(token, hash)| StoredToken { token, hash }))
         })
         .await
     }
 
-    async fn revoke_token(&self, v: &TokenVisibility, id: TokenId) -> Result<ApiToken> {
-        let filter = v.filter();
+    async fn touch_token(&self, id: TokenId) -> Result<(), StoreError> {
         self.writer
             .write(move |c| {
-                let mut args = vec![Value::Text(id.to_string())];
-                let sql = format!(
-                    "SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?1{}",
-                    sql::tokens_where(&filter, &mut args)
-                );
-                let (tok, _) = c
-                    .prepare_cached(&sql)?
-                    .query_row(params_from_iter(args), rows::token)
-                    .optional()?
-                    .ok_or(StoreError::NotFound("token"))?;
-                let Some(revoked) = credentials::revoke(&tok, Utc::now()) else {
-                    return Ok(tok);
-                };
-                c.execute(
-                    &sqlite(sql::REVOKE_TOKEN),
-                    params![id.to_string(), revoked.revoked_at.map(to_db)],
-                )?;
-                Ok(revoked)
+                c.prepare_cached(sql::TOUCH_TOKEN)?
+                    .execute(params![to_db(Utc::now()), id])?;
+                Ok(())
             })
             .await
     }

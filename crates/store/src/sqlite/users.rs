@@ -119,7 +119,7 @@ mod tests {
     use tocsin_core::{TokenId, TokenRole};
 
     use super::*;
-    use crate::Store;
+    use crate::TokenStore;
 
     /// A database from before accounts: its bootstrap token (role `admin`, no team) becomes
     /// an org admin token, and no user exists until first start creates one.

@@ -17,7 +17,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::{self, Checkpointer};
-use crate::{CommitStats, StoreError};
+use crate::{records, CommitStats, StoreError};
 
 /// The most jobs one transaction carries.
 pub const MAX_BATCH: usize = 512;
@@ -97,14 +97,8 @@ impl Writer {
             result: None,
             done,
         });
-        self.tx.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => {
-                StoreError::Unavailable("the writer has stopped".into())
-            }
-        })?;
-        wait.await
-            .map_err(|_| StoreError::Unavailable("the write was abandoned".into()))?
+        self.tx.try_send(job).map_err(records::queue_error)?;
+        wait.await.map_err(records::abandoned)?
     }
 
     /// Jobs waiting for the writer, for metrics.

@@ -43,7 +43,7 @@ const WARN: Action = Action::Trigger(Severity::Warning);
 async fn team_and_service(s: &S, team: &str) -> (TeamId, Service) {
     let t = s.create_team(team).await.expect("team");
     let svc = s
-        .create_service(t.id, "api", &format!("key-of-{team}"))
+        .create_service(&Scope::All, t.id, "api", &format!("key-of-{team}"))
         .await
         .expect("service");
     (t.id, svc)
@@ -121,25 +121,22 @@ pub async fn services_are_found_by_key_hash_and_scoped(s: S) {
     let (t1, svc1) = team_and_service(&s, "one").await;
     let (t2, _svc2) = team_and_service(&s, "two").await;
     assert!(is_not_found(
-        s.create_service(TeamId::new(), "x", "k").await
+        s.create_service(&Scope::All, TeamId::new(), "x", "k").await
+    ));
+    // A team outside the caller's scope is not found either, and gets no service.
+    assert!(is_not_found(
+        s.create_service(&Scope::Teams(vec![t2]), t1, "x", "k")
+            .await
     ));
     assert!(matches!(
-        s.create_service(t1, "api", "another-key").await,
+        s.create_service(&Scope::All, t1, "api", "another-key")
+            .await,
         Err(StoreError::Conflict(_))
     ));
-    let b = s.create_service(t1, "billing", "key-b").await.expect("b");
-    let found = s
-        .service_by_key_hash(secret::hash("key-of-one"))
+    let b = s
+        .create_service(&Scope::All, t1, "billing", "key-b")
         .await
-        .expect("lookup")
-        .expect("found");
-    assert_eq!(found.id, svc1.id);
-    assert_eq!(found.api_key, "key-of-one");
-    assert!(s
-        .service_by_key_hash(secret::hash("no-such-key"))
-        .await
-        .expect("lookup")
-        .is_none());
+        .expect("b");
     let all = s.list_services(&Scope::All, None).await.expect("all");
     assert_eq!(all.len(), 3);
     let names: Vec<String> = s
@@ -149,7 +146,8 @@ pub async fn services_are_found_by_key_hash_and_scoped(s: S) {
         .into_iter()
         .map(|x| x.name)
         .collect();
-    assert_eq!(names, ["api", "billing"]);
+    assert_eq!(names, ["api", "billing"], "no service x");
+    assert_eq!(svc1.team_id, t1);
     let scope2 = Scope::Teams(vec![t2]);
     assert_eq!(
         s.list_services(&scope2, None).await.expect("scoped").len(),
@@ -234,25 +232,10 @@ pub async fn ingest_opens_joins_resolves_ignores_and_tests(s: S) {
     assert_eq!(timeline[0].level.as_deref(), Some("CRITICAL"));
     assert_eq!(timeline[0].id, opened.event_id);
 
-    let loose = s
-        .service_events(&Scope::All, svc.id, 10)
+    let activity = s
+        .alert_source_activity(&Scope::All, svc.id)
         .await
-        .expect("events");
-    let kinds: Vec<EventKind> = loose.iter().map(|e| e.kind).collect();
-    assert_eq!(
-        kinds,
-        [EventKind::Test, EventKind::Unmatched],
-        "newest first"
-    );
-    assert_eq!(
-        s.service_events(&Scope::All, svc.id, 1)
-            .await
-            .expect("limit")
-            .len(),
-        1
-    );
-
-    let activity = s.alert_source_activity(svc.id).await.expect("activity");
+        .expect("activity");
     assert_eq!(activity.len(), 1);
     let a = &activity[0];
     assert_eq!(a.source, SourceKind::Kapacitor);
@@ -524,7 +507,7 @@ pub async fn acknowledge_resolve_and_notes(s: S) {
 }
 
 pub async fn out_of_scope_incidents_are_not_found(s: S) {
-    let (_, a) = team_and_service(&s, "a").await;
+    let (t1, a) = team_and_service(&s, "a").await;
     let (t2, _) = team_and_service(&s, "b").await;
     let id = s
         .ingest(&a, alert("k", CRIT))
@@ -538,10 +521,18 @@ pub async fn out_of_scope_incidents_are_not_found(s: S) {
     assert!(is_not_found(s.acknowledge(&other, id, "x").await));
     assert!(is_not_found(s.resolve(&other, id, "x").await));
     assert!(is_not_found(s.add_note(&other, id, "x", "y").await));
-    assert!(is_not_found(s.service_events(&other, a.id, 10).await));
-    assert!(is_not_found(
-        s.service_events(&Scope::All, ServiceId::new(), 10).await
-    ));
+    assert!(s
+        .alert_source_activity(&other, a.id)
+        .await
+        .expect("activity")
+        .is_empty());
+    assert_eq!(
+        s.alert_source_activity(&Scope::Teams(vec![t1]), a.id)
+            .await
+            .expect("activity")
+            .len(),
+        1
+    );
     let inc = s.get_incident(&Scope::All, id).await.expect("still there");
     assert_eq!(inc.status, IncidentStatus::Triggered, "nothing changed");
     assert_eq!(
@@ -554,15 +545,33 @@ pub async fn tokens_are_found_by_hash_and_touched(s: S) {
     let (t, _) = team_and_service(&s, "t").await;
     let expires: DateTime<Utc> =
         DateTime::from_timestamp_micros(4_000_000_000_000_000).expect("time");
+    // A team token is made only within a scope that holds its team.
+    assert!(is_not_found(
+        s.create_token(
+            &Scope::Teams(vec![]),
+            NewToken {
+                name: "ci".into(),
+                role: TokenRole::Responder,
+                user_id: None,
+                team_id: Some(t),
+                hash: secret::hash("tok-1"),
+                expires_at: Some(expires),
+            }
+        )
+        .await
+    ));
     let made = s
-        .create_token(NewToken {
-            name: "ci".into(),
-            role: TokenRole::Responder,
-            user_id: None,
-            team_id: Some(t),
-            hash: secret::hash("tok-1"),
-            expires_at: Some(expires),
-        })
+        .create_token(
+            &Scope::Teams(vec![t]),
+            NewToken {
+                name: "ci".into(),
+                role: TokenRole::Responder,
+                user_id: None,
+                team_id: Some(t),
+                hash: secret::hash("tok-1"),
+                expires_at: Some(expires),
+            },
+        )
         .await
         .expect("create");
     let found = s
@@ -588,14 +597,17 @@ pub async fn tokens_are_found_by_hash_and_touched(s: S) {
         .expect("found");
     assert!(touched.token.last_used_at.is_some());
     assert!(matches!(
-        s.create_token(NewToken {
-            name: "dup".into(),
-            role: TokenRole::OrgAdmin,
-            user_id: None,
-            team_id: None,
-            hash: secret::hash("tok-1"),
-            expires_at: None,
-        })
+        s.create_token(
+            &Scope::All,
+            NewToken {
+                name: "dup".into(),
+                role: TokenRole::OrgAdmin,
+                user_id: None,
+                team_id: None,
+                hash: secret::hash("tok-1"),
+                expires_at: None,
+            }
+        )
         .await,
         Err(StoreError::Conflict(_))
     ));

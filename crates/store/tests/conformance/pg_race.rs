@@ -50,7 +50,7 @@ async fn a_batch_that_loses_a_race_is_replayed_alert_by_alert() {
     let s: Arc<dyn Store> = b.handle();
     let team = s.create_team("t").await.expect("team");
     let svc = s
-        .create_service(team.id, "api", "key-of-t")
+        .create_service(&Scope::All, team.id, "api", "key-of-t")
         .await
         .expect("service");
     let raw = admin(&b.postgres_url().expect("a PostgreSQL backend")).await;

@@ -39,7 +39,7 @@ pub async fn whole_timeline(
 async fn service(s: &S, team: &str) -> (TeamId, Service) {
     let t = s.create_team(team).await.expect("team");
     let svc = s
-        .create_service(t.id, "api", &format!("key-of-{team}"))
+        .create_service(&Scope::All, t.id, "api", &format!("key-of-{team}"))
         .await
         .expect("service");
     (t.id, svc)
