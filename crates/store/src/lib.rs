@@ -22,6 +22,7 @@ use tocsin_core::{
 pub mod accounts;
 mod cols;
 mod error;
+mod migrations;
 pub mod postgres;
 mod records;
 mod sql;

@@ -47,13 +47,7 @@ async fn apply(client: &mut Client) -> Result<(), StoreError> {
         )
         .await?
         .try_get(0)?;
-    let current = usize::try_from(current).unwrap_or(0);
-    if current > MIGRATIONS.len() {
-        return Err(StoreError::Other(format!(
-            "the database is at schema version {current}, newer than this Tocsin knows ({}); upgrade Tocsin",
-            MIGRATIONS.len()
-        )));
-    }
+    let current = crate::migrations::first_pending(current.into(), MIGRATIONS.len())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
         let tx = client.transaction().await?;

@@ -13,13 +13,7 @@ const MIGRATIONS: &[&str] = &[
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let current = usize::try_from(current).unwrap_or(0);
-    if current > MIGRATIONS.len() {
-        return Err(StoreError::Other(format!(
-            "the database is at schema version {current}, newer than this Tocsin knows ({}); upgrade Tocsin",
-            MIGRATIONS.len()
-        )));
-    }
+    let current = crate::migrations::first_pending(current, MIGRATIONS.len())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
