@@ -18,6 +18,7 @@ pub mod accounts;
 mod cols;
 mod error;
 pub mod postgres;
+pub mod readonly;
 pub mod sqlite;
 pub mod stats;
 
