@@ -89,3 +89,36 @@ fn a_mistyped_data_directory_is_refused_and_nothing_is_created() {
     assert!(err.contains("no Tocsin database at"), "{err}");
     assert!(!missing.exists(), "kapacitor-config created {missing:?}");
 }
+
+/// On PostgreSQL, beside a running server: the same set-up, read over a read-only connection.
+#[cfg(feature = "postgres-tests")]
+#[tokio::test]
+async fn it_reads_postgres_beside_a_running_server() {
+    let pg = crate::pg_cluster::PgCluster::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = crate::support::Server::spawn_app_pg(tmp.path(), &pg.url).await;
+    let (_, url) = server.new_service("Checkout").await;
+    let (database_url, base) = (pg.url.clone(), server.base.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(bin())
+            .args(["kapacitor-config", "--service", "checkout", "--public-url"])
+            .arg(&base)
+            .args(["--database-url", &database_url])
+            .output()
+            .expect("run tocsin kapacitor-config")
+    })
+    .await
+    .expect("join");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains(&format!("  url = \"{url}\"\n")),
+        "{printed}"
+    );
+    // The server still serves: nothing was locked or changed under it.
+    assert_eq!(server.get("/api/v1/services").await.0, 200);
+}
