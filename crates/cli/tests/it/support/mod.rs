@@ -3,7 +3,8 @@
 //! Two ways to start one, with the same [`Server`] API:
 //! - in the test's own process ([`Server::spawn_app`] and friends): the binary's own start-up
 //!   ([`tocsin::serve::prepare`]: flags, database, first start, state) and
-//!   [`tocsin_server::serve`] on a loopback port, on the test's runtime. Fast; for API behaviour.
+//!   [`tocsin_server::serve`] on a loopback port, on a runtime and thread of its own. For API
+//!   behaviour: no binary to start, and no stdout to read for the port.
 //! - as the `tocsin` binary ([`Server::start`] and friends): for what only a process shows —
 //!   crashes, restarts, signals, the CLI, and the server's log (tracing is global to a process,
 //!   so an in-process server's log cannot be told apart from another test's).
@@ -41,11 +42,11 @@ pub struct Server {
 enum Running {
     /// `tocsin serve`, killed on drop; its stderr goes to `log`.
     Process { child: Child, log: PathBuf },
-    /// `tocsin_server::serve` on the test's runtime; dropping `stop` starts its graceful stop
-    /// (and the runtime's end cancels what is left).
+    /// `tocsin_server::serve` on its own runtime and thread in this process; dropping `stop`
+    /// starts its graceful stop.
     InProcess {
         stop: Option<tokio::sync::oneshot::Sender<()>>,
-        task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+        thread: Option<std::thread::JoinHandle<()>>,
     },
 }
 
@@ -115,22 +116,53 @@ impl Server {
                 }
             }
         }
-        let mut printed = Vec::new();
-        let ready = tocsin::serve::prepare(args, secrets, &mut |line| printed.push(line))
-            .await
-            .expect("in-process server start");
-        let base = format!("http://{}", ready.addr);
+        // Its own runtime on its own thread, as the binary has: the server's work runs beside
+        // the test's requests instead of taking turns with them on the test's runtime, and a
+        // test may block its thread (a CLI run, a std socket) without stopping the server.
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(tocsin_server::serve(ready.listener, ready.state, async {
-            // A send or a drop of `stop`: either way, time to stop.
-            let _ = stopped.await;
-        }));
+        let thread = std::thread::Builder::new()
+            .name("tocsin-app".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("server runtime");
+                rt.block_on(async move {
+                    let mut printed = Vec::new();
+                    let started =
+                        tocsin::serve::prepare(args, secrets, &mut |line| printed.push(line)).await;
+                    let ready = match started {
+                        Ok(ready) => ready,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(format!("{e:#}")));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok((ready.addr, printed)));
+                    // A send or a drop of `stop`: either way, time to stop.
+                    let stopping = async {
+                        let _ = stopped.await;
+                    };
+                    if let Err(e) =
+                        tocsin_server::serve(ready.listener, ready.state, stopping).await
+                    {
+                        panic!("in-process server: {e}");
+                    }
+                });
+            })
+            .expect("server thread");
+        let (addr, printed) = ready_rx
+            .await
+            .expect("server thread")
+            .unwrap_or_else(|e| panic!("in-process server start: {e}"));
         let server = Server {
             running: Running::InProcess {
                 stop: Some(stop),
-                task: Some(task),
+                thread: Some(thread),
             },
-            base,
+            base: format!("http://{addr}"),
             http: client(),
         };
         (server, printed)
@@ -140,12 +172,15 @@ impl Server {
     /// same data directory finds the database closed.
     #[allow(dead_code)]
     pub async fn shut_down(mut self) {
-        let Running::InProcess { stop, task } = &mut self.running else {
+        let Running::InProcess { stop, thread } = &mut self.running else {
             panic!("shut_down is for in-process servers; use stop() for a process");
         };
         drop(stop.take());
-        if let Some(task) = task.take() {
-            task.await.expect("server task").expect("serve");
+        if let Some(thread) = thread.take() {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .expect("join")
+                .expect("the server thread panicked");
         }
     }
 
