@@ -248,3 +248,20 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing in-flight requests");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_as_the_command_line_does() {
+        let args = Args::from_flags(["--listen", "127.0.0.1:0", "--rate-limit-per-key", "5"])
+            .expect("flags");
+        assert_eq!(args.listen.port(), 0);
+        assert_eq!(args.limits.rate_limit_per_key, 5);
+        // Defaults stay the command line's defaults.
+        assert_eq!(args.limits.max_connections, 1024);
+        let err = Args::from_flags(["--no-such-flag"]).expect_err("unknown flag");
+        assert!(err.to_string().contains("--no-such-flag"), "{err}");
+    }
+}
