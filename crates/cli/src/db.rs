@@ -6,8 +6,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
 use tocsin_store::postgres::PgStore;
+use tocsin_store::readonly::{self, ServiceKey};
 use tocsin_store::sqlite::SqliteStore;
-use tocsin_store::{AccountStore, Store};
+use tocsin_store::{AccountStore, Store, StoreError};
 
 /// The opened database, as the server's two storage traits.
 pub struct Opened {
@@ -90,6 +91,24 @@ impl DbArgs {
                     accounts: store,
                 })
             }
+        }
+    }
+
+    /// Every service and its webhook key, read without opening the database for writing: no
+    /// migration, no writer, nothing created ([`tocsin_store::readonly`]), so it is safe beside
+    /// a running server and against a mistyped path.
+    pub async fn services_read_only(&self) -> anyhow::Result<Vec<ServiceKey>> {
+        match self.target()? {
+            Target::Sqlite(path) => readonly::sqlite_services(&path).map_err(|e| match e {
+                StoreError::NotFound(_) => anyhow::anyhow!(
+                    "no Tocsin database at {} (start `tocsin serve` once to create it, or pass --data-dir / --database-url)",
+                    path.display()
+                ),
+                e => anyhow::Error::new(e).context(format!("reading {}", path.display())),
+            }),
+            Target::Postgres(url) => readonly::postgres_services(&url)
+                .await
+                .with_context(|| format!("reading {}", redact_url(&url))),
         }
     }
 }

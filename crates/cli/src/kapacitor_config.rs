@@ -2,8 +2,8 @@
 
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
-use tocsin_core::model::{Scope, Service};
 use tocsin_core::{ServiceId, SourceKind};
+use tocsin_store::readonly::ServiceKey;
 
 use crate::db::DbArgs;
 
@@ -27,8 +27,9 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = args.db.open().await?.store;
-    let services = store.list_services(&Scope::All, None).await?;
+    // Read-only: the server may be running, and this command must never migrate, lock or
+    // create the database it reads.
+    let services = args.db.services_read_only().await?;
     let svc = find(&services, &args.service)?;
     let url = format!(
         "{}{}",
@@ -39,14 +40,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn find<'a>(services: &'a [Service], wanted: &str) -> anyhow::Result<&'a Service> {
+fn find<'a>(services: &'a [ServiceKey], wanted: &str) -> anyhow::Result<&'a ServiceKey> {
     if let Ok(id) = wanted.parse::<ServiceId>() {
         return services
             .iter()
             .find(|s| s.id == id)
             .context("no service with that id");
     }
-    let matches: Vec<&Service> = services
+    let matches: Vec<&ServiceKey> = services
         .iter()
         .filter(|s| s.name.eq_ignore_ascii_case(wanted))
         .collect();

@@ -5,12 +5,13 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod backup;
 mod client;
-mod db;
 mod kapacitor_config;
 mod migrate;
 mod remote;
 mod seed;
-mod serve;
+
+// Shared with the integration tests through the library (src/lib.rs).
+use tocsin::{db, serve};
 
 use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
 

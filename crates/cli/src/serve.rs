@@ -1,3 +1,5 @@
+//! `tocsin serve`: flags, the first start, and serving until SIGTERM or Ctrl-C.
+
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 
@@ -86,11 +88,61 @@ impl LimitArgs {
     }
 }
 
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    init_logging(args.log_json);
+impl Args {
+    /// `serve`'s flags parsed from `flags` alone, the environment (`TOCSIN_*`) ignored: how the
+    /// tests start a server in their own process, whatever the shell that runs them set.
+    pub fn from_flags<I, T>(flags: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let cmd =
+            <Self as ClapArgs>::augment_args(clap::Command::new("serve").no_binary_name(true))
+                .mut_args(|a| a.env(None));
+        let matches = cmd.try_get_matches_from(flags)?;
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+    }
+}
+
+/// The secrets `serve` takes from the environment only (never from a flag, which `ps` shows).
+#[derive(Debug, Default, Clone)]
+pub struct Secrets {
+    /// `TOCSIN_ADMIN_TOKEN`: the admin API token a first start stores (checked at every start).
+    pub admin_token: Option<String>,
+    /// `TOCSIN_ADMIN_PASSWORD`: the password of the first admin user.
+    pub admin_password: Option<String>,
+}
+
+impl Secrets {
+    pub fn from_env() -> Self {
+        Self {
+            admin_token: std::env::var("TOCSIN_ADMIN_TOKEN").ok(),
+            admin_password: std::env::var("TOCSIN_ADMIN_PASSWORD").ok(),
+        }
+    }
+}
+
+/// A server ready to serve: the database opened and bootstrapped, the port bound.
+pub struct Ready {
+    pub listener: tokio::net::TcpListener,
+    pub state: AppState,
+    /// The bound address (the real port when `--listen` asked for port 0).
+    pub addr: SocketAddr,
+    pub public_url: String,
+}
+
+/// Everything `tocsin serve` does before serving: check the flags and secrets, open (and
+/// migrate) the database, run the first start, bind, build the state. What a first start shows
+/// once (a generated token or password, the webhook URLs) goes to `say`, line by line, as it
+/// happens: a failure later in the start must not swallow a password already created.
+pub async fn prepare(
+    args: Args,
+    secrets: Secrets,
+    say: &mut (dyn FnMut(String) + Send),
+) -> anyhow::Result<Ready> {
     let limits = args.limits.config()?;
     // Before the database is opened or migrated: a weak token stops the start at once.
-    let admin_token = std::env::var("TOCSIN_ADMIN_TOKEN").ok();
+    let admin_token = secrets.admin_token;
     tocsin_server::bootstrap::check_admin_token(admin_token.as_deref())
         .map_err(anyhow::Error::msg)?;
     if let Some(t) = &args.metrics_token {
@@ -101,30 +153,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let opened = args.db.open().await?;
     let (store, accounts) = (opened.store, opened.accounts);
     let first = first_start(store.as_ref(), admin_token.as_deref()).await?;
-    let admin_password = std::env::var("TOCSIN_ADMIN_PASSWORD").ok();
-    match first_admin(accounts.as_ref(), admin_password.as_deref()).await? {
+    match first_admin(accounts.as_ref(), secrets.admin_password.as_deref()).await? {
         FirstAdmin::AlreadyExists => {}
         FirstAdmin::CreatedWithGivenPassword => {
-            println!("Created the organisation admin user `admin`; its password is TOCSIN_ADMIN_PASSWORD.");
+            say("Created the organisation admin user `admin`; its password is TOCSIN_ADMIN_PASSWORD.".into());
         }
         FirstAdmin::CreatedWithNewPassword(p) => {
-            println!("Created the organisation admin user `admin`; password (shown once, store it now): {p}");
+            say(format!("Created the organisation admin user `admin`; password (shown once, store it now): {p}"));
         }
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let bound = listener.local_addr()?;
-    let public_url = args.public_url.unwrap_or_else(|| format!("http://{bound}"));
+    let addr = listener.local_addr()?;
+    let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
     let created = !matches!(first, FirstStart::AlreadyInitialised);
     match first {
         FirstStart::AlreadyInitialised => {}
         FirstStart::CreatedWithGivenToken => {
-            println!("Created the Default Team and Default Service; the admin token is TOCSIN_ADMIN_TOKEN.");
+            say("Created the Default Team and Default Service; the admin token is TOCSIN_ADMIN_TOKEN.".into());
         }
         FirstStart::CreatedWithNewToken(token) => {
-            println!("Created the Default Team and Default Service.");
-            println!("Admin API token (shown once, store it now): {token}");
+            say("Created the Default Team and Default Service.".into());
+            say(format!(
+                "Admin API token (shown once, store it now): {token}"
+            ));
         }
     }
     if created {
@@ -133,16 +186,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "{public_url}{}",
                 SourceKind::Kapacitor.webhook_path(&svc.api_key)
             );
-            println!("Kapacitor webhook URL for {:?}: {url}", svc.name);
+            say(format!("Kapacitor webhook URL for {:?}: {url}", svc.name));
         }
     }
     let state = AppState::new(store, accounts, &public_url)
         .with_limits(limits)
         .with_metrics_token(args.metrics_token.as_deref());
+    Ok(Ready {
+        listener,
+        state,
+        addr,
+        public_url,
+    })
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    init_logging(args.log_json);
+    let ready = prepare(args, Secrets::from_env(), &mut |line| println!("{line}")).await?;
+    let (bound, public_url) = (ready.addr, &ready.public_url);
     tracing::info!(listen = %bound, public_url = %public_url, "tocsin is listening");
     // On stdout too: scripts and tests that pass --listen 127.0.0.1:0 read the port here.
     println!("Listening on http://{bound}");
-    tocsin_server::serve(listener, state, shutdown_signal()).await?;
+    tocsin_server::serve(ready.listener, ready.state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -182,4 +247,21 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_as_the_command_line_does() {
+        let args = Args::from_flags(["--listen", "127.0.0.1:0", "--rate-limit-per-key", "5"])
+            .expect("flags");
+        assert_eq!(args.listen.port(), 0);
+        assert_eq!(args.limits.rate_limit_per_key, 5);
+        // Defaults stay the command line's defaults.
+        assert_eq!(args.limits.max_connections, 1024);
+        let err = Args::from_flags(["--no-such-flag"]).expect_err("unknown flag");
+        assert!(err.to_string().contains("--no-such-flag"), "{err}");
+    }
 }

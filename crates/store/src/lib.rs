@@ -24,6 +24,7 @@ mod cols;
 mod error;
 mod migrations;
 pub mod postgres;
+pub mod readonly;
 mod records;
 mod sql;
 pub mod sqlite;

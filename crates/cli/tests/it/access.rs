@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use crate::support::{alert, Server, ADMIN_TOKEN};
+use crate::support::{alert, Server};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -233,32 +233,15 @@ struct World {
 
 impl World {
     async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let (s, v) = self
-            .server
-            .call(Some(ADMIN_TOKEN), method, &format!("/api/v1{path}"), body)
-            .await;
-        assert!(s < 300, "{method} {path}: {s} {v}");
-        v
+        self.server.admin(method, path, body).await
     }
 
     async fn new_user(&self, name: &str) -> String {
-        let v = self
-            .admin(
-                "POST",
-                "/users",
-                Some(json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD})),
-            )
-            .await;
-        v["id"].as_str().expect("user id").to_owned()
+        self.server.new_user(name, PASSWORD, false).await
     }
 
     async fn add(&self, team: &str, user: &str, role: &str) {
-        self.admin(
-            "POST",
-            &format!("/teams/{team}/members"),
-            Some(json!({"user_id": user, "role": role})),
-        )
-        .await;
+        self.server.add_member(team, user, role).await;
     }
 
     async fn fresh_incident(&mut self, svc: &str) -> String {
@@ -311,7 +294,7 @@ impl World {
 
 async fn world() -> World {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let blank = || TeamFixture {
         team: String::new(),
         svc: String::new(),

@@ -3,29 +3,16 @@
 
 use std::process::Command;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::support::{bin, Server, ADMIN_TOKEN};
 
 const PW: &str = "ann's first password";
 
-async fn new_user(s: &Server, name: &str, org_admin: bool) -> String {
-    let (st, v) = s
-        .call(
-            Some(ADMIN_TOKEN),
-            "POST",
-            "/api/v1/users",
-            Some(json!({"username": name, "email": format!("{name}@example.com"), "password": PW, "org_admin": org_admin})),
-        )
-        .await;
-    assert_eq!(st, 201, "{v}");
-    v["id"].as_str().expect("id").to_owned()
-}
-
 #[tokio::test]
 async fn metrics_need_the_token_when_one_is_set() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let open = Server::start(tmp.path()).await;
+    let open = Server::spawn_app(tmp.path()).await;
     let r = open
         .http
         .get(open.url("/metrics"))
@@ -89,8 +76,8 @@ async fn the_team_cookie_is_secure_under_https_only() {
     for (public, secure) in [(Some("https://tocsin.example"), true), (None, false)] {
         let tmp = tempfile::tempdir().expect("tmp");
         let extra: Vec<&str> = public.map(|p| vec!["--public-url", p]).unwrap_or_default();
-        let s = Server::start_with(tmp.path(), &extra).await;
-        new_user(&s, "ann", true).await;
+        let s = Server::spawn_app_with(tmp.path(), &extra).await;
+        s.new_user("ann", PW, true).await;
         let team = s.get("/api/v1/teams").await.1[0]["id"]
             .as_str()
             .expect("team")
@@ -124,7 +111,7 @@ async fn the_team_cookie_is_secure_under_https_only() {
 async fn the_cli_changes_passwords_and_disables_users() {
     let tmp = tempfile::tempdir().expect("tmp");
     let s = Server::start(tmp.path()).await;
-    let ann = new_user(&s, "ann", false).await;
+    let ann = s.new_user("ann", PW, false).await;
     let ann_token = s.user_token("ann", PW).await;
     let run = |token: &str, args: &[&str], env: &[(&str, &str)]| {
         let out = Command::new(bin())
@@ -198,8 +185,8 @@ async fn the_cli_changes_passwords_and_disables_users() {
 #[tokio::test]
 async fn the_account_page_lists_ones_sessions_and_offers_to_end_them() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    let ann = new_user(&s, "ann", false).await;
+    let s = Server::spawn_app(tmp.path()).await;
+    let ann = s.new_user("ann", PW, false).await;
     let here = s.session("ann", PW).await;
     let other = s.session("ann", PW).await;
     let other_id = s

@@ -2,52 +2,12 @@
 //! good on either node, a revocation or a key rotation on one node obeyed by the other, and
 //! one audit log.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::pg_cluster::PgCluster;
 use crate::support::{alert, Server, ADMIN_TOKEN};
 
 const PASSWORD: &str = "the admin's long password";
-
-/// Sign in; the session cookie (`name=value`) and the CSRF token.
-async fn sign_in(s: &Server, username: &str, password: &str) -> (String, String) {
-    let r = s.sign_in(username, password).await;
-    assert_eq!(r.status().as_u16(), 201, "sign in as {username}");
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    let body: Value = r.json().await.expect("json");
-    (
-        cookie,
-        body["csrf_token"].as_str().expect("csrf").to_owned(),
-    )
-}
-
-/// A call made with a session: cookie, and the CSRF token for changes.
-async fn with_session(
-    s: &Server,
-    (cookie, csrf): &(String, String),
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = s
-        .http
-        .request(method, s.url(&format!("/api/v1{path}")))
-        .header("cookie", cookie)
-        .header("x-tocsin-csrf", csrf);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn accounts_work_across_two_nodes_on_postgres() {
@@ -59,8 +19,8 @@ async fn accounts_work_across_two_nodes_on_postgres() {
     let env = [("TOCSIN_ADMIN_PASSWORD", PASSWORD)];
     // Started together, so their first starts race for the admin user.
     let ((a, printed_a), (b, printed_b)) = tokio::join!(
-        Server::start_pg_with_env(dirs[0].path(), &pg.url, &env),
-        Server::start_pg_with_env(dirs[1].path(), &pg.url, &env),
+        Server::spawn_app_pg_with_env(dirs[0].path(), &pg.url, &env),
+        Server::spawn_app_pg_with_env(dirs[1].path(), &pg.url, &env),
     );
     let created = [&printed_a, &printed_b]
         .iter()
@@ -76,27 +36,25 @@ async fn accounts_work_across_two_nodes_on_postgres() {
     );
 
     // A session made on one node is good on the other; user names ignore ASCII case.
-    let admin = sign_in(&a, "ADMIN", PASSWORD).await;
-    let (st, users) = with_session(&b, &admin, "GET", "/users", None).await;
+    let admin = a.session("ADMIN", PASSWORD).await;
+    let (st, users) = b.call_as(&admin, "GET", "/api/v1/users", None).await;
     assert_eq!(st, 200, "{users}");
     assert_eq!(users[0]["username"], "admin");
     assert!(users[0]["org_admin"].as_bool().expect("flag"));
 
-    let (st, ann) = with_session(
-        &b,
+    let (st, ann) = b.call_as(
         &admin,
         "POST",
-        "/users",
+        "/api/v1/users",
         Some(json!({"username": "ann", "email": "ann@example.com", "password": "ann's password"})),
     )
     .await;
     assert_eq!(st, 201, "{ann}");
     let ann_id = ann["id"].as_str().expect("id").to_owned();
-    let (st, dup) = with_session(
-        &a,
+    let (st, dup) = a.call_as(
         &admin,
         "POST",
-        "/users",
+        "/api/v1/users",
         Some(json!({"username": "Ann", "email": "other@example.com", "password": "another password"})),
     )
     .await;
@@ -104,14 +62,14 @@ async fn accounts_work_across_two_nodes_on_postgres() {
 
     let (_, teams) = a.get("/api/v1/teams").await;
     let team = teams[0]["id"].as_str().expect("team").to_owned();
-    let (st, member) = with_session(
-        &a,
-        &admin,
-        "POST",
-        &format!("/teams/{team}/members"),
-        Some(json!({"user_id": ann_id, "role": "responder"})),
-    )
-    .await;
+    let (st, member) = a
+        .call_as(
+            &admin,
+            "POST",
+            &format!("/api/v1/teams/{team}/members"),
+            Some(json!({"user_id": ann_id, "role": "responder"})),
+        )
+        .await;
     assert_eq!(st, 201, "{member}");
     assert_eq!(member["role"], "responder");
 
@@ -154,7 +112,9 @@ async fn accounts_work_across_two_nodes_on_postgres() {
         .and_then(|t| t["id"].as_str())
         .expect("ann's token listed")
         .to_owned();
-    let (st, revoked) = with_session(&b, &admin, "DELETE", &format!("/tokens/{mine}"), None).await;
+    let (st, revoked) = b
+        .call_as(&admin, "DELETE", &format!("/api/v1/tokens/{mine}"), None)
+        .await;
     assert_eq!(st, 200, "{revoked}");
     assert!(revoked["revoked_at"].is_string());
     let (st, _) = a.call(Some(&ann_token), "GET", "/api/v1/teams", None).await;
@@ -162,14 +122,14 @@ async fn accounts_work_across_two_nodes_on_postgres() {
 
     // A key rotated with a grace on node A: node B takes the new key and, for the grace, the
     // old one.
-    let (st, rotated) = with_session(
-        &a,
-        &admin,
-        "POST",
-        &format!("/services/{svc}/rotate-key"),
-        Some(json!({"grace_seconds": 600})),
-    )
-    .await;
+    let (st, rotated) = a
+        .call_as(
+            &admin,
+            "POST",
+            &format!("/api/v1/services/{svc}/rotate-key"),
+            Some(json!({"grace_seconds": 600})),
+        )
+        .await;
     assert_eq!(st, 200, "{rotated}");
     let new_url = rotated["webhook_url"]
         .as_str()
@@ -183,9 +143,9 @@ async fn accounts_work_across_two_nodes_on_postgres() {
     assert_eq!(b.send(&url, alert("disk:db-3", "CRITICAL")).await.0, 202);
 
     // Signing out on node A ends the session on node B.
-    let (st, _) = with_session(&a, &admin, "DELETE", "/session", None).await;
+    let (st, _) = a.call_as(&admin, "DELETE", "/api/v1/session", None).await;
     assert_eq!(st, 204);
-    let (st, _) = with_session(&b, &admin, "GET", "/users", None).await;
+    let (st, _) = b.call_as(&admin, "GET", "/api/v1/users", None).await;
     assert_eq!(st, 401);
 
     // One audit log, whichever node wrote it.
@@ -223,8 +183,8 @@ async fn lifecycle_changes_hold_across_two_nodes_on_postgres() {
         tempfile::tempdir().expect("tmp"),
         tempfile::tempdir().expect("tmp"),
     ];
-    let a = Server::start_pg(dirs[0].path(), &pg.url).await;
-    let b = Server::start_pg(dirs[1].path(), &pg.url).await;
+    let a = Server::spawn_app_pg(dirs[0].path(), &pg.url).await;
+    let b = Server::spawn_app_pg(dirs[1].path(), &pg.url).await;
     let (st, ann) = a
         .call(
             Some(ADMIN_TOKEN),

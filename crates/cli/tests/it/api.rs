@@ -7,7 +7,7 @@ use crate::support::{alert, bin, Server};
 #[tokio::test]
 async fn acknowledge_resolve_and_notes() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let (_, url) = server.new_service("people").await;
     let (_, b) = server.send(&url, alert("mem:host=a", "CRITICAL")).await;
     let inc = b["incident_id"].as_str().expect("id").to_owned();
@@ -73,7 +73,7 @@ async fn acknowledge_resolve_and_notes() {
 #[tokio::test]
 async fn teams_services_and_incident_queries() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let (s, teams) = server.get("/api/v1/teams").await;
     assert_eq!(s, 200);
     assert_eq!(teams[0]["name"], "Default Team");
@@ -184,15 +184,7 @@ async fn health_readiness_and_metrics() {
             .expect("send");
         assert_eq!(r.status().as_u16(), status, "{path}");
     }
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("m")
-        .text()
-        .await
-        .expect("t");
+    let text = server.metrics().await;
     assert!(
         text.contains(r#"tocsin_alerts_total{source="kapacitor",outcome="opened"} 1"#),
         "{text}"
@@ -214,7 +206,7 @@ async fn health_readiness_and_metrics() {
 #[tokio::test]
 async fn kapacitor_config_prints_a_ready_block() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let svc = server.default_service().await;
     let url = server.kapacitor_url(svc["id"].as_str().expect("id")).await;
     let key = url.rsplit('/').next().expect("key");

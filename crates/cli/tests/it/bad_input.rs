@@ -372,7 +372,7 @@ fn cases() -> Vec<Case> {
 #[tokio::test]
 async fn refusals_are_clear_and_store_nothing() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let (svc, url) = server.new_service("bad-input").await;
     let base = url
         .rsplit_once("/kapacitor/")
@@ -412,15 +412,7 @@ async fn refusals_are_clear_and_store_nothing() {
         .await;
     assert_eq!(sources[0]["last_event_at"], Value::Null, "{sources}");
     // The refusals are counted by reason.
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(r#"tocsin_alerts_total{source="kapacitor",outcome="invalid_json"}"#),
         "{metrics}"
@@ -444,7 +436,7 @@ async fn refusals_are_clear_and_store_nothing() {
 #[tokio::test]
 async fn api_refusals_are_json_too() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let checks: Vec<(&str, u16, &str)> = vec![
         ("/api/v1/incidents?limit=501", 400, "invalid_query"),
         ("/api/v1/incidents?limit=abc", 400, "invalid_query"),

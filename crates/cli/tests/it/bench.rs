@@ -13,7 +13,7 @@ use crate::support::{alert, bin, Server, ADMIN_TOKEN};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_generator_measures_a_real_tocsin_without_errors() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let (svc, url) = server.new_service("bench").await;
     let plan = Arc::new(Plan {
         kind: Kind::Tocsin,
@@ -68,7 +68,7 @@ async fn seeded_history_is_what_ingest_leaves_and_numbering_continues() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let svc = server.default_service().await;
     let svc_id = svc["id"].as_str().expect("service id").to_owned();
     let incidents = server.incidents(&svc_id).await;

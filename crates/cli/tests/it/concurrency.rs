@@ -7,7 +7,7 @@ use crate::support::{alert, Server};
 #[tokio::test]
 async fn identical_triggers_racing_make_one_incident() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Arc::new(Server::start(tmp.path()).await);
+    let server = Arc::new(Server::spawn_app(tmp.path()).await);
     let (svc, url) = server.new_service("race").await;
     let mut tasks = Vec::new();
     for _ in 0..64 {
@@ -33,7 +33,7 @@ async fn identical_triggers_racing_make_one_incident() {
 #[tokio::test]
 async fn a_thousand_distinct_alerts_in_parallel_make_a_thousand_incidents() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Arc::new(Server::start(tmp.path()).await);
+    let server = Arc::new(Server::spawn_app(tmp.path()).await);
     let (svc, url) = server.new_service("distinct").await;
     let sem = Arc::new(tokio::sync::Semaphore::new(128));
     let mut tasks = Vec::new();

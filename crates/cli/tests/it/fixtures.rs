@@ -36,7 +36,7 @@ async fn every_fixture_opens_joins_and_resolves_by_the_rules() {
     eprintln!("posting {} fixtures from {}", files.len(), dir.display());
 
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let (svc, url) = server.new_service("fixtures").await;
 
     // The model: open incident per id → (trigger count, latest level).

@@ -38,7 +38,7 @@ fn big_alert(n: usize) -> String {
 #[tokio::test]
 async fn an_incident_of_big_alerts_is_read_in_bounded_pages_and_bodies_on_demand() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let svc = server.default_service().await;
     let url = server
         .kapacitor_url(svc["id"].as_str().expect("service id"))
@@ -167,7 +167,7 @@ async fn an_incident_of_big_alerts_is_read_in_bounded_pages_and_bodies_on_demand
 #[tokio::test]
 async fn bad_pages_are_400_and_other_teams_bodies_404() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let svc = server.default_service().await;
     let url = server
         .kapacitor_url(svc["id"].as_str().expect("service id"))

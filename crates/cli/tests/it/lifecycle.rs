@@ -2,32 +2,11 @@
 //! disabling users, listing and ending sessions, the last owner of a team. The CLI, the web
 //! page, `/metrics` and the team cookie are in `account_surfaces`.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
-use crate::support::{Server, Session, ADMIN_TOKEN};
+use crate::support::{eventually, Server, Session, ADMIN_TOKEN};
 
 const PW: &str = "ann's first password";
-
-async fn admin(s: &Server, method: &str, path: &str, body: Option<Value>) -> Value {
-    let (st, v) = s
-        .call(Some(ADMIN_TOKEN), method, &format!("/api/v1{path}"), body)
-        .await;
-    assert!(st < 300, "{method} {path}: {st} {v}");
-    v
-}
-
-async fn new_user(s: &Server, name: &str, org_admin: bool) -> String {
-    let v = admin(
-        s,
-        "POST",
-        "/users",
-        Some(json!({"username": name, "email": format!("{name}@example.com"), "password": PW, "org_admin": org_admin})),
-    )
-    .await;
-    v["id"].as_str().expect("id").to_owned()
-}
 
 /// The status a session gets for a plain read.
 async fn reads(s: &Server, session: &Session) -> u16 {
@@ -35,14 +14,14 @@ async fn reads(s: &Server, session: &Session) -> u16 {
 }
 
 async fn audit_actions(s: &Server) -> String {
-    admin(s, "GET", "/audit", None).await.to_string()
+    s.admin("GET", "/audit", None).await.to_string()
 }
 
 #[tokio::test]
 async fn changing_ones_password_ends_the_other_sessions_but_not_this_one() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    let ann = new_user(&s, "ann", false).await;
+    let s = Server::spawn_app(tmp.path()).await;
+    let ann = s.new_user("ann", PW, false).await;
     let here = s.session("ann", PW).await;
     let elsewhere = s.session("ann", PW).await;
     let token = s.user_token("ann", PW).await;
@@ -115,9 +94,9 @@ async fn changing_ones_password_ends_the_other_sessions_but_not_this_one() {
 #[tokio::test]
 async fn an_org_admin_resets_a_password_and_ends_every_session() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    let ann = new_user(&s, "ann", false).await;
-    let bob = new_user(&s, "bob", false).await;
+    let s = Server::spawn_app(tmp.path()).await;
+    let ann = s.new_user("ann", PW, false).await;
+    let bob = s.new_user("bob", PW, false).await;
     let sess = s.session("ann", PW).await;
     let bob_token = s.user_token("bob", PW).await;
     let path = format!("/api/v1/users/{ann}/password");
@@ -156,14 +135,16 @@ async fn an_org_admin_resets_a_password_and_ends_every_session() {
 #[tokio::test]
 async fn a_disabled_users_cookie_and_token_stop_at_once() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    let ann = new_user(&s, "ann", false).await;
-    let root = new_user(&s, "root", true).await;
+    let s = Server::spawn_app(tmp.path()).await;
+    let ann = s.new_user("ann", PW, false).await;
+    let root = s.new_user("root", PW, true).await;
     let sess = s.session("ann", PW).await;
     let token = s.user_token("ann", PW).await;
     assert_eq!(reads(&s, &sess).await, 200);
 
-    let v = admin(&s, "POST", &format!("/users/{ann}/disable"), None).await;
+    let v = s
+        .admin("POST", &format!("/users/{ann}/disable"), None)
+        .await;
     assert_eq!(v["disabled"], true, "{v}");
     assert!(v["disabled_at"].is_string(), "{v}");
     assert_eq!(reads(&s, &sess).await, 401, "the cookie stopped");
@@ -206,14 +187,15 @@ async fn a_disabled_users_cookie_and_token_stop_at_once() {
         )
         .await;
     assert_eq!((st, v["code"].as_str()), (409, Some("cannot_disable_self")));
-    let users = admin(&s, "GET", "/users", None).await;
+    let users = s.admin("GET", "/users", None).await;
     let first_admin = users
         .as_array()
         .and_then(|u| u.iter().find(|u| u["username"] == "admin"))
         .and_then(|u| u["id"].as_str())
         .expect("the first admin user")
         .to_owned();
-    admin(&s, "POST", &format!("/users/{first_admin}/disable"), None).await;
+    s.admin("POST", &format!("/users/{first_admin}/disable"), None)
+        .await;
     let (st, v) = s
         .call(
             Some(ADMIN_TOKEN),
@@ -229,7 +211,7 @@ async fn a_disabled_users_cookie_and_token_stop_at_once() {
     );
 
     // Enabled again: its tokens work again, its ended sessions stay ended.
-    let v = admin(&s, "POST", &format!("/users/{ann}/enable"), None).await;
+    let v = s.admin("POST", &format!("/users/{ann}/enable"), None).await;
     assert_eq!(
         (v["disabled"].as_bool(), v["disabled_at"].is_null()),
         (Some(false), true)
@@ -250,9 +232,9 @@ async fn a_disabled_users_cookie_and_token_stop_at_once() {
 #[tokio::test]
 async fn sessions_are_listed_and_ended_one_or_all_others() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    new_user(&s, "ann", false).await;
-    new_user(&s, "bob", false).await;
+    let s = Server::spawn_app(tmp.path()).await;
+    s.new_user("ann", PW, false).await;
+    s.new_user("bob", PW, false).await;
     let (a, b, c) = (
         s.session("ann", PW).await,
         s.session("ann", PW).await,
@@ -283,8 +265,7 @@ async fn sessions_are_listed_and_ended_one_or_all_others() {
     );
     assert_ne!(a_id, b_id);
     // Using a session records when it was last seen (written in the background).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually("last_seen_at set", || async {
         let list = s
             .call_as(&a, "GET", "/api/v1/session/sessions", None)
             .await
@@ -294,11 +275,12 @@ async fn sessions_are_listed_and_ended_one_or_all_others() {
             .and_then(|l| l.iter().find(|x| x["id"] == a_id.as_str()).cloned())
             .expect("listed");
         if mine["last_seen_at"].is_string() {
-            break;
+            Ok(())
+        } else {
+            Err(mine.to_string())
         }
-        assert!(Instant::now() < deadline, "last_seen_at never set: {mine}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
 
     // Someone else's session is not found, whoever asks.
     let bob = s.session("bob", PW).await;
@@ -347,16 +329,17 @@ async fn sessions_are_listed_and_ended_one_or_all_others() {
 #[tokio::test]
 async fn the_last_owner_of_a_team_cannot_step_down_or_be_removed() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    let ann = new_user(&s, "ann", false).await;
-    let bob = new_user(&s, "bob", false).await;
-    let team = admin(&s, "POST", "/teams", Some(json!({"name": "Owned"}))).await["id"]
+    let s = Server::spawn_app(tmp.path()).await;
+    let ann = s.new_user("ann", PW, false).await;
+    let bob = s.new_user("bob", PW, false).await;
+    let team = s
+        .admin("POST", "/teams", Some(json!({"name": "Owned"})))
+        .await["id"]
         .as_str()
         .expect("team")
         .to_owned();
     let members = format!("/api/v1/teams/{team}/members");
-    admin(
-        &s,
+    s.admin(
         "POST",
         &format!("/teams/{team}/members"),
         Some(json!({"user_id": ann, "role": "owner"})),

@@ -75,15 +75,7 @@ async fn a_flooding_key_is_refused_429_and_counted() {
     assert_eq!(s, 202);
 
     // Counted by reason, and logged.
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = server.metrics().await;
     let line =
         format!(r#"tocsin_alerts_total{{source="kapacitor",outcome="rate_limited"}} {refused}"#);
     assert!(metrics.contains(&line), "want {line} in\n{metrics}");

@@ -1,6 +1,8 @@
-//! One integration-test binary: every test starts the real `tocsin` binary on a random
-//! loopback port with its own SQLite file (or, in `postgres`, its own PostgreSQL cluster) and
-//! talks HTTP to it.
+//! One integration-test binary: every test starts a real server on a random loopback port
+//! with its own SQLite file (or a PostgreSQL database) and talks HTTP to it. API behaviour runs
+//! on servers in the test's own process (`Server::spawn_app*`: the binary's start-up and
+//! `tocsin_server::serve`); crashes, restarts, the CLI and what the log says run on the `tocsin`
+//! binary (`Server::start*`). See `support`.
 
 #[cfg(feature = "postgres-tests")]
 mod pg_cluster;
@@ -19,6 +21,7 @@ mod concurrency;
 mod crash;
 mod fixtures;
 mod incident_pages;
+mod kapacitor_config;
 mod lifecycle;
 mod limits;
 mod ops;

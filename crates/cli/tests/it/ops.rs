@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::support::{alert, bin, Server, ADMIN_TOKEN};
+use crate::support::{alert, bin, metric_value, Server, ADMIN_TOKEN};
 
 fn backup(data_dir: &std::path::Path, to: &std::path::Path) -> std::process::Output {
     Command::new(bin())
@@ -120,17 +120,10 @@ async fn backup_while_serving_then_restore() {
     assert_eq!((s, b["action"].as_str()), (202, Some("joined")), "{b}");
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
 #[tokio::test]
 async fn metrics_count_incidents_and_commits() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let (_, url) = server.new_service("metered").await;
     for key in ["m:1", "m:2", "m:3"] {
         assert_eq!(server.send(&url, alert(key, "CRITICAL")).await.0, 202);
@@ -148,41 +141,33 @@ async fn metrics_count_incidents_and_commits() {
     assert_eq!(s, 200);
     assert_eq!(server.send(&url, "nope").await.0, 400);
 
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(metric(&text, "tocsin_incidents_opened_total"), 3.0);
-    assert_eq!(metric(&text, "tocsin_incidents_resolved_total"), 2.0);
+    let text = server.metrics().await;
+    assert_eq!(metric_value(&text, "tocsin_incidents_opened_total"), 3.0);
+    assert_eq!(metric_value(&text, "tocsin_incidents_resolved_total"), 2.0);
     assert_eq!(
-        metric(
+        metric_value(
             &text,
             r#"tocsin_alerts_total{source="kapacitor",outcome="joined"}"#
         ),
         1.0
     );
     assert_eq!(
-        metric(
+        metric_value(
             &text,
             r#"tocsin_alerts_total{source="kapacitor",outcome="invalid_json"}"#
         ),
         1.0
     );
-    assert_eq!(metric(&text, "tocsin_ingest_seconds_count"), 5.0);
+    assert_eq!(metric_value(&text, "tocsin_ingest_seconds_count"), 5.0);
     // Every write commits: bootstrap, service, five alerts, the resolve, token touches.
     assert!(
-        metric(&text, "tocsin_store_commit_seconds_count") >= 8.0,
+        metric_value(&text, "tocsin_store_commit_seconds_count") >= 8.0,
         "{text}"
     );
     assert!(
-        metric(&text, "tocsin_store_committed_writes_total") >= 8.0,
+        metric_value(&text, "tocsin_store_committed_writes_total") >= 8.0,
         "{text}"
     );
-    assert!(metric(&text, r#"tocsin_store_commit_seconds_bucket{le="+Inf"}"#) >= 8.0);
+    assert!(metric_value(&text, r#"tocsin_store_commit_seconds_bucket{le="+Inf"}"#) >= 8.0);
     assert!(text.contains("tocsin_store_queue_depth "));
 }

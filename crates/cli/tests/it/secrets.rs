@@ -117,7 +117,7 @@ async fn a_key_in_a_mistyped_path_is_not_logged() {
 #[tokio::test]
 async fn a_rotation_without_grace_stops_every_earlier_key_at_once() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
+    let s = Server::spawn_app(tmp.path()).await;
     let (svc, first) = s.new_service("rotated-twice").await;
     assert_eq!(s.send(&first, alert("k:1", "CRITICAL")).await.0, 202);
     let rotate = |grace: u32| {

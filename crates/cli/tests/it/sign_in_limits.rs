@@ -3,9 +3,9 @@
 //! account exists, and a guesser elsewhere does not lock the owner out. What a failed sign-in
 //! writes to the log cannot forge lines and does not show the username at info.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::support::{client_from, Server, ADMIN_TOKEN};
+use crate::support::{client_from, Server};
 
 async fn sign_in(s: &Server, username: &str, password: &str) -> (u16, Option<String>, Value) {
     sign_in_with(s, &s.http, username, password).await
@@ -27,24 +27,12 @@ async fn sign_in_with(
     (status, retry, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn add_user(s: &Server, username: &str, password: &str) {
-    let (st, v) = s
-        .call(
-            Some(ADMIN_TOKEN),
-            "POST",
-            "/api/v1/users",
-            Some(json!({"username": username, "email": format!("{username}@example.com"), "password": password})),
-        )
-        .await;
-    assert_eq!(st, 201, "{v}");
-}
-
 #[tokio::test]
 async fn guessing_one_users_password_is_stopped_and_others_still_sign_in() {
     let tmp = tempfile::tempdir().expect("tmp");
     let s = Server::start(tmp.path()).await;
-    add_user(&s, "alice", "alice's long password").await;
-    add_user(&s, "bob", "bob's long password").await;
+    s.new_user("alice", "alice's long password", false).await;
+    s.new_user("bob", "bob's long password", false).await;
     for i in 0..10 {
         let (st, _, v) = sign_in(&s, "alice", &format!("guess {i}")).await;
         assert_eq!(st, 401, "guess {i}: {v}");
@@ -72,8 +60,8 @@ async fn guessing_one_users_password_is_stopped_and_others_still_sign_in() {
 #[tokio::test]
 async fn one_client_trying_many_usernames_is_stopped() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    add_user(&s, "carol", "carol's long password").await;
+    let s = Server::spawn_app(tmp.path()).await;
+    s.new_user("carol", "carol's long password", false).await;
     // 30 attempts from one address, each at a different username, all within the burst.
     for i in 0..30 {
         let (st, _, v) = sign_in(&s, &format!("user{i}"), "password").await;
@@ -100,8 +88,8 @@ async fn one_client_trying_many_usernames_is_stopped() {
 #[tokio::test]
 async fn a_guesser_at_another_address_does_not_lock_the_owner_out() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    add_user(&s, "dave", "dave's long password").await;
+    let s = Server::spawn_app(tmp.path()).await;
+    s.new_user("dave", "dave's long password", false).await;
     let attacker = client_from("127.0.0.2");
     for i in 0..10 {
         let (st, _, v) = sign_in_with(&s, &attacker, "dave", &format!("guess {i}")).await;
@@ -171,8 +159,8 @@ async fn a_failed_sign_in_logs_no_username_at_info_and_forges_no_line() {
 #[tokio::test]
 async fn a_crowd_of_addresses_meets_the_per_username_backstop_but_the_owners_address_does_not() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
-    add_user(&s, "erin", "erin's long password").await;
+    let s = Server::spawn_app(tmp.path()).await;
+    s.new_user("erin", "erin's long password", false).await;
     // Erin has signed in from here before: a familiar address.
     let (st, _, v) = sign_in(&s, "erin", "erin's long password").await;
     assert_eq!(st, 201, "{v}");

@@ -7,7 +7,7 @@ use crate::support::{alert, Server};
 #[tokio::test]
 async fn critical_warning_critical_ok_then_a_new_incident() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let (svc, url) = server.new_service("story").await;
     let id = "cpu:host=web-1";
 
@@ -78,7 +78,7 @@ async fn critical_warning_critical_ok_then_a_new_incident() {
 #[tokio::test]
 async fn alert_source_turns_active_by_alert_or_by_test_button() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path()).await;
+    let server = Server::spawn_app(tmp.path()).await;
     let svc = server.default_service().await;
     let svc = svc["id"].as_str().expect("id");
     let path = format!("/api/v1/services/{svc}/alert-sources");

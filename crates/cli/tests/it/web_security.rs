@@ -10,7 +10,7 @@ const PASSWORD: &str = "a long enough password";
 
 async fn server_with_user() -> (tempfile::TempDir, Server) {
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = Server::start(tmp.path()).await;
+    let s = Server::spawn_app(tmp.path()).await;
     let (st, v) = s
         .post(
             "/api/v1/users",

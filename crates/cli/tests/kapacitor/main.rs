@@ -7,7 +7,7 @@
 //! test here fails with that instruction: a missing Kapacitor is never a silent pass.
 
 #[allow(dead_code)]
-#[path = "../it/support.rs"]
+#[path = "../it/support/mod.rs"]
 mod support;
 
 mod bodies;
@@ -20,20 +20,15 @@ mod post_endpoint;
 mod post_url;
 mod service_test;
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 
+pub use crate::support::eventually;
 use crate::support::Server;
 
 /// Point times: 2023-11-14T22:13:20Z. Kapacitor evaluates points by their own time, never the
 /// wall clock, so fixed times make the alert bodies predictable.
 pub const T0: i64 = 1_700_000_000_000_000_000;
 pub const SECOND: i64 = 1_000_000_000;
-
-/// How long an alert may take from a write to Tocsin's answer (observed ~10 ms).
-const DEADLINE: Duration = Duration::from_secs(30);
 
 /// `cpu,host=<host> usage_idle=<idle>` at `T0 + secs`.
 pub fn cpu(host: &str, idle: f64, secs: i64) -> String {
@@ -45,25 +40,6 @@ pub fn httppost_block(endpoint: &str, url: &str) -> String {
     format!(
         "[[httppost]]\n  endpoint = \"{endpoint}\"\n  url = \"{url}\"\n  headers = {{ Content-Type = \"application/json\" }}\n"
     )
-}
-
-/// Poll `probe` until it yields a value; a deadline, never a fixed sleep. `Err` carries what
-/// was seen last, for the failure message.
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        match probe().await {
-            Ok(v) => return v,
-            Err(last) if Instant::now() >= deadline => {
-                panic!("{what}: not within {DEADLINE:?}; last seen: {last}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(25)).await,
-        }
-    }
 }
 
 /// Wait until the service's incidents satisfy `ok`, and return them.

@@ -40,7 +40,8 @@ pub fn alert(key: &str, action: Action) -> AlertEvent {
 const CRIT: Action = Action::Trigger(Severity::Critical);
 const WARN: Action = Action::Trigger(Severity::Warning);
 
-async fn team_and_service(s: &S, team: &str) -> (TeamId, Service) {
+/// A new team named `team` with one service, `api` (key `key-of-<team>`).
+pub async fn team_and_service(s: &S, team: &str) -> (TeamId, Service) {
     let t = s.create_team(team).await.expect("team");
     let svc = s
         .create_service(&Scope::All, t.id, "api", &format!("key-of-{team}"))

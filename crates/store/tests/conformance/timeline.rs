@@ -4,12 +4,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use tocsin_core::model::{EventKind, Scope, Service, TimelineEvent};
+use tocsin_core::model::{EventKind, Scope, TimelineEvent};
 use tocsin_core::timeline::MAX_EVENTS;
-use tocsin_core::{Action, EventId, EventPageQuery, IncidentId, Severity, TeamId};
+use tocsin_core::{Action, EventId, EventPageQuery, IncidentId, Severity};
 use tocsin_store::{Store, StoreError};
 
-use crate::cases::alert;
+use crate::cases::{alert, team_and_service};
 
 type S = Arc<dyn Store>;
 
@@ -36,22 +36,13 @@ pub async fn whole_timeline(
     Ok(out)
 }
 
-async fn service(s: &S, team: &str) -> (TeamId, Service) {
-    let t = s.create_team(team).await.expect("team");
-    let svc = s
-        .create_service(&Scope::All, t.id, "api", &format!("key-of-{team}"))
-        .await
-        .expect("service");
-    (t.id, svc)
-}
-
 fn page(limit: u32, cursor: Option<EventId>) -> EventPageQuery {
     EventPageQuery::parse(Some(limit), cursor.map(|c| c.to_string()).as_deref())
         .expect("valid page")
 }
 
 pub async fn timeline_pages_hold_every_event_once_newest_first_without_bodies(s: S) {
-    let (_, svc) = service(&s, "t").await;
+    let (_, svc) = team_and_service(&s, "t").await;
     // Two incidents on one service, their events interleaved, plus notes.
     let mut mine = Vec::new();
     let first = s.ingest(&svc, alert("a", CRIT)).await.expect("open a");
@@ -141,8 +132,8 @@ pub async fn timeline_pages_hold_every_event_once_newest_first_without_bodies(s:
 }
 
 pub async fn payloads_are_read_one_at_a_time_exactly_and_within_scope(s: S) {
-    let (team, svc) = service(&s, "t").await;
-    let (elsewhere, _) = service(&s, "u").await;
+    let (team, svc) = team_and_service(&s, "t").await;
+    let (elsewhere, _) = team_and_service(&s, "u").await;
     let mut big = alert("k", CRIT);
     // ~200 KiB, with multi-byte characters: sizes are bytes, bodies come back byte for byte.
     big.raw = format!(

@@ -1,184 +1,13 @@
-//! Starting real servers and talking to them.
+//! Talking to a server: requests with the admin token, a session or any token, and the
+//! resources most tests need (services, incidents, timelines).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-pub const ADMIN_TOKEN: &str = "tocsin_test_admin_token_0123456789abcdef";
-
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tocsin")
-}
-
-/// A signed-in browser's credentials: the `tocsin_session=…` cookie pair and the CSRF token.
-pub struct Session {
-    pub cookie: String,
-    pub csrf: String,
-}
-
-/// A running `tocsin serve`, killed on drop. Its data directory outlives it when kept by the
-/// test (restart tests start a second server on the same one).
-pub struct Server {
-    child: Child,
-    pub base: String,
-    pub http: reqwest::Client,
-    log: PathBuf,
-}
+use super::{Server, Session, ADMIN_TOKEN};
 
 impl Server {
-    pub async fn start(data_dir: &Path) -> Server {
-        Self::spawn(data_dir, None, &[], &[]).await.0
-    }
-
-    /// Start on a fixed address, so a restarted server keeps its webhook URLs (the default
-    /// public URL is the bound address). Used by the Kapacitor end-to-end tests.
-    #[allow(dead_code)]
-    pub async fn start_at(data_dir: &Path, listen: &str) -> Server {
-        Self::spawn_on(data_dir, listen, None, &[], &[]).await.0
-    }
-
-    /// Start with extra `serve` flags (limits, timeouts).
-    pub async fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
-        Self::spawn(data_dir, None, extra, &[]).await.0
-    }
-
-    /// Start with extra environment variables; also returns the lines printed before
-    /// "Listening on" (what first start shows once).
-    pub async fn start_with_env(data_dir: &Path, env: &[(&str, &str)]) -> (Server, Vec<String>) {
-        Self::spawn(data_dir, None, &[], env).await
-    }
-
-    /// A server on PostgreSQL at `database_url`; `data_dir` only holds its log.
-    #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
-    pub async fn start_pg(data_dir: &Path, database_url: &str) -> Server {
-        Self::spawn(data_dir, Some(database_url), &[], &[]).await.0
-    }
-
-    /// On PostgreSQL with extra environment variables; also returns what first start printed.
-    #[allow(dead_code)]
-    pub async fn start_pg_with_env(
-        data_dir: &Path,
-        database_url: &str,
-        env: &[(&str, &str)],
-    ) -> (Server, Vec<String>) {
-        Self::spawn(data_dir, Some(database_url), &[], env).await
-    }
-
-    async fn spawn(
-        data_dir: &Path,
-        database_url: Option<&str>,
-        extra: &[&str],
-        env: &[(&str, &str)],
-    ) -> (Server, Vec<String>) {
-        Self::spawn_on(data_dir, "127.0.0.1:0", database_url, extra, env).await
-    }
-
-    async fn spawn_on(
-        data_dir: &Path,
-        listen: &str,
-        database_url: Option<&str>,
-        extra: &[&str],
-        env: &[(&str, &str)],
-    ) -> (Server, Vec<String>) {
-        let log = data_dir.join(format!("server-{}.log", std::process::id()));
-        let log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("log file");
-        let mut cmd = Command::new(bin());
-        cmd.args(["serve", "--listen", listen, "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .env("TOCSIN_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("TOCSIN_LOG", "info")
-            .env_remove("TOCSIN_DATABASE_URL")
-            .env_remove("TOCSIN_PUBLIC_URL")
-            .env_remove("TOCSIN_ADMIN_PASSWORD")
-            .envs(env.iter().copied());
-        if let Some(url) = database_url {
-            cmd.args(["--database-url", url]);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .expect("spawn tocsin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut before = Vec::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("Listening on ") {
-                    let _ = tx.send((addr.to_owned(), std::mem::take(&mut before)));
-                } else {
-                    before.push(line);
-                }
-            }
-        });
-        let (base, printed) = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(b) => b,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "server did not start; log:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-        };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client");
-        let s = Server {
-            child,
-            base,
-            http,
-            log,
-        };
-        s.wait_healthy().await;
-        (s, printed)
-    }
-
-    async fn wait_healthy(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(r) = self.http.get(self.url("/healthz")).send().await {
-                if r.status() == 200 {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("server not healthy; log:\n{}", self.log());
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    /// SIGKILL, no goodbye: what a crash looks like.
-    pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// SIGTERM and wait for a graceful exit.
-    pub fn stop(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        self.child.wait().expect("wait")
-    }
-
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = self
             .http
@@ -439,58 +268,47 @@ impl Server {
             }
         }
     }
-}
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("--- server log ---\n{}", self.log());
-        }
+    /// A call with the admin token to `/api/v1{path}` that must succeed; its body.
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (st, v) = self
+            .call(Some(ADMIN_TOKEN), method, &format!("/api/v1{path}"), body)
+            .await;
+        assert!(st < 300, "{method} {path}: {st} {v}");
+        v
     }
-}
 
-/// An HTTP client whose connections come from `ip`: any 127.0.0.0/8 address reaches a server
-/// on 127.0.0.1, so tests of per-client-address limits play a second client as 127.0.0.2
-/// while `Server::http` stays 127.0.0.1.
-pub fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
+    /// A new user (`name@example.com`), made by the admin; its id.
+    pub async fn new_user(&self, name: &str, password: &str, org_admin: bool) -> String {
+        let v = self
+            .admin(
+                "POST",
+                "/users",
+                Some(json!({"username": name, "email": format!("{name}@example.com"), "password": password, "org_admin": org_admin})),
+            )
+            .await;
+        v["id"].as_str().expect("user id").to_owned()
+    }
 
-/// The line of `/metrics` for `name`, e.g. `tocsin_bearer_failures_total 3`.
-pub async fn metric(server: &Server, name: &str) -> String {
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
-        .unwrap_or_default()
-        .to_owned()
-}
+    /// Make `user` a member of `team` with `role`, as the admin.
+    pub async fn add_member(&self, team: &str, user: &str, role: &str) {
+        self.admin(
+            "POST",
+            &format!("/teams/{team}/members"),
+            Some(json!({"user_id": user, "role": role})),
+        )
+        .await;
+    }
 
-/// A Kapacitor alert body, as its default `post` handler encodes it.
-pub fn alert(id: &str, level: &str) -> String {
-    let body = json!({
-        "id": id,
-        "message": format!("{id} is {level}"),
-        "details": "",
-        "time": "2026-11-24T10:00:00.123456789Z",
-        "duration": 0,
-        "level": level,
-        "data": {"series": [{"name": "cpu", "tags": {"host": "web-1"}, "columns": ["time", "usage_idle"], "values": [["2026-11-24T10:00:00.123456789Z", 3.2]]}]},
-        "previousLevel": "OK",
-        "recoverable": true
-    });
-    format!("{body}\n")
+    /// The whole `/metrics` text (no token: as long as none is configured).
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
 }

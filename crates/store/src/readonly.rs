@@ -1,0 +1,90 @@
+//! Reading a database without writing to it: what an admin command needs from a database that a
+//! running server owns (`tocsin kapacitor-config` reads the services and their webhook keys).
+//!
+//! Opening the store proper ([`crate::sqlite::SqliteStore::open`], [`crate::postgres::PgStore::connect`])
+//! migrates, starts writer and checkpoint threads or a pool, and creates a missing SQLite file:
+//! all wrong beside a running server, or against a mistyped path. Here SQLite is opened
+//! read-only (WAL lets it read beside the server's writer) and PostgreSQL through one plain
+//! connection whose transactions are read-only; nothing is created, migrated or locked.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tocsin_core::ServiceId;
+use tokio_postgres::NoTls;
+
+use crate::StoreError;
+
+/// A service as a webhook set-up needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceKey {
+    pub id: ServiceId,
+    pub name: String,
+    /// The webhook key (a write credential: show it only to whoever may hold it).
+    pub api_key: String,
+}
+
+/// The query both backends answer; ordered by name as the API lists services.
+const SERVICES: &str = "SELECT id, name, api_key FROM services ORDER BY name";
+
+/// Every service of the SQLite database at `path`, read through a read-only connection.
+/// A missing file, or one that is not a Tocsin database, is [`StoreError::NotFound`].
+pub fn sqlite_services(path: &Path) -> Result<Vec<ServiceKey>, StoreError> {
+    if !path.is_file() {
+        return Err(StoreError::NotFound("tocsin database"));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let tables: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'services'",
+        [],
+        |r| r.get(0),
+    )?;
+    if tables == 0 {
+        return Err(StoreError::NotFound("tocsin database"));
+    }
+    let mut stmt = conn.prepare(SERVICES)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<(String, String, String)>, _>>()?;
+    rows.into_iter().map(service_key).collect()
+}
+
+/// Every service of the PostgreSQL database at `url`, over one connection that can only read.
+pub async fn postgres_services(url: &str) -> Result<Vec<ServiceKey>, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url)
+        .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+    config.connect_timeout(Duration::from_secs(10));
+    config.application_name("tocsin (read-only)");
+    let (client, conn) = config.connect(NoTls).await?;
+    let conn = tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "read-only connection closed");
+        }
+    });
+    let read = async {
+        client
+            .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .await?;
+        let rows = client.query(SERVICES, &[]).await?;
+        rows.iter()
+            .map(|r| service_key((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, StoreError>>()
+    }
+    .await;
+    drop(client);
+    conn.abort();
+    read
+}
+
+fn service_key((id, name, api_key): (String, String, String)) -> Result<ServiceKey, StoreError> {
+    let id = id
+        .parse()
+        .map_err(|e| StoreError::Other(format!("service id {id:?} in the database: {e}")))?;
+    Ok(ServiceKey { id, name, api_key })
+}
