@@ -26,10 +26,7 @@ pub struct Conn {
 
 impl Conn {
     pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
+        &self, method: Method, path: &str, body: Option<Value>,
     ) -> anyhow::Result<Value> {
         let token = self
             .token

@@ -136,9 +136,7 @@ pub struct Ready {
 /// once (a generated token or password, the webhook URLs) goes to `say`, line by line, as it
 /// happens: a failure later in the start must not swallow a password already created.
 pub async fn prepare(
-    args: Args,
-    secrets: Secrets,
-    say: &mut (dyn FnMut(String) + Send),
+    args: Args, secrets: Secrets, say: &mut (dyn FnMut(String) + Send),
 ) -> anyhow::Result<Ready> {
     let limits = args.limits.config()?;
     // Before the database is opened or migrated: a weak token stops the start at once.

@@ -46,9 +46,7 @@ pub struct KeyRotation {
 /// Replace `service`'s key by `new_key`. With `grace_until` the old key keeps working until
 /// then; without, it stops at once (and any earlier grace ends with it).
 pub fn rotate_key(
-    service: &Service,
-    new_key: &str,
-    grace_until: Option<DateTime<Utc>>,
+    service: &Service, new_key: &str, grace_until: Option<DateTime<Utc>>,
 ) -> KeyRotation {
     KeyRotation {
         api_key: new_key.to_owned(),

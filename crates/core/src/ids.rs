@@ -56,9 +56,7 @@ macro_rules! sql_id {
 
         impl postgres_types::ToSql for $name {
             fn to_sql(
-                &self,
-                _: &postgres_types::Type,
-                out: &mut bytes::BytesMut,
+                &self, _: &postgres_types::Type, out: &mut bytes::BytesMut,
             ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
                 // The binary format of text is its UTF-8 bytes.
                 fmt::Write::write_fmt(out, format_args!("{self}"))?;
@@ -74,8 +72,7 @@ macro_rules! sql_id {
 
         impl<'a> postgres_types::FromSql<'a> for $name {
             fn from_sql(
-                ty: &postgres_types::Type,
-                raw: &'a [u8],
+                ty: &postgres_types::Type, raw: &'a [u8],
             ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
                 Ok(<&str as postgres_types::FromSql>::from_sql(ty, raw)?.parse()?)
             }

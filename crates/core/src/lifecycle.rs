@@ -35,9 +35,7 @@ impl Refusal {
 /// `other_active_owners` counts the team's owners other than this member whose accounts are
 /// not disabled. Teams that never had an owner member (managed by org admins) are unaffected.
 pub fn check_member_change(
-    before: Option<Role>,
-    new_role: Option<Role>,
-    other_active_owners: usize,
+    before: Option<Role>, new_role: Option<Role>, other_active_owners: usize,
 ) -> Result<(), Refusal> {
     let loses_owner = before == Some(Role::Owner) && new_role != Some(Role::Owner);
     if loses_owner && other_active_owners == 0 {
@@ -50,9 +48,7 @@ pub fn check_member_change(
 /// never the last organisation admin who can still sign in (nobody could enable anyone
 /// again). `other_active_org_admins` counts org admins other than `target` not disabled.
 pub fn check_disable(
-    actor: Option<UserId>,
-    target: &User,
-    other_active_org_admins: usize,
+    actor: Option<UserId>, target: &User, other_active_org_admins: usize,
 ) -> Result<(), Refusal> {
     if actor == Some(target.id) {
         return Err(Refusal::DisableSelf);
@@ -72,10 +68,7 @@ pub fn needs_first_admin(users: u64) -> bool {
 /// [`check_member_change`] from the team's owner rows as read (under lock on PostgreSQL):
 /// each owner's id and whether its account is active. `user` is the member being changed.
 pub fn check_member_change_among(
-    user: UserId,
-    before: Option<Role>,
-    new_role: Option<Role>,
-    owners: &[(UserId, bool)],
+    user: UserId, before: Option<Role>, new_role: Option<Role>, owners: &[(UserId, bool)],
 ) -> Result<(), Refusal> {
     let others = owners
         .iter()
@@ -99,10 +92,7 @@ pub enum DisableChange {
 /// are the ids of the org admins not disabled (read under lock on PostgreSQL; only needed
 /// to disable).
 pub fn plan_disable(
-    actor: Option<UserId>,
-    target: &User,
-    disable: bool,
-    active_org_admins: &[UserId],
+    actor: Option<UserId>, target: &User, disable: bool, active_org_admins: &[UserId],
 ) -> Result<DisableChange, Refusal> {
     if !disable {
         return Ok(DisableChange::Enable);

@@ -263,9 +263,7 @@ async fn from_token(state: &AppState, raw: &str) -> Result<Caller, ApiError> {
 /// costs the guesser time and us nothing. Each failure is logged (the address, never the
 /// token) and counted in `/metrics`.
 async fn guarded_token(
-    state: &AppState,
-    raw: &str,
-    addr: Option<IpAddr>,
+    state: &AppState, raw: &str, addr: Option<IpAddr>,
 ) -> Result<Caller, ApiError> {
     let limiter = &state.limits.bad_bearers;
     if let Some(a) = addr {

@@ -20,8 +20,7 @@ pub enum FirstStart {
 }
 
 pub async fn first_start(
-    store: &dyn Store,
-    given_token: Option<&str>,
+    store: &dyn Store, given_token: Option<&str>,
 ) -> Result<FirstStart, StoreError> {
     let token = given_token
         .map(str::trim)
@@ -79,8 +78,7 @@ pub enum FirstAdmin {
 /// Create the organisation admin user `admin` when there is no user yet (a new database, or
 /// one from before accounts existed).
 pub async fn first_admin(
-    accounts: &dyn AccountStore,
-    given_password: Option<&str>,
+    accounts: &dyn AccountStore, given_password: Option<&str>,
 ) -> Result<FirstAdmin, StoreError> {
     let given = given_password.filter(|p| !p.is_empty()).map(str::to_owned);
     if let Some(p) = &given {

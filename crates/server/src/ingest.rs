@@ -47,9 +47,7 @@ impl From<IngestOutcome> for Accepted {
 /// counted as alerts of its source. Bodies without a length are cut at the limit while being
 /// read (ingest) or at the extractors' own limit.
 pub async fn refuse_declared_oversize(
-    State(state): State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
+    State(state): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next,
 ) -> axum::response::Response {
     let declared = req
         .headers()
@@ -79,8 +77,7 @@ pub async fn refuse_declared_oversize(
 }
 
 pub async fn receive(
-    State(state): State<AppState>,
-    Path((source, key)): Path<(String, String)>,
+    State(state): State<AppState>, Path((source, key)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let started = Instant::now();
@@ -150,9 +147,7 @@ pub async fn receive(
 /// Store one decoded alert. Shared by the webhook and the "send test alert" button, so a test
 /// goes through exactly what real alerts go through.
 pub async fn accept(
-    state: &AppState,
-    service: &Service,
-    event: AlertEvent,
+    state: &AppState, service: &Service, event: AlertEvent,
 ) -> Result<IngestOutcome, ApiError> {
     Ok(state.store.ingest(service, event).await?)
 }

@@ -189,8 +189,7 @@ mod tests {
     }
 
     async fn path<T: DeserializeOwned + Send + 'static>(
-        template: &str,
-        uri: &str,
+        template: &str, uri: &str,
     ) -> Result<T, (StatusCode, &'static str, String)> {
         use tower::ServiceExt;
         let (tx, rx) = std::sync::mpsc::channel();

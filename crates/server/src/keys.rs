@@ -32,9 +32,7 @@ pub struct KeyCache {
 
 impl KeyCache {
     pub async fn lookup(
-        &self,
-        store: &dyn AccountStore,
-        key: &str,
+        &self, store: &dyn AccountStore, key: &str,
     ) -> Result<Option<Service>, StoreError> {
         let hash = secret::hash(key);
         if let Ok(map) = self.entries.read() {

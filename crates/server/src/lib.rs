@@ -102,9 +102,7 @@ async fn within(limit: Duration, req: Request, next: Next) -> Response {
 /// Serve until `shutdown` completes, then finish in-flight requests. The connection limits
 /// (header read timeout, maximum connections) come from the state's [`limits::LimitsConfig`].
 pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.config.clone();
     let metrics = state.metrics.clone();

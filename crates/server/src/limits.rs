@@ -238,10 +238,7 @@ impl SignIn {
     }
 
     pub fn check_at(
-        &self,
-        username: &str,
-        addr: Option<IpAddr>,
-        now: Instant,
+        &self, username: &str, addr: Option<IpAddr>, now: Instant,
     ) -> Result<(), Duration> {
         let user = username.to_lowercase();
         let addr = addr.map(client_key);

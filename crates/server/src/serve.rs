@@ -35,10 +35,7 @@ use crate::telemetry::Metrics;
 
 /// Serve `app` until `shutdown` completes, then let in-flight connections finish.
 pub async fn run(
-    listener: TcpListener,
-    app: Router,
-    limits: &LimitsConfig,
-    metrics: Arc<Metrics>,
+    listener: TcpListener, app: Router, limits: &LimitsConfig, metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -187,10 +184,8 @@ impl Service<Request<Incoming>> for WithPeer {
 
 /// Serve one connection to its end; the socket is closed when this returns.
 async fn connection(
-    stream: tokio::net::TcpStream,
-    service: TowerToHyperService<WithPeer>,
-    header_timeout: Duration,
-    stop: &watch::Sender<()>,
+    stream: tokio::net::TcpStream, service: TowerToHyperService<WithPeer>,
+    header_timeout: Duration, stop: &watch::Sender<()>,
 ) {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

@@ -123,11 +123,7 @@ pub trait MemberStore: Send + Sync + 'static {
     async fn list_members(&self, scope: &Scope, team: TeamId) -> Result<Vec<Member>>;
     /// Add a member or change its role. Returns the member and its previous role.
     async fn set_member(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        user: UserId,
-        role: Role,
+        &self, scope: &Scope, team: TeamId, user: UserId, role: Role,
     ) -> Result<(Member, Option<Role>)>;
     async fn remove_member(&self, scope: &Scope, team: TeamId, user: UserId) -> Result<()>;
 }
@@ -165,18 +161,12 @@ pub trait LifecycleStore: Send + Sync + 'static {
     /// Replace `user`'s password hash and, in the same transaction, end every session of
     /// theirs but `keep`. Returns how many sessions ended.
     async fn set_password(
-        &self,
-        user: UserId,
-        password_hash: String,
-        keep: Option<SessionId>,
+        &self, user: UserId, password_hash: String, keep: Option<SessionId>,
     ) -> Result<u64>;
     /// Disable (ending every session) or enable `user`, on behalf of `actor`, as
     /// `lifecycle::plan_disable` decides.
     async fn set_disabled(
-        &self,
-        actor: Option<UserId>,
-        user: UserId,
-        disabled: bool,
+        &self, actor: Option<UserId>, user: UserId, disabled: bool,
     ) -> Result<User>;
 }
 
@@ -185,11 +175,7 @@ pub trait LifecycleStore: Send + Sync + 'static {
 pub trait KeyStore: Send + Sync + 'static {
     /// Give a service in `scope` a new webhook key, as `credentials::rotate_key` decides.
     async fn rotate_service_key(
-        &self,
-        scope: &Scope,
-        id: ServiceId,
-        new_key: &str,
-        grace_until: Option<DateTime<Utc>>,
+        &self, scope: &Scope, id: ServiceId, new_key: &str, grace_until: Option<DateTime<Utc>>,
     ) -> Result<Rotated>;
     /// The service whose current key, or previous key still in its grace, hashes to `hash`.
     async fn service_by_any_key_hash(&self, hash: [u8; 32]) -> Result<Option<KeyMatch>>;
@@ -202,10 +188,7 @@ pub trait AuditStore: Send + Sync + 'static {
     /// Newest first; entries of teams in `scope` (all entries, with team or not, for `All`),
     /// as `visibility::sees_audit` states.
     async fn list_audit(
-        &self,
-        scope: &Scope,
-        limit: u32,
-        before: Option<AuditId>,
+        &self, scope: &Scope, limit: u32, before: Option<AuditId>,
     ) -> Result<Vec<AuditEntry>>;
 }
 

@@ -106,16 +106,10 @@ pub trait TeamStore: Send + Sync + 'static {
 pub trait ServiceStore: Send + Sync + 'static {
     /// Not found when `team` is outside `scope` (or does not exist).
     async fn create_service(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        name: &str,
-        api_key: &str,
+        &self, scope: &Scope, team: TeamId, name: &str, api_key: &str,
     ) -> Result<Service, StoreError>;
     async fn list_services(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
+        &self, scope: &Scope, team: Option<TeamId>,
     ) -> Result<Vec<Service>, StoreError>;
     async fn get_service(&self, scope: &Scope, id: ServiceId) -> Result<Service, StoreError>;
 }
@@ -125,9 +119,7 @@ pub trait AlertSourceStore: Send + Sync + 'static {
     /// The activity stamps of each source that ever sent to `service`; nothing for a service
     /// outside `scope`.
     async fn alert_source_activity(
-        &self,
-        scope: &Scope,
-        service: ServiceId,
+        &self, scope: &Scope, service: ServiceId,
     ) -> Result<Vec<AlertSourceActivity>, StoreError>;
 }
 
@@ -136,75 +128,48 @@ pub trait IngestStore: Send + Sync + 'static {
     /// Apply one alert to its service's incidents, as [`tocsin_core::plan`] decides, durably,
     /// and say what it did. The service was found by its webhook key, which is the scope.
     async fn ingest(
-        &self,
-        service: &Service,
-        event: AlertEvent,
+        &self, service: &Service, event: AlertEvent,
     ) -> Result<IngestOutcome, StoreError>;
 }
 
 #[async_trait]
 pub trait IncidentStore: Send + Sync + 'static {
     async fn list_incidents(
-        &self,
-        scope: &Scope,
-        q: &IncidentQuery,
+        &self, scope: &Scope, q: &IncidentQuery,
     ) -> Result<Vec<Incident>, StoreError>;
     async fn get_incident(&self, scope: &Scope, id: IncidentId) -> Result<Incident, StoreError>;
     /// Counts for the overview: incidents opened per day since `since`, open ones per service.
     async fn incident_summary(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
-        since: chrono::DateTime<chrono::Utc>,
+        &self, scope: &Scope, team: Option<TeamId>, since: chrono::DateTime<chrono::Utc>,
     ) -> Result<IncidentSummary, StoreError>;
     /// One page of an incident's timeline, newest first, each event with its body's size but
     /// not the body (see [`tocsin_core::timeline`]): there is no read of a whole timeline, so
     /// no caller can build a response as large as everything the alerts carried.
     async fn timeline_page(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        q: &EventPageQuery,
+        &self, scope: &Scope, id: IncidentId, q: &EventPageQuery,
     ) -> Result<EventPage, StoreError>;
     /// One event's body exactly as received. Not found when the incident is outside the
     /// scope, the event belongs to another incident, or the event has no body (a note).
     async fn event_payload(
-        &self,
-        scope: &Scope,
-        incident: IncidentId,
-        event: EventId,
+        &self, scope: &Scope, incident: IncidentId, event: EventId,
     ) -> Result<String, StoreError>;
     /// A person acknowledges or resolves, by the rules of [`tocsin_core::plan::plan_human`];
     /// answers the incident as it is afterwards.
     async fn act(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        action: HumanAction,
+        &self, scope: &Scope, id: IncidentId, actor: &str, action: HumanAction,
     ) -> Result<Incident, StoreError>;
     async fn acknowledge(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
+        &self, scope: &Scope, id: IncidentId, actor: &str,
     ) -> Result<Incident, StoreError> {
         self.act(scope, id, actor, HumanAction::Acknowledge).await
     }
     async fn resolve(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
+        &self, scope: &Scope, id: IncidentId, actor: &str,
     ) -> Result<Incident, StoreError> {
         self.act(scope, id, actor, HumanAction::Resolve).await
     }
     async fn add_note(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        text: &str,
+        &self, scope: &Scope, id: IncidentId, actor: &str, text: &str,
     ) -> Result<TimelineEvent, StoreError>;
 }
 
@@ -221,9 +186,7 @@ pub trait TokenStore: Send + Sync + 'static {
 /// Not found, as the store says it for `what` outside the caller's scope, unless `scope`
 /// allows `team`.
 pub(crate) fn require_team(
-    scope: &Scope,
-    team: TeamId,
-    what: &'static str,
+    scope: &Scope, team: TeamId, what: &'static str,
 ) -> Result<(), StoreError> {
     if scope.allows(team) {
         Ok(())

@@ -20,10 +20,7 @@ struct Case {
 }
 
 fn case(
-    name: &'static str,
-    body: impl Into<Vec<u8>>,
-    status: u16,
-    code: &'static str,
+    name: &'static str, body: impl Into<Vec<u8>>, status: u16, code: &'static str,
     mentions: &'static str,
 ) -> Case {
     Case {

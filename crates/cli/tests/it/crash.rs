@@ -54,10 +54,7 @@ struct Tally {
 }
 
 async fn send_until_killed(
-    http: reqwest::Client,
-    url: String,
-    seed: u64,
-    stop: Arc<AtomicBool>,
+    http: reqwest::Client, url: String, seed: u64, stop: Arc<AtomicBool>,
 ) -> Tally {
     let mut rng = Rng(seed | 1);
     let mut t = Tally::default();

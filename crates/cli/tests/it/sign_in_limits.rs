@@ -12,10 +12,7 @@ async fn sign_in(s: &Server, username: &str, password: &str) -> (u16, Option<Str
 }
 
 async fn sign_in_with(
-    s: &Server,
-    http: &reqwest::Client,
-    username: &str,
-    password: &str,
+    s: &Server, http: &reqwest::Client, username: &str, password: &str,
 ) -> (u16, Option<String>, Value) {
     let r = s.sign_in_with(http, username, password).await;
     let status = r.status().as_u16();

@@ -44,10 +44,7 @@ pub fn httppost_block(endpoint: &str, url: &str) -> String {
 
 /// Wait until the service's incidents satisfy `ok`, and return them.
 pub async fn incidents_until(
-    server: &Server,
-    svc: &str,
-    what: &str,
-    ok: impl Fn(&[Value]) -> bool,
+    server: &Server, svc: &str, what: &str, ok: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
     let ok = &ok;
     eventually(what, || async move {

@@ -90,12 +90,7 @@ async fn an_alert_sent_while_tocsin_is_down_is_lost_not_retried() {
 /// Kill Tocsin, write `lines` (whose alert Kapacitor then fails to deliver: the `n`th refusal
 /// in its log), and start Tocsin again on the same address and data.
 async fn restart_down(
-    server: Server,
-    tmp: &tempfile::TempDir,
-    listen: &str,
-    kap: &Kapacitor,
-    lines: &str,
-    n: usize,
+    server: Server, tmp: &tempfile::TempDir, listen: &str, kap: &Kapacitor, lines: &str, n: usize,
 ) -> Server {
     server.kill();
     kap.write(lines).await;

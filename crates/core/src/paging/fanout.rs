@@ -87,8 +87,7 @@ pub struct Planned {
 /// one delivery per contact method and step); rules naming a contact method the user no
 /// longer has are ignored; no usable rule → every contact method at once.
 pub fn user_schedule(
-    reach: &UserReach,
-    at: DateTime<Utc>,
+    reach: &UserReach, at: DateTime<Utc>,
 ) -> Vec<(ContactMethodId, DateTime<Utc>)> {
     let mut by_method: BTreeMap<ContactMethodId, u32> = BTreeMap::new();
     for rule in &reach.rules {
@@ -125,11 +124,7 @@ pub struct Unreachable {
 
 /// The deliveries for one fired step, and the users it could not reach.
 pub fn plan_step(
-    incident: IncidentId,
-    kind: NotificationKind,
-    step: u32,
-    loop_: u32,
-    reached: &[Reached],
+    incident: IncidentId, kind: NotificationKind, step: u32, loop_: u32, reached: &[Reached],
     at: DateTime<Utc>,
 ) -> (Vec<Planned>, Vec<Unreachable>) {
     let mut planned = Vec::new();
@@ -173,11 +168,7 @@ pub fn plan_step(
 /// The acknowledged or resolved notices: every recipient told of the incident so far, once
 /// each, at once. `notified` are the recipients of its earlier triggered/escalated deliveries.
 pub fn plan_notice(
-    incident: IncidentId,
-    kind: NotificationKind,
-    step: u32,
-    loop_: u32,
-    notified: &[Recipient],
+    incident: IncidentId, kind: NotificationKind, step: u32, loop_: u32, notified: &[Recipient],
     at: DateTime<Utc>,
 ) -> Vec<Planned> {
     let mut recipients = notified.to_vec();

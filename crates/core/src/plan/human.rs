@@ -21,10 +21,7 @@ pub struct HumanChange {
 /// By the rules of [`decide_human`]: `Ok(None)` when nothing changes (asking again is
 /// harmless), `Err` with the reason when the action is refused.
 pub fn plan_human(
-    inc: &Incident,
-    action: HumanAction,
-    actor: &str,
-    at: DateTime<Utc>,
+    inc: &Incident, action: HumanAction, actor: &str, at: DateTime<Utc>,
 ) -> Result<Option<HumanChange>, &'static str> {
     match decide_human(inc.status, action) {
         HumanDecision::Refused(why) => return Err(why),
@@ -53,11 +50,7 @@ pub fn note(inc: &Incident, actor: &str, text: &str, at: DateTime<Utc>) -> Timel
 }
 
 fn human_event(
-    inc: &Incident,
-    kind: EventKind,
-    actor: &str,
-    text: Option<&str>,
-    at: DateTime<Utc>,
+    inc: &Incident, kind: EventKind, actor: &str, text: Option<&str>, at: DateTime<Utc>,
 ) -> TimelineEvent {
     TimelineEvent {
         id: EventId::new(),

@@ -146,10 +146,8 @@ enum Slot {
 /// Decide every alert in order, at `at`. `open` holds the open incidents of the batch's keys
 /// (a key missing has none); `counters` the teams' incident counters as read.
 pub fn plan(
-    items: &[(&Service, &AlertEvent)],
-    open: HashMap<Key, OpenIncident>,
-    mut counters: HashMap<TeamId, i64>,
-    at: DateTime<Utc>,
+    items: &[(&Service, &AlertEvent)], open: HashMap<Key, OpenIncident>,
+    mut counters: HashMap<TeamId, i64>, at: DateTime<Utc>,
 ) -> Result<Plan, MissingTeam> {
     let mut existing: Vec<(OpenIncident, IncidentUpdate)> = Vec::with_capacity(open.len());
     let mut current: HashMap<Key, Slot> = HashMap::with_capacity(open.len());

@@ -190,8 +190,7 @@ struct Db {
 
 impl Db {
     fn inputs(
-        &self,
-        items: &[(&Service, &AlertEvent)],
+        &self, items: &[(&Service, &AlertEvent)],
     ) -> (HashMap<Key, OpenIncident>, HashMap<TeamId, i64>) {
         let mut open = HashMap::new();
         for (id, key) in &self.keys {

@@ -14,10 +14,7 @@ use crate::ids::UserId;
 
 /// The feed: `name` titles the calendar, `who` gives each user's display name.
 pub fn feed(
-    name: &str,
-    schedule_key: &str,
-    shifts: &[Shift],
-    who: &HashMap<UserId, String>,
+    name: &str, schedule_key: &str, shifts: &[Shift], who: &HashMap<UserId, String>,
     stamp: DateTime<Utc>,
 ) -> String {
     let mut cal = Calendar::new();

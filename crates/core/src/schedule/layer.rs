@@ -183,10 +183,7 @@ impl CLayer {
     /// The restriction windows `(start, end)` that touch the local days from `first` to
     /// `last`, as instants.
     pub(super) fn windows(
-        &self,
-        c: &Compiled,
-        first: civil::Date,
-        last: civil::Date,
+        &self, c: &Compiled, first: civil::Date, last: civil::Date,
     ) -> Vec<(Timestamp, Timestamp)> {
         let mut out = Vec::new();
         let Ok(mut day) = first.yesterday() else {
@@ -231,10 +228,7 @@ impl CLayer {
 
     /// The instants in `[from, to)` where this layer may change who it puts on call.
     pub(super) fn boundaries(
-        &self,
-        c: &Compiled,
-        from: Timestamp,
-        to: Timestamp,
+        &self, c: &Compiled, from: Timestamp, to: Timestamp,
     ) -> Vec<Timestamp> {
         let mut out = Vec::new();
         let mut k = self.turn(c, from).unwrap_or(0);

@@ -74,10 +74,7 @@ impl Compiled {
 
     /// Elementary intervals of `[from, to)` with their answer, neighbours merged.
     fn intervals(
-        &self,
-        overrides: &[Override],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        &self, overrides: &[Override], from: DateTime<Utc>, to: DateTime<Utc>,
     ) -> Vec<(Timestamp, Timestamp, Answer)> {
         let (from, to) = (to_jiff(from), to_jiff(to));
         let mut out: Vec<(Timestamp, Timestamp, Answer)> = Vec::new();
@@ -94,10 +91,7 @@ impl Compiled {
 
     /// The final shifts over `[from, to)`, cut at the range's ends.
     pub fn shifts(
-        &self,
-        overrides: &[Override],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        &self, overrides: &[Override], from: DateTime<Utc>, to: DateTime<Utc>,
     ) -> Vec<Shift> {
         self.intervals(overrides, from, to)
             .into_iter()
@@ -118,10 +112,7 @@ impl Compiled {
 
     /// The intervals of `[from, to)` with nobody on call.
     pub fn gaps(
-        &self,
-        overrides: &[Override],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        &self, overrides: &[Override], from: DateTime<Utc>, to: DateTime<Utc>,
     ) -> Vec<Span> {
         self.intervals(overrides, from, to)
             .into_iter()
@@ -136,10 +127,7 @@ impl Compiled {
     /// When the answer at `at` next changes, looking at most `horizon` ahead (None: not
     /// within it).
     pub fn until(
-        &self,
-        overrides: &[Override],
-        at: DateTime<Utc>,
-        horizon: chrono::Duration,
+        &self, overrides: &[Override], at: DateTime<Utc>, horizon: chrono::Duration,
     ) -> Option<DateTime<Utc>> {
         let end = at + horizon;
         self.intervals(overrides, at, end)

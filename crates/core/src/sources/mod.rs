@@ -83,10 +83,7 @@ impl SourceKind {
     /// A realistic alert body for the "send test alert" button, in this source's own format,
     /// so the test exercises the same decoder as real traffic.
     pub fn sample_body(
-        self,
-        dedup_key: &str,
-        level: &str,
-        at: chrono::DateTime<chrono::Utc>,
+        self, dedup_key: &str, level: &str, at: chrono::DateTime<chrono::Utc>,
     ) -> String {
         match self {
             SourceKind::Kapacitor => kapacitor::sample_body(dedup_key, level, at),

@@ -52,10 +52,7 @@ pub struct SearchQuery {
 
 /// The catalogue for one service as `caller` may see it, optionally filtered by a search text.
 pub async fn catalogue(
-    state: &AppState,
-    caller: &Caller,
-    svc: &Service,
-    q: Option<&str>,
+    state: &AppState, caller: &Caller, svc: &Service, q: Option<&str>,
 ) -> Result<Vec<AlertSourceView>, ApiError> {
     let sees_key = caller.grants.sees_webhook_keys(svc.team_id);
     let activity = state
@@ -94,9 +91,7 @@ pub async fn catalogue(
     params(("id" = ServiceId, Path, description = "service id"), SearchQuery),
     responses((status = 200, body = Vec<AlertSourceView>), (status = "4XX", body = ErrorBody)))]
 async fn list(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<ServiceId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ServiceId>,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<AlertSourceView>>, ApiError> {
     let svc = s.store.get_service(caller.reads(), id).await?;
@@ -115,9 +110,7 @@ pub struct TestResult {
     params(("id" = ServiceId, Path, description = "service id"), ("source" = String, Path, description = "alert source slug, e.g. kapacitor")),
     responses((status = 200, body = TestResult), (status = "4XX", body = ErrorBody)))]
 async fn test(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath((id, source)): ApiPath<(ServiceId, String)>,
+    State(s): State<AppState>, caller: Caller, ApiPath((id, source)): ApiPath<(ServiceId, String)>,
 ) -> Result<Json<TestResult>, ApiError> {
     let svc = s.store.get_service(caller.reads(), id).await?;
     // Alerts reach the store through the webhook's path, which takes no scope; the role

@@ -25,11 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Write one entry. The action has already happened, so a failure to record it is logged
 /// rather than turned into an error for the caller.
 pub(crate) async fn record(
-    s: &AppState,
-    actor: &str,
-    action: &str,
-    team: Option<TeamId>,
-    target: impl ToString,
+    s: &AppState, actor: &str, action: &str, team: Option<TeamId>, target: impl ToString,
     detail: Option<String>,
 ) {
     let entry = model::AuditEntry {
@@ -71,9 +67,7 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditPage), (status = "4XX", body = ErrorBody)))]
 async fn list(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<AuditParams>,
+    State(s): State<AppState>, caller: Caller, ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let limit = p.limit.unwrap_or(100);
     if limit == 0 || limit > 500 {

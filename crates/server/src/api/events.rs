@@ -61,10 +61,7 @@ pub fn payload_url(incident: IncidentId, event: EventId) -> String {
 
 /// One page of the incident's timeline, newest first, each alert event linked to its body.
 pub async fn page(
-    state: &AppState,
-    caller: &Caller,
-    id: IncidentId,
-    q: &EventPageQuery,
+    state: &AppState, caller: &Caller, id: IncidentId, q: &EventPageQuery,
 ) -> Result<EventPage, ApiError> {
     let mut page = state.store.timeline_page(caller.reads(), id, q).await?;
     for ev in &mut page.events {
@@ -80,9 +77,7 @@ pub async fn page(
     params(("id" = IncidentId, Path, description = "incident id"), EventsParams),
     responses((status = 200, body = EventsPage), (status = "4XX", body = ErrorBody)))]
 async fn list(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<IncidentId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<IncidentId>,
     ApiQuery(p): ApiQuery<EventsParams>,
 ) -> Result<Json<EventsPage>, ApiError> {
     let q = p.to_query()?;
@@ -106,9 +101,7 @@ async fn list(
          content((serde_json::Value = "application/json"), (String = "text/plain"))),
         (status = "4XX", body = ErrorBody)))]
 async fn payload(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath((id, event)): ApiPath<(IncidentId, EventId)>,
+    State(s): State<AppState>, caller: Caller, ApiPath((id, event)): ApiPath<(IncidentId, EventId)>,
 ) -> Result<Response, ApiError> {
     let body = s.store.event_payload(caller.reads(), id, event).await?;
     Ok(raw(body))

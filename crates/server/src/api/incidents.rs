@@ -119,9 +119,7 @@ pub struct PageBody {
 
 /// One page of incidents, newest first. Fetches one extra row to know whether more follow.
 pub async fn page(
-    state: &AppState,
-    caller: &Caller,
-    params: &ListParams,
+    state: &AppState, caller: &Caller, params: &ListParams,
 ) -> Result<Page, ApiError> {
     let mut q = params.to_query()?;
     let limit = q.limit as usize;
@@ -143,9 +141,7 @@ pub async fn page(
 #[utoipa::path(get, path = "/incidents", tag = "incidents", params(ListParams),
     responses((status = 200, body = PageBody), (status = "4XX", body = ErrorBody)))]
 async fn list(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<ListParams>,
+    State(s): State<AppState>, caller: Caller, ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<PageBody>, ApiError> {
     let Page {
         incidents,
@@ -176,9 +172,7 @@ pub const DETAIL_EVENTS: u32 = 50;
     params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 200, body = Detail), (status = "4XX", body = ErrorBody)))]
 async fn show(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<IncidentId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<IncidentId>,
 ) -> Result<Json<Detail>, ApiError> {
     let incident = s.store.get_incident(caller.reads(), id).await?.into();
     let page = events::page(&s, &caller, id, &EventPageQuery::newest(DETAIL_EVENTS)).await?;
@@ -195,9 +189,7 @@ async fn show(
 /// The incident, and the caller as a responder in its team: 404 outside the caller's teams,
 /// 403 below responder.
 async fn as_responder<'c>(
-    s: &AppState,
-    caller: &'c Caller,
-    id: IncidentId,
+    s: &AppState, caller: &'c Caller, id: IncidentId,
 ) -> Result<(model::Incident, InTeam<'c, role::Responder>), ApiError> {
     let inc = s.store.get_incident(caller.reads(), id).await?;
     let team = caller.at(inc.team_id)?;
@@ -209,9 +201,7 @@ async fn as_responder<'c>(
     params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 200, body = Incident), (status = "4XX", body = ErrorBody)))]
 async fn acknowledge(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<IncidentId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<IncidentId>,
 ) -> Result<Json<Incident>, ApiError> {
     let (inc, team) = as_responder(&s, &caller, id).await?;
     let done = s.store.acknowledge(team.scope(), id, team.actor()).await?;
@@ -234,9 +224,7 @@ async fn acknowledge(
     params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 200, body = Incident), (status = "4XX", body = ErrorBody)))]
 async fn resolve(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<IncidentId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<IncidentId>,
 ) -> Result<Json<Incident>, ApiError> {
     let (inc, team) = as_responder(&s, &caller, id).await?;
     let done = s.store.resolve(team.scope(), id, team.actor()).await?;
@@ -267,9 +255,7 @@ pub struct NewNote {
     params(("id" = IncidentId, Path, description = "incident id")),
     responses((status = 201, body = TimelineEvent), (status = "4XX", body = ErrorBody)))]
 async fn note(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<IncidentId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<IncidentId>,
     ApiJson(body): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
     let text = body.text.trim();

@@ -46,9 +46,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/services", tag = "services", params(ListQuery),
     responses((status = 200, body = Vec<Service>), (status = "4XX", body = ErrorBody)))]
 async fn list(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    State(s): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Service>>, ApiError> {
     let team = q
         .team_id
@@ -65,9 +63,7 @@ async fn list(
 #[utoipa::path(post, path = "/services", tag = "services", request_body = NewService,
     responses((status = 201, body = Service), (status = "4XX", body = ErrorBody)))]
 async fn create(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewService>,
+    State(s): State<AppState>, caller: Caller, ApiJson(body): ApiJson<NewService>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
     let name = parse_name("name", &body.name)?;
     let team = caller.at::<role::ManagesServices>(body.team_id)?;
@@ -93,9 +89,7 @@ async fn create(
     params(("id" = ServiceId, Path, description = "service id")),
     responses((status = 200, body = Service), (status = "4XX", body = ErrorBody)))]
 async fn show(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<ServiceId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ServiceId>,
 ) -> Result<Json<Service>, ApiError> {
     Ok(Json(s.store.get_service(caller.reads(), id).await?.into()))
 }
@@ -123,9 +117,7 @@ pub struct RotatedKey {
     request_body(content = Option<RotateKey>),
     responses((status = 200, body = RotatedKey), (status = "4XX", body = ErrorBody)))]
 async fn rotate_key(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<ServiceId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ServiceId>,
     OptionalJson(body): OptionalJson<RotateKey>,
 ) -> Result<Json<RotatedKey>, ApiError> {
     if body.grace_seconds > MAX_GRACE_SECONDS {

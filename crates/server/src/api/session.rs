@@ -70,10 +70,8 @@ fn cookie(s: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiErr
         (status = 429, description = "Too many attempts for this username or from this client; see Retry-After", body = ErrorBody),
         (status = "4XX", body = ErrorBody)))]
 async fn sign_in(
-    State(s): State<AppState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    _from: FromThisSite,
-    ApiJson(body): ApiJson<Credentials>,
+    State(s): State<AppState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    _from: FromThisSite, ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, HeaderMap, Json<SignedIn>), ApiError> {
     let refused = || ApiError::unauthorized("wrong username or password");
     // No such username can exist; checked first so the limiter only ever keys short names.
@@ -159,8 +157,7 @@ async fn sign_in(
     responses((status = 204, description = "Signed out: the cookie's session has ended and the cookie is cleared"),
         (status = "5XX", body = ErrorBody)))]
 async fn sign_out(
-    State(s): State<AppState>,
-    request: HeaderMap,
+    State(s): State<AppState>, request: HeaderMap,
 ) -> Result<(StatusCode, HeaderMap), ApiError> {
     if let Some(raw) = crate::web::cookie(&request, SESSION_COOKIE).filter(|v| !v.is_empty()) {
         let hash = secret::hash(raw.trim());

@@ -42,8 +42,7 @@ fn user(caller: &Caller) -> Result<&User, ApiError> {
 #[utoipa::path(get, path = "/session/sessions", tag = "session",
     responses((status = 200, body = Vec<SessionView>), (status = "4XX", body = ErrorBody)))]
 async fn list(
-    State(s): State<AppState>,
-    caller: Caller,
+    State(s): State<AppState>, caller: Caller,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     let me = user(&caller)?;
     let rows = s.accounts.list_sessions(me.id).await?;
@@ -77,9 +76,7 @@ async fn end_others(State(s): State<AppState>, caller: Caller) -> Result<Json<En
     params(("id" = SessionId, Path, description = "session id")),
     responses((status = 204, description = "Ended"), (status = "4XX", body = ErrorBody)))]
 async fn end_one(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<SessionId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<SessionId>,
 ) -> Result<StatusCode, ApiError> {
     let me = user(&caller)?;
     s.accounts.end_session(me.id, id).await?;

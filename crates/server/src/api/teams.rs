@@ -43,9 +43,7 @@ async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<Team
 #[utoipa::path(post, path = "/teams", tag = "teams", request_body = NewTeam,
     responses((status = 201, body = Team), (status = "4XX", body = ErrorBody)))]
 async fn create(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewTeam>,
+    State(s): State<AppState>, caller: Caller, ApiJson(body): ApiJson<NewTeam>,
 ) -> Result<(StatusCode, Json<Team>), ApiError> {
     caller.require_org_admin()?;
     let name = parse_name("name", &body.name)?;
@@ -66,9 +64,7 @@ async fn create(
     params(("id" = TeamId, Path, description = "team id")),
     responses((status = 200, body = Team), (status = "4XX", body = ErrorBody)))]
 async fn show(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<TeamId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<TeamId>,
 ) -> Result<Json<Team>, ApiError> {
     Ok(Json(s.store.get_team(caller.reads(), id).await?.into()))
 }
@@ -77,9 +73,7 @@ async fn show(
     params(("id" = TeamId, Path, description = "team id")),
     responses((status = 200, body = Vec<Member>), (status = "4XX", body = ErrorBody)))]
 async fn members(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<TeamId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<TeamId>,
 ) -> Result<Json<Vec<Member>>, ApiError> {
     Ok(Json(dto::all(
         s.accounts.list_members(caller.reads(), id).await?,
@@ -98,9 +92,7 @@ pub struct SetMember {
     params(("id" = TeamId, Path, description = "team id")),
     responses((status = 201, body = Member), (status = "4XX", body = ErrorBody)))]
 async fn set_member(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(team): ApiPath<TeamId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(team): ApiPath<TeamId>,
     ApiJson(body): ApiJson<SetMember>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
     let team = caller.at::<role::Owner>(team)?;
@@ -129,9 +121,7 @@ async fn set_member(
     params(("id" = TeamId, Path, description = "team id"), ("user_id" = UserId, Path, description = "user id")),
     responses((status = 204, description = "Removed"), (status = "4XX", body = ErrorBody)))]
 async fn remove_member(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath((team, user)): ApiPath<(TeamId, UserId)>,
+    State(s): State<AppState>, caller: Caller, ApiPath((team, user)): ApiPath<(TeamId, UserId)>,
 ) -> Result<StatusCode, ApiError> {
     let team = caller.at::<role::Owner>(team)?;
     s.accounts

@@ -81,9 +81,7 @@ async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<ApiT
 #[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewTokenBody,
     responses((status = 201, body = CreatedToken), (status = "4XX", body = ErrorBody)))]
 async fn create(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewTokenBody>,
+    State(s): State<AppState>, caller: Caller, ApiJson(body): ApiJson<NewTokenBody>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let name = parse_name("name", &body.name)?;
     if body.expires_at.is_some_and(|e| e <= Utc::now()) {
@@ -162,9 +160,7 @@ async fn create(
     params(("id" = TokenId, Path, description = "token id")),
     responses((status = 200, body = ApiToken), (status = "4XX", body = ErrorBody)))]
 async fn revoke(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<TokenId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<TokenId>,
 ) -> Result<Json<ApiToken>, ApiError> {
     let seen = s
         .accounts

@@ -91,9 +91,7 @@ async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<User
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUserBody,
     responses((status = 201, body = User), (status = "4XX", body = ErrorBody)))]
 async fn create(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewUserBody>,
+    State(s): State<AppState>, caller: Caller, ApiJson(body): ApiJson<NewUserBody>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     caller.require_org_admin()?;
     let username = parse_username(&body.username)?;
@@ -118,9 +116,7 @@ async fn create(
     params(("id" = UserId, Path, description = "user id")),
     responses((status = 200, body = User), (status = "4XX", body = ErrorBody)))]
 async fn show(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<UserId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<User>, ApiError> {
     let me = caller.user.as_ref().map(|u| u.id);
     Ok(Json(
@@ -149,11 +145,8 @@ pub struct PasswordBody {
         (status = 429, description = "Too many attempts for this user or from this client; see Retry-After", body = ErrorBody),
         (status = "4XX", body = ErrorBody)))]
 async fn set_password(
-    State(s): State<AppState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    caller: Caller,
-    ApiPath(id): ApiPath<UserId>,
-    ApiJson(body): ApiJson<PasswordBody>,
+    State(s): State<AppState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, caller: Caller,
+    ApiPath(id): ApiPath<UserId>, ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let me = caller.user.as_ref().map(|u| u.id);
     let target = s.accounts.get_user(caller.reads(), me, id).await?;
@@ -210,9 +203,7 @@ async fn set_password(
         (status = 409, description = "`cannot_disable_self` or `last_org_admin`", body = ErrorBody),
         (status = "4XX", body = ErrorBody)))]
 async fn disable(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<UserId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<User>, ApiError> {
     set_disabled(&s, &caller, id, true).await
 }
@@ -223,18 +214,13 @@ async fn disable(
     params(("id" = UserId, Path, description = "user id")),
     responses((status = 200, body = User), (status = "4XX", body = ErrorBody)))]
 async fn enable(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<UserId>,
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<User>, ApiError> {
     set_disabled(&s, &caller, id, false).await
 }
 
 async fn set_disabled(
-    s: &AppState,
-    caller: &Caller,
-    id: UserId,
-    disabled: bool,
+    s: &AppState, caller: &Caller, id: UserId, disabled: bool,
 ) -> Result<Json<User>, ApiError> {
     let me = caller.user.as_ref().map(|u| u.id);
     // Unseen users are not found, as on every other user route; then the role check.

@@ -19,9 +19,7 @@ pub struct Params {
 }
 
 pub async fn page(
-    State(s): State<AppState>,
-    WebCaller(caller): WebCaller,
-    headers: HeaderMap,
+    State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
     ApiQuery(q): ApiQuery<Params>,
 ) -> Result<Response, WebError> {
     let Some(user) = caller.user.clone() else {

@@ -25,9 +25,7 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    State(s): State<AppState>,
-    WebCaller(caller): WebCaller,
-    headers: HeaderMap,
+    State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, WebError> {
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/incidents").await?;
@@ -123,11 +121,8 @@ pub struct ShowQuery {
 /// may hold hundreds of alerts of up to 256 KiB each): each is loaded when its "Raw payload"
 /// is opened, so the page's size does not depend on what the alerts carried.
 pub async fn show(
-    State(s): State<AppState>,
-    WebCaller(caller): WebCaller,
-    headers: HeaderMap,
-    WebPath(id): WebPath<IncidentId>,
-    ApiQuery(q): ApiQuery<ShowQuery>,
+    State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
+    WebPath(id): WebPath<IncidentId>, ApiQuery(q): ApiQuery<ShowQuery>,
 ) -> Result<Response, WebError> {
     let page_q = EventsParams {
         limit: Some(PAGE_EVENTS),

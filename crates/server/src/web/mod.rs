@@ -68,8 +68,7 @@ impl OptionalFromRequestParts<AppState> for WebCaller {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
+        parts: &mut Parts, state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(
             <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state)
@@ -98,11 +97,7 @@ impl Ctx {
     /// `picked` is the `team` query parameter, if any; otherwise the remembered team, otherwise
     /// the first the caller can see.
     pub async fn load(
-        state: &AppState,
-        caller: Caller,
-        headers: &HeaderMap,
-        picked: Option<&str>,
-        path: &str,
+        state: &AppState, caller: Caller, headers: &HeaderMap, picked: Option<&str>, path: &str,
     ) -> Result<Ctx, ApiError> {
         let teams = state.store.list_teams(caller.reads()).await?;
         let picked_id = picked.and_then(|p| p.parse::<TeamId>().ok());

@@ -15,9 +15,7 @@ pub struct TeamParam {
 }
 
 pub async fn page(
-    State(s): State<AppState>,
-    WebCaller(caller): WebCaller,
-    headers: HeaderMap,
+    State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
     ApiQuery(q): ApiQuery<TeamParam>,
 ) -> Result<Response, WebError> {
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/").await?;

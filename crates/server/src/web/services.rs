@@ -16,9 +16,7 @@ use crate::json::ApiQuery;
 use crate::state::AppState;
 
 pub async fn list(
-    State(s): State<AppState>,
-    WebCaller(caller): WebCaller,
-    headers: HeaderMap,
+    State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
     ApiQuery(q): ApiQuery<TeamParam>,
 ) -> Result<Response, WebError> {
     let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), "/services").await?;
@@ -71,9 +69,7 @@ pub async fn list(
 }
 
 pub async fn show(
-    State(s): State<AppState>,
-    WebCaller(caller): WebCaller,
-    headers: HeaderMap,
+    State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
     WebPath(id): WebPath<ServiceId>,
 ) -> Result<Response, WebError> {
     let svc = s.store.get_service(caller.reads(), id).await?;

@@ -11,9 +11,7 @@ use crate::{sql, AlertSourceStore, StoreError};
 #[async_trait]
 impl AlertSourceStore for PgStore {
     async fn alert_source_activity(
-        &self,
-        scope: &Scope,
-        service: ServiceId,
+        &self, scope: &Scope, service: ServiceId,
     ) -> Result<Vec<AlertSourceActivity>, StoreError> {
         bounded(async {
             let mut args: Params = vec![Box::new(service)];

@@ -36,10 +36,7 @@ impl AuditStore for PgStore {
     }
 
     async fn list_audit(
-        &self,
-        scope: &Scope,
-        limit: u32,
-        before: Option<AuditId>,
+        &self, scope: &Scope, limit: u32, before: Option<AuditId>,
     ) -> Result<Vec<AuditEntry>> {
         bounded(async {
             let mut args = Params::new();

@@ -112,8 +112,7 @@ impl From<FastPathError> for StoreError {
 
 /// Apply a whole batch inside `tx` (not committed); one outcome per item, in order.
 pub async fn apply_batch(
-    tx: &Transaction<'_>,
-    items: &[(&Service, &AlertEvent)],
+    tx: &Transaction<'_>, items: &[(&Service, &AlertEvent)],
 ) -> Result<Vec<IngestOutcome>, FastPathError> {
     let mut teams: Vec<TeamId> = items.iter().map(|(s, _)| s.team_id).collect();
     teams.sort_unstable();

@@ -17,8 +17,7 @@ impl Bind for Params {
 
 /// A column of a row, its error naming the column.
 pub(super) fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
-    r: &'a tokio_postgres::Row,
-    idx: usize,
+    r: &'a tokio_postgres::Row, idx: usize,
 ) -> Result<T, crate::StoreError> {
     r.try_get(idx)
         .map_err(|e| crate::StoreError::Other(format!("column {idx}: {e}")))

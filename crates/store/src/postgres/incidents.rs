@@ -13,10 +13,7 @@ use super::{bounded, pg, refs, scope_sql, timeline, Params, PgStore};
 use crate::{sql, IncidentStore, StoreError};
 
 pub(super) async fn get_incident_in(
-    c: &impl GenericClient,
-    scope: &Scope,
-    id: IncidentId,
-    lock: bool,
+    c: &impl GenericClient, scope: &Scope, id: IncidentId, lock: bool,
 ) -> Result<Incident, StoreError> {
     let mut args: Params = vec![Box::new(id)];
     let sql = format!(
@@ -53,11 +50,7 @@ async fn insert_human_event(c: &impl GenericClient, ev: &TimelineEvent) -> Resul
 impl IncidentStore for PgStore {
     /// With the row locked, so two people's actions queue behind each other.
     async fn act(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        action: HumanAction,
+        &self, scope: &Scope, id: IncidentId, actor: &str, action: HumanAction,
     ) -> Result<Incident, StoreError> {
         bounded(async {
             let mut c = self.client().await?;
@@ -88,9 +81,7 @@ impl IncidentStore for PgStore {
     }
 
     async fn list_incidents(
-        &self,
-        scope: &Scope,
-        q: &IncidentQuery,
+        &self, scope: &Scope, q: &IncidentQuery,
     ) -> Result<Vec<Incident>, StoreError> {
         // PostgreSQL text cannot hold NUL, so no stored key or title matches one that has it
         // (sending it would be an error, not "nothing found").
@@ -145,10 +136,7 @@ impl IncidentStore for PgStore {
     }
 
     async fn incident_summary(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
-        since: DateTime<Utc>,
+        &self, scope: &Scope, team: Option<TeamId>, since: DateTime<Utc>,
     ) -> Result<IncidentSummary, StoreError> {
         bounded(async {
             let filter = |args: &mut Params| {
@@ -192,19 +180,13 @@ impl IncidentStore for PgStore {
     }
 
     async fn timeline_page(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        q: &EventPageQuery,
+        &self, scope: &Scope, id: IncidentId, q: &EventPageQuery,
     ) -> Result<EventPage, StoreError> {
         bounded(async { timeline::page(pg(&self.client().await?), scope, id, q).await }).await
     }
 
     async fn event_payload(
-        &self,
-        scope: &Scope,
-        incident: IncidentId,
-        event: EventId,
+        &self, scope: &Scope, incident: IncidentId, event: EventId,
     ) -> Result<String, StoreError> {
         bounded(async {
             timeline::payload(pg(&self.client().await?), scope, incident, event).await
@@ -213,11 +195,7 @@ impl IncidentStore for PgStore {
     }
 
     async fn add_note(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        text: &str,
+        &self, scope: &Scope, id: IncidentId, actor: &str, text: &str,
     ) -> Result<TimelineEvent, StoreError> {
         bounded(async {
             let mut c = self.client().await?;

@@ -24,9 +24,7 @@ const ATTEMPTS: usize = 5;
 #[async_trait]
 impl IngestStore for PgStore {
     async fn ingest(
-        &self,
-        service: &Service,
-        event: AlertEvent,
+        &self, service: &Service, event: AlertEvent,
     ) -> Result<IngestOutcome, StoreError> {
         bounded(self.writer.ingest(service.clone(), event)).await
     }
@@ -37,8 +35,7 @@ impl IngestStore for PgStore {
 /// are locked first, sorted, as everywhere (see the writer). Per-alert results, valid once
 /// committed.
 pub async fn apply_each(
-    tx: &Transaction<'_>,
-    items: &[(&Service, &AlertEvent)],
+    tx: &Transaction<'_>, items: &[(&Service, &AlertEvent)],
 ) -> Result<Vec<Result<IngestOutcome, StoreError>>, StoreError> {
     let mut teams: Vec<TeamId> = items.iter().map(|(s, _)| s.team_id).collect();
     teams.sort_unstable();

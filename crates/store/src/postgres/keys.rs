@@ -18,11 +18,7 @@ use crate::StoreError;
 #[async_trait]
 impl KeyStore for PgStore {
     async fn rotate_service_key(
-        &self,
-        scope: &Scope,
-        id: ServiceId,
-        new_key: &str,
-        grace_until: Option<DateTime<Utc>>,
+        &self, scope: &Scope, id: ServiceId, new_key: &str, grace_until: Option<DateTime<Utc>>,
     ) -> Result<Rotated> {
         bounded(async {
             let mut c = self.client().await?;

@@ -47,10 +47,7 @@ impl LifecycleStore for PgStore {
     }
 
     async fn set_password(
-        &self,
-        user: UserId,
-        password_hash: String,
-        keep: Option<SessionId>,
+        &self, user: UserId, password_hash: String, keep: Option<SessionId>,
     ) -> Result<u64> {
         bounded(async {
             let mut c = self.client().await?;

@@ -34,10 +34,7 @@ async fn team_visible(c: &impl GenericClient, scope: &Scope, team: TeamId) -> Re
 /// once wait for each other instead of deadlocking, and the second sees the first's result
 /// (READ COMMITTED re-checks a locked row's `role` after the other transaction commits).
 async fn lock_member_change(
-    c: &impl GenericClient,
-    team: TeamId,
-    user: UserId,
-    new_role: Option<Role>,
+    c: &impl GenericClient, team: TeamId, user: UserId, new_role: Option<Role>,
 ) -> Result<Option<Role>> {
     let owners = c
         .query(
@@ -88,11 +85,7 @@ impl MemberStore for PgStore {
     }
 
     async fn set_member(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        user: UserId,
-        role: Role,
+        &self, scope: &Scope, team: TeamId, user: UserId, role: Role,
     ) -> Result<(Member, Option<Role>)> {
         bounded(async {
             let mut c = self.client().await?;

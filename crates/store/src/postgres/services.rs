@@ -10,10 +10,7 @@ use super::{bounded, conflict_as, pg, refs, scope_sql, Params, PgStore};
 use crate::{records, require_team, sql, ServiceStore, StoreError};
 
 pub(super) async fn insert(
-    c: &impl GenericClient,
-    team: TeamId,
-    name: &str,
-    key: &str,
+    c: &impl GenericClient, team: TeamId, name: &str, key: &str,
 ) -> Result<Service, StoreError> {
     c.query_opt(sql::TEAM_EXISTS, &[&team])
         .await?
@@ -43,20 +40,14 @@ pub(super) async fn insert(
 #[async_trait]
 impl ServiceStore for PgStore {
     async fn create_service(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        name: &str,
-        api_key: &str,
+        &self, scope: &Scope, team: TeamId, name: &str, api_key: &str,
     ) -> Result<Service, StoreError> {
         require_team(scope, team, "team")?;
         bounded(async { insert(pg(&self.client().await?), team, name, api_key).await }).await
     }
 
     async fn list_services(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
+        &self, scope: &Scope, team: Option<TeamId>,
     ) -> Result<Vec<Service>, StoreError> {
         bounded(async {
             let mut args = Params::new();

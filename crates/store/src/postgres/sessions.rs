@@ -18,9 +18,7 @@ use crate::StoreError;
 
 /// End every session of `user` but `keep`; also used by the lifecycle's password and disable.
 pub(super) async fn end_sessions(
-    c: &impl GenericClient,
-    user: UserId,
-    keep: Option<SessionId>,
+    c: &impl GenericClient, user: UserId, keep: Option<SessionId>,
 ) -> Result<u64> {
     Ok(c.execute(
         sql::END_SESSIONS,

@@ -11,10 +11,7 @@ use super::rows;
 use crate::{sql, StoreError};
 
 pub async fn page(
-    c: &impl GenericClient,
-    scope: &Scope,
-    id: IncidentId,
-    q: &EventPageQuery,
+    c: &impl GenericClient, scope: &Scope, id: IncidentId, q: &EventPageQuery,
 ) -> Result<EventPage, StoreError> {
     get_incident_in(c, scope, id, false).await?;
     let fetch = i64::from(q.fetch());
@@ -27,10 +24,7 @@ pub async fn page(
 }
 
 pub async fn payload(
-    c: &impl GenericClient,
-    scope: &Scope,
-    incident: IncidentId,
-    event: EventId,
+    c: &impl GenericClient, scope: &Scope, incident: IncidentId, event: EventId,
 ) -> Result<String, StoreError> {
     get_incident_in(c, scope, incident, false).await?;
     match c

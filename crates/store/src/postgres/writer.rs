@@ -130,8 +130,7 @@ async fn run_batch(pool: &Pool, batch: Vec<Job>) {
 /// which retries races and answers a bad alert alone. A failed COMMIT is not replayed: whether
 /// it landed is unknown, and the callers' retries are what recover from that.
 async fn commit_batch(
-    client: &mut deadpool_postgres::Client,
-    batch: &[Job],
+    client: &mut deadpool_postgres::Client, batch: &[Job],
 ) -> Result<Vec<Result<IngestOutcome, StoreError>>, StoreError> {
     let items: Vec<(&Service, &AlertEvent)> = batch.iter().map(|j| (&j.svc, &j.ev)).collect();
     let tx = client.transaction().await?;

@@ -13,9 +13,7 @@ use crate::{sql, AlertSourceStore, StoreError};
 #[async_trait]
 impl AlertSourceStore for SqliteStore {
     async fn alert_source_activity(
-        &self,
-        scope: &Scope,
-        service: ServiceId,
+        &self, scope: &Scope, service: ServiceId,
     ) -> Result<Vec<AlertSourceActivity>, StoreError> {
         let scope = scope.clone();
         self.read(move |c| {

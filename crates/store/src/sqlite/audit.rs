@@ -36,10 +36,7 @@ impl AuditStore for SqliteStore {
     }
 
     async fn list_audit(
-        &self,
-        scope: &Scope,
-        limit: u32,
-        before: Option<AuditId>,
+        &self, scope: &Scope, limit: u32, before: Option<AuditId>,
     ) -> Result<Vec<AuditEntry>> {
         let scope = scope.clone();
         self.read(move |c| {

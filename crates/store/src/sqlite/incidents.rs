@@ -15,9 +15,7 @@ use super::{scope_sql, timeline, SqliteStore};
 use crate::{sql, IncidentStore, StoreError};
 
 pub(super) fn get_incident_in(
-    c: &Connection,
-    scope: &Scope,
-    id: IncidentId,
+    c: &Connection, scope: &Scope, id: IncidentId,
 ) -> Result<Incident, StoreError> {
     let mut args = vec![Value::Text(id.to_string())];
     let sql = format!(
@@ -46,11 +44,7 @@ fn insert_human_event(c: &Connection, ev: &TimelineEvent) -> Result<(), StoreErr
 #[async_trait]
 impl IncidentStore for SqliteStore {
     async fn act(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        action: HumanAction,
+        &self, scope: &Scope, id: IncidentId, actor: &str, action: HumanAction,
     ) -> Result<Incident, StoreError> {
         let (scope, actor) = (scope.clone(), actor.to_owned());
         self.writer
@@ -75,9 +69,7 @@ impl IncidentStore for SqliteStore {
     }
 
     async fn list_incidents(
-        &self,
-        scope: &Scope,
-        q: &IncidentQuery,
+        &self, scope: &Scope, q: &IncidentQuery,
     ) -> Result<Vec<Incident>, StoreError> {
         let (scope, q) = (scope.clone(), q.clone());
         self.read(move |c| {
@@ -131,10 +123,7 @@ impl IncidentStore for SqliteStore {
     }
 
     async fn incident_summary(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
-        since: DateTime<Utc>,
+        &self, scope: &Scope, team: Option<TeamId>, since: DateTime<Utc>,
     ) -> Result<IncidentSummary, StoreError> {
         let scope = scope.clone();
         self.read(move |c| {
@@ -169,20 +158,14 @@ impl IncidentStore for SqliteStore {
     }
 
     async fn timeline_page(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        q: &EventPageQuery,
+        &self, scope: &Scope, id: IncidentId, q: &EventPageQuery,
     ) -> Result<EventPage, StoreError> {
         let (scope, q) = (scope.clone(), *q);
         self.read(move |c| timeline::page(c, &scope, id, &q)).await
     }
 
     async fn event_payload(
-        &self,
-        scope: &Scope,
-        incident: IncidentId,
-        event: EventId,
+        &self, scope: &Scope, incident: IncidentId, event: EventId,
     ) -> Result<String, StoreError> {
         let scope = scope.clone();
         self.read(move |c| timeline::payload(c, &scope, incident, event))
@@ -190,11 +173,7 @@ impl IncidentStore for SqliteStore {
     }
 
     async fn add_note(
-        &self,
-        scope: &Scope,
-        id: IncidentId,
-        actor: &str,
-        text: &str,
+        &self, scope: &Scope, id: IncidentId, actor: &str, text: &str,
     ) -> Result<TimelineEvent, StoreError> {
         let (scope, actor, text) = (scope.clone(), actor.to_owned(), text.to_owned());
         self.writer

@@ -50,9 +50,7 @@ const UPSERT_SOURCE: &str = "INSERT INTO alert_sources (service_id, source, last
 #[async_trait]
 impl IngestStore for SqliteStore {
     async fn ingest(
-        &self,
-        service: &Service,
-        event: AlertEvent,
+        &self, service: &Service, event: AlertEvent,
     ) -> Result<IngestOutcome, StoreError> {
         let svc = service.clone();
         self.writer.write(move |c| apply(c, &svc, &event)).await

@@ -20,11 +20,7 @@ use crate::StoreError;
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn rotate_service_key(
-        &self,
-        scope: &Scope,
-        id: ServiceId,
-        new_key: &str,
-        grace_until: Option<DateTime<Utc>>,
+        &self, scope: &Scope, id: ServiceId, new_key: &str, grace_until: Option<DateTime<Utc>>,
     ) -> Result<Rotated> {
         let (scope, new_key) = (scope.clone(), new_key.to_owned());
         self.writer

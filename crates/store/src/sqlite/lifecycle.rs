@@ -65,10 +65,7 @@ impl LifecycleStore for SqliteStore {
     }
 
     async fn set_password(
-        &self,
-        user: UserId,
-        password_hash: String,
-        keep: Option<SessionId>,
+        &self, user: UserId, password_hash: String, keep: Option<SessionId>,
     ) -> Result<u64> {
         self.writer
             .write(move |c| {
@@ -85,10 +82,7 @@ impl LifecycleStore for SqliteStore {
     }
 
     async fn set_disabled(
-        &self,
-        actor: Option<UserId>,
-        user: UserId,
-        disabled: bool,
+        &self, actor: Option<UserId>, user: UserId, disabled: bool,
     ) -> Result<User> {
         self.writer
             .write(move |c| set_disabled(c, actor, user, disabled))

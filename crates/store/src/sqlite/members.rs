@@ -37,10 +37,7 @@ fn member_of(c: &Connection, team: TeamId, user: UserId) -> Result<Option<Member
 /// Refuse a change of `user` to `new_role` (`None`: removal) that would leave `team` without
 /// an active owner. Returns the role before.
 fn guard_member_change(
-    c: &Connection,
-    team: TeamId,
-    user: UserId,
-    new_role: Option<Role>,
+    c: &Connection, team: TeamId, user: UserId, new_role: Option<Role>,
 ) -> Result<Option<Role>> {
     let owners = c
         .prepare_cached(&sqlite(sql::TEAM_OWNERS))?
@@ -83,11 +80,7 @@ impl MemberStore for SqliteStore {
     }
 
     async fn set_member(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        user: UserId,
-        role: Role,
+        &self, scope: &Scope, team: TeamId, user: UserId, role: Role,
     ) -> Result<(Member, Option<Role>)> {
         let scope = scope.clone();
         self.writer

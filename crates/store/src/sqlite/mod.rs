@@ -65,9 +65,7 @@ impl SqliteStore {
 
     /// `wal_restart_frames`: see [`checkpoint::RESTART_FRAMES`].
     fn open_with(
-        path: impl AsRef<Path>,
-        synchronous: &str,
-        wal_restart_frames: i64,
+        path: impl AsRef<Path>, synchronous: &str, wal_restart_frames: i64,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;

@@ -38,10 +38,7 @@ impl SqliteStore {
     /// Add `incidents` resolved incidents (two events each) to `svc`, oldest first.
     /// `progress` is called after each committed chunk with the number written so far.
     pub async fn seed_resolved_incidents(
-        &self,
-        svc: &Service,
-        incidents: u64,
-        mut progress: impl FnMut(u64),
+        &self, svc: &Service, incidents: u64, mut progress: impl FnMut(u64),
     ) -> Result<(), StoreError> {
         let end = SystemTime::now() - Duration::from_secs(3600);
         let step = SPAN / u32::try_from(incidents.max(1)).unwrap_or(u32::MAX);
@@ -77,12 +74,7 @@ impl SqliteStore {
 }
 
 fn write_chunk(
-    c: &Connection,
-    svc: &Service,
-    from: u64,
-    n: u64,
-    first: SystemTime,
-    step: Duration,
+    c: &Connection, svc: &Service, from: u64, n: u64, first: SystemTime, step: Duration,
 ) -> Result<(), StoreError> {
     let (team, service) = (svc.team_id, svc.id);
     let before: i64 = c

@@ -12,10 +12,7 @@ use super::{scope_sql, SqliteStore};
 use crate::{records, require_team, sql, ServiceStore, StoreError};
 
 pub(super) fn insert(
-    c: &Connection,
-    team: TeamId,
-    name: &str,
-    key: &str,
+    c: &Connection, team: TeamId, name: &str, key: &str,
 ) -> Result<Service, StoreError> {
     c.query_row(sql::TEAM_EXISTS, params![team], |_| Ok(()))
         .optional()?
@@ -42,11 +39,7 @@ pub(super) fn insert(
 #[async_trait]
 impl ServiceStore for SqliteStore {
     async fn create_service(
-        &self,
-        scope: &Scope,
-        team: TeamId,
-        name: &str,
-        api_key: &str,
+        &self, scope: &Scope, team: TeamId, name: &str, api_key: &str,
     ) -> Result<Service, StoreError> {
         require_team(scope, team, "team")?;
         let (name, key) = (name.to_owned(), api_key.to_owned());
@@ -56,9 +49,7 @@ impl ServiceStore for SqliteStore {
     }
 
     async fn list_services(
-        &self,
-        scope: &Scope,
-        team: Option<TeamId>,
+        &self, scope: &Scope, team: Option<TeamId>,
     ) -> Result<Vec<Service>, StoreError> {
         let scope = scope.clone();
         self.read(move |c| {

@@ -10,10 +10,7 @@ use super::rows;
 use crate::{sql, StoreError};
 
 pub fn page(
-    c: &Connection,
-    scope: &Scope,
-    id: IncidentId,
-    q: &EventPageQuery,
+    c: &Connection, scope: &Scope, id: IncidentId, q: &EventPageQuery,
 ) -> Result<EventPage, StoreError> {
     get_incident_in(c, scope, id)?;
     let fetch = q.fetch();
@@ -27,10 +24,7 @@ pub fn page(
 }
 
 pub fn payload(
-    c: &Connection,
-    scope: &Scope,
-    incident: IncidentId,
-    event: EventId,
+    c: &Connection, scope: &Scope, incident: IncidentId, event: EventId,
 ) -> Result<String, StoreError> {
     get_incident_in(c, scope, incident)?;
     c.prepare_cached(sql::EVENT_PAYLOAD)?

@@ -73,9 +73,7 @@ impl Writer {
     /// `checkpoints` is poked after every commit (the writer's connection has automatic
     /// checkpoints off).
     pub fn spawn(
-        conn: Connection,
-        stats: Arc<CommitStats>,
-        checkpoints: Checkpointer,
+        conn: Connection, stats: Arc<CommitStats>, checkpoints: Checkpointer,
     ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>(QUEUE_CAPACITY);
         std::thread::Builder::new()
@@ -108,10 +106,7 @@ impl Writer {
 }
 
 fn run(
-    conn: Connection,
-    mut rx: mpsc::Receiver<Job>,
-    stats: &CommitStats,
-    checkpoints: &Checkpointer,
+    conn: Connection, mut rx: mpsc::Receiver<Job>, stats: &CommitStats, checkpoints: &Checkpointer,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {

@@ -167,9 +167,7 @@ impl Replay {
 
 /// Send every alert at once; answers in the order the store applied them.
 async fn burst(
-    s: &S,
-    services: &[Service],
-    alerts: Vec<(usize, AlertEvent)>,
+    s: &S, services: &[Service], alerts: Vec<(usize, AlertEvent)>,
 ) -> Vec<(usize, AlertEvent, IngestOutcome)> {
     let tasks: Vec<_> = alerts
         .into_iter()

@@ -17,9 +17,7 @@ const CRIT: Action = Action::Trigger(Severity::Critical);
 
 /// The whole timeline, oldest first, read page by page as a client would.
 pub async fn whole_timeline(
-    s: &S,
-    scope: &Scope,
-    id: IncidentId,
+    s: &S, scope: &Scope, id: IncidentId,
 ) -> Result<Vec<TimelineEvent>, StoreError> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;

@@ -35,22 +35,14 @@ impl Server {
 
     /// Any call with any bearer token (`None`: no Authorization header).
     pub async fn call(
-        &self,
-        token: Option<&str>,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
+        &self, token: Option<&str>, method: &str, path: &str, body: Option<Value>,
     ) -> (u16, Value) {
         self.call_with(&self.http, token, method, path, body).await
     }
 
     /// [`Server::call`] through another client (e.g. one from [`client_from`]).
     pub async fn call_with(
-        &self,
-        http: &reqwest::Client,
-        token: Option<&str>,
-        method: &str,
-        path: &str,
+        &self, http: &reqwest::Client, token: Option<&str>, method: &str, path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
@@ -73,10 +65,7 @@ impl Server {
 
     /// [`Server::sign_in`] through another client (e.g. one from [`client_from`]).
     pub async fn sign_in_with(
-        &self,
-        http: &reqwest::Client,
-        username: &str,
-        password: &str,
+        &self, http: &reqwest::Client, username: &str, password: &str,
     ) -> reqwest::Response {
         http.post(self.url("/api/v1/session"))
             .json(&json!({"username": username, "password": password}))
@@ -103,11 +92,7 @@ impl Server {
 
     /// Any call made with a session cookie (and its CSRF header), as the web UI's script does.
     pub async fn call_as(
-        &self,
-        session: &Session,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
+        &self, session: &Session, method: &str, path: &str, body: Option<Value>,
     ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self

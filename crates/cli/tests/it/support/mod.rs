@@ -66,8 +66,7 @@ impl Server {
     /// `TOCSIN_ADMIN_TOKEN`); also returns the lines a first start prints once.
     #[allow(dead_code)]
     pub async fn spawn_app_with_env(
-        data_dir: &Path,
-        env: &[(&str, &str)],
+        data_dir: &Path, env: &[(&str, &str)],
     ) -> (Server, Vec<String>) {
         Self::in_process(data_dir, None, &[], env).await
     }
@@ -83,18 +82,13 @@ impl Server {
     /// In this process, on PostgreSQL, with the environment's secrets; also what it printed.
     #[allow(dead_code)]
     pub async fn spawn_app_pg_with_env(
-        data_dir: &Path,
-        database_url: &str,
-        env: &[(&str, &str)],
+        data_dir: &Path, database_url: &str, env: &[(&str, &str)],
     ) -> (Server, Vec<String>) {
         Self::in_process(data_dir, Some(database_url), &[], env).await
     }
 
     async fn in_process(
-        data_dir: &Path,
-        database_url: Option<&str>,
-        extra: &[&str],
-        env: &[(&str, &str)],
+        data_dir: &Path, database_url: Option<&str>, extra: &[&str], env: &[(&str, &str)],
     ) -> (Server, Vec<String>) {
         let dir = data_dir.to_str().expect("UTF-8 data dir");
         let mut flags = vec!["--listen", "127.0.0.1:0", "--data-dir", dir];

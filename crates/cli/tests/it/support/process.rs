@@ -39,27 +39,19 @@ impl Server {
     /// On PostgreSQL with extra environment variables; also returns what first start printed.
     #[allow(dead_code)]
     pub async fn start_pg_with_env(
-        data_dir: &Path,
-        database_url: &str,
-        env: &[(&str, &str)],
+        data_dir: &Path, database_url: &str, env: &[(&str, &str)],
     ) -> (Server, Vec<String>) {
         Self::spawn(data_dir, Some(database_url), &[], env).await
     }
 
     async fn spawn(
-        data_dir: &Path,
-        database_url: Option<&str>,
-        extra: &[&str],
-        env: &[(&str, &str)],
+        data_dir: &Path, database_url: Option<&str>, extra: &[&str], env: &[(&str, &str)],
     ) -> (Server, Vec<String>) {
         Self::spawn_on(data_dir, "127.0.0.1:0", database_url, extra, env).await
     }
 
     async fn spawn_on(
-        data_dir: &Path,
-        listen: &str,
-        database_url: Option<&str>,
-        extra: &[&str],
+        data_dir: &Path, listen: &str, database_url: Option<&str>, extra: &[&str],
         env: &[(&str, &str)],
     ) -> (Server, Vec<String>) {
         let log = data_dir.join(format!("server-{}.log", std::process::id()));
