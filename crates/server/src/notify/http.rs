@@ -4,7 +4,8 @@
 //! - every address it connects to is checked with `core::paging::destination::check_ip`, on
 //!   every attempt: names through [`GuardedResolver`] (a name that re-resolves to the metadata
 //!   service is refused at connect time, not only when saved), IP literals here before
-//!   sending (reqwest does not ask a resolver about them);
+//!   sending (reqwest does not ask a resolver about them); a pooled connection is reused
+//!   only for the host it was opened to, after its address was checked;
 //! - no proxy from the environment (a proxy would resolve the name itself, past the check);
 //! - no redirects (a 302 to `http://169.254.169.254/` would go around the check; a 3xx counts
 //!   as a failed attempt, as `classify_http` says);

@@ -213,3 +213,55 @@ async fn deny_private_refuses_loopback_literals_and_names_that_resolve_to_it() {
     );
     assert_eq!(rx.received().len(), 2, "a refused destination was called");
 }
+
+/// A raw receiver that answers `200` with a declared 100 MB body, sends `sent` bytes of it and
+/// then stalls: what a hostile or broken receiver does to a sender that reads answers whole.
+async fn stalling_answer(sent: usize) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let Ok((mut conn, _)) = listener.accept().await else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        let _ = conn.read(&mut buf).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 100000000\r\n\r\n";
+        let _ = conn.write_all(head.as_bytes()).await;
+        let _ = conn.write_all(&vec![b'x'; sent]).await;
+        std::future::pending::<()>().await;
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn an_answer_is_read_only_up_to_the_cap() {
+    let timeout = Duration::from_secs(3);
+    let s = sender(NotifyConfig {
+        total_timeout: timeout,
+        max_response_bytes: 64 * 1024,
+        ..NotifyConfig::default()
+    });
+    // Past the cap, the sender stops reading and has its answer at once…
+    let (url, task) = stalling_answer(256 * 1024).await;
+    let start = Instant::now();
+    assert_eq!(s.send(&webhook(url, "{}")).await, Attempt::Delivered);
+    assert!(
+        start.elapsed() < timeout / 3,
+        "waited {:?}",
+        start.elapsed()
+    );
+    task.abort();
+    // …below it, it waits for more, but never past the total timeout, and a 2xx given is kept.
+    let (url, task) = stalling_answer(10).await;
+    let start = Instant::now();
+    assert_eq!(s.send(&webhook(url, "{}")).await, Attempt::Delivered);
+    let took = start.elapsed();
+    assert!(
+        took >= timeout - Duration::from_millis(100) && took < timeout * 2,
+        "{took:?}"
+    );
+    task.abort();
+}
