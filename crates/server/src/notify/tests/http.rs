@@ -172,6 +172,17 @@ async fn metadata_and_link_local_addresses_are_refused_without_connecting() {
         );
         assert!(start.elapsed() < Duration::from_secs(1), "{url} was tried");
     }
+    let https = s
+        .send(&webhook("https://hooks.example.com/x".into(), "{}"))
+        .await;
+    if crate::notify::http::TLS {
+        assert!(matches!(https, Attempt::Transient(_)), "{https:?}");
+    } else {
+        assert!(
+            matches!(&https, Attempt::Permanent(e) if e.contains("https")),
+            "{https:?}"
+        );
+    }
     for url in ["ftp://example.com/", "not a url"] {
         let a = s.send(&webhook(url.into(), "{}")).await;
         assert!(matches!(a, Attempt::Permanent(_)), "{url}: {a:?}");
