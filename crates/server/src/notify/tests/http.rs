@@ -163,6 +163,10 @@ async fn metadata_and_link_local_addresses_are_refused_without_connecting() {
     for url in [
         "http://169.254.169.254/latest/meta-data/",
         "http://[fe80::1]:8080/",
+        // The same address as an IPv4-mapped IPv6 literal, and as one decimal number (the
+        // URL parser reads it as 169.254.169.254, as browsers do).
+        "http://[::ffff:169.254.169.254]/",
+        "http://2852039166/",
     ] {
         let start = Instant::now();
         let a = s.send(&webhook(url.into(), "{}")).await;
@@ -218,6 +222,13 @@ async fn deny_private_refuses_loopback_literals_and_names_that_resolve_to_it() {
     );
     // `localhost` is a name: refused by the resolver, on its resolved address.
     let a = closed.send(&webhook(name, "{}")).await;
+    assert!(
+        matches!(&a, Attempt::Permanent(e) if e.contains("deny-private")),
+        "{a:?}"
+    );
+    let a = closed
+        .send(&webhook(format!("http://[::1]:{port}/"), "{}"))
+        .await;
     assert!(
         matches!(&a, Attempt::Permanent(e) if e.contains("deny-private")),
         "{a:?}"
