@@ -24,6 +24,7 @@ pub mod json;
 pub mod keys;
 pub mod limits;
 pub mod logsafe;
+pub mod notify;
 pub mod passwords;
 pub mod secrets;
 pub mod security_headers;
