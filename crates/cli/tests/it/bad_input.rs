@@ -603,3 +603,35 @@ async fn api_bodies_and_path_ids_are_refused_like_alerts() {
         assert!(html.contains("invalid"), "{page}: {html}");
     }
 }
+
+/// A team token for a team that does not exist: 404 like any other unknown team, nothing
+/// created, and no database detail (it was a 409 quoting the foreign-key constraint).
+#[tokio::test]
+async fn a_token_for_a_team_that_does_not_exist_is_not_found() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(dir.path()).await;
+    let (_, before) = server.get("/api/v1/tokens").await;
+    let ghost = tocsin_core::TeamId::new().to_string();
+    let (status, body) = server
+        .post(
+            "/api/v1/tokens",
+            serde_json::json!({"name": "ghost", "team_id": ghost, "role": "observer"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    let detail = body["detail"].as_str().unwrap_or_default().to_lowercase();
+    assert!(
+        !detail.contains("constraint") && !detail.contains("foreign"),
+        "{body}"
+    );
+    let (_, after) = server.get("/api/v1/tokens").await;
+    assert_eq!(
+        before.as_array().map(Vec::len),
+        after.as_array().map(Vec::len),
+        "nothing created: {after}"
+    );
+}

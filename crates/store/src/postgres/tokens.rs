@@ -12,6 +12,13 @@ use super::{bounded, pg, PgStore};
 use crate::{records, require_team, sql, NewToken, StoreError, StoredToken, TokenStore};
 
 pub(super) async fn insert(c: &impl GenericClient, t: &NewToken) -> Result<ApiToken, StoreError> {
+    // A team that does not exist is "not found", as for services, not a foreign-key conflict
+    // whose message names the schema.
+    if let Some(team) = t.team_id {
+        c.query_opt(sql::TEAM_EXISTS, &[&team])
+            .await?
+            .ok_or(StoreError::NotFound("team"))?;
+    }
     let tok = records::token(t);
     c.execute(
         sql::INSERT_TOKEN,

@@ -13,6 +13,13 @@ use super::SqliteStore;
 use crate::{records, require_team, sql, NewToken, StoreError, StoredToken, TokenStore};
 
 pub(super) fn insert(c: &Connection, t: &NewToken) -> Result<ApiToken, StoreError> {
+    // A team that does not exist is "not found", as for services, not a foreign-key conflict
+    // whose message names the schema.
+    if let Some(team) = t.team_id {
+        c.query_row(sql::TEAM_EXISTS, params![team], |_| Ok(()))
+            .optional()?
+            .ok_or(StoreError::NotFound("team"))?;
+    }
     let tok = records::token(t);
     c.execute(
         sql::INSERT_TOKEN,

@@ -561,6 +561,22 @@ pub async fn tokens_are_found_by_hash_and_touched(s: S) {
         )
         .await
     ));
+    // Nor for a team that does not exist, even with every team in scope: not found, not a
+    // foreign-key conflict naming the schema.
+    assert!(is_not_found(
+        s.create_token(
+            &Scope::All,
+            NewToken {
+                name: "ghost".into(),
+                role: TokenRole::Observer,
+                user_id: None,
+                team_id: Some(TeamId::new()),
+                hash: secret::hash("tok-ghost"),
+                expires_at: None,
+            }
+        )
+        .await
+    ));
     let made = s
         .create_token(
             &Scope::Teams(vec![t]),
