@@ -50,9 +50,15 @@ pub fn sqlite_services(path: &Path) -> Result<Vec<ServiceKey>, StoreError> {
     }
     let mut stmt = conn.prepare(SERVICES)?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<Vec<(String, String, String)>, _>>()?;
-    rows.into_iter().map(service_key).collect()
+        .query_map([], |r| {
+            Ok(ServiceKey {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                api_key: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// Every service of the PostgreSQL database at `url`, over one connection that can only read.
@@ -73,18 +79,17 @@ pub async fn postgres_services(url: &str) -> Result<Vec<ServiceKey>, StoreError>
             .await?;
         let rows = client.query(SERVICES, &[]).await?;
         rows.iter()
-            .map(|r| service_key((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .map(|r| {
+                Ok(ServiceKey {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    api_key: r.try_get(2)?,
+                })
+            })
             .collect::<Result<Vec<_>, StoreError>>()
     }
     .await;
     drop(client);
     conn.abort();
     read
-}
-
-fn service_key((id, name, api_key): (String, String, String)) -> Result<ServiceKey, StoreError> {
-    let id = id
-        .parse()
-        .map_err(|e| StoreError::Other(format!("service id {id:?} in the database: {e}")))?;
-    Ok(ServiceKey { id, name, api_key })
 }

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use tocsin_core::visibility::{Filter, TokenClause, UserClause};
+use tocsin_core::{TeamId, UserId};
 
 /// `$n` → `?n`, for SQLite. The account SQL has no `$` but in placeholders.
 pub(crate) fn sqlite(sql: &str) -> Cow<'_, str> {
@@ -16,12 +17,13 @@ pub(crate) fn sqlite(sql: &str) -> Cow<'_, str> {
     }
 }
 
-/// How a dialect binds arguments into a growing statement.
+/// How a dialect binds arguments into a growing statement. Ids go in typed: PostgreSQL binds
+/// them as they are, SQLite's argument list holds their text.
 pub(crate) trait Bind {
-    /// Append a text argument; its placeholder.
-    fn text(&mut self, v: String) -> String;
-    /// `column IN (values)` (`values` never empty), its arguments appended.
-    fn any_of(&mut self, column: &str, values: Vec<String>) -> String;
+    /// Append a user id argument; its placeholder.
+    fn user(&mut self, v: UserId) -> String;
+    /// `column IN (teams)` (`teams` never empty), its arguments appended.
+    fn any_team(&mut self, column: &str, teams: &[TeamId]) -> String;
 }
 
 /// ` AND (…)` for a filter, `""` for [`Filter::All`], ` AND FALSE` for no clause.
@@ -36,29 +38,24 @@ fn and_any<C>(f: &Filter<C>, mut clause: impl FnMut(&C) -> String) -> String {
     }
 }
 
-fn texts<T: ToString>(ids: &[T]) -> Vec<String> {
-    ids.iter().map(ToString::to_string).collect()
-}
-
 /// Core's user filter over `users` (column `id`).
 pub(crate) fn users_where(f: &Filter<UserClause>, b: &mut impl Bind) -> String {
     and_any(f, |c| match c {
         UserClause::MemberOfAny(teams) => format!(
             "id IN (SELECT user_id FROM team_members WHERE {})",
-            b.any_of("team_id", texts(teams))
+            b.any_team("team_id", teams)
         ),
-        UserClause::Is(u) => format!("id = {}", b.text(u.to_string())),
+        UserClause::Is(u) => format!("id = {}", b.user(*u)),
     })
 }
 
 /// Core's token filter over `api_tokens`.
 pub(crate) fn tokens_where(f: &Filter<TokenClause>, b: &mut impl Bind) -> String {
     and_any(f, |c| match c {
-        TokenClause::OwnedBy(u) => format!("user_id = {}", b.text(u.to_string())),
-        TokenClause::TeamTokenOfAny(teams) => format!(
-            "(user_id IS NULL AND {})",
-            b.any_of("team_id", texts(teams))
-        ),
+        TokenClause::OwnedBy(u) => format!("user_id = {}", b.user(*u)),
+        TokenClause::TeamTokenOfAny(teams) => {
+            format!("(user_id IS NULL AND {})", b.any_team("team_id", teams))
+        }
     })
 }
 
@@ -143,12 +140,13 @@ mod tests {
     struct Numbered(Vec<String>);
 
     impl Bind for Numbered {
-        fn text(&mut self, v: String) -> String {
-            self.0.push(v);
+        fn user(&mut self, v: UserId) -> String {
+            self.0.push(v.to_string());
             format!("${}", self.0.len())
         }
-        fn any_of(&mut self, column: &str, values: Vec<String>) -> String {
-            self.0.push(values.join(","));
+        fn any_team(&mut self, column: &str, teams: &[TeamId]) -> String {
+            let texts: Vec<String> = teams.iter().map(ToString::to_string).collect();
+            self.0.push(texts.join(","));
             format!("{column} = ANY(${})", self.0.len())
         }
     }

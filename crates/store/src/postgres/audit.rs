@@ -20,13 +20,7 @@ impl AuditStore for PgStore {
                 .execute(
                     sql::INSERT_AUDIT,
                     &[
-                        &e.id.to_string(),
-                        &e.at,
-                        &e.actor,
-                        &e.action,
-                        &e.team_id.map(|t| t.to_string()),
-                        &e.target,
-                        &e.detail,
+                        &e.id, &e.at, &e.actor, &e.action, &e.team_id, &e.target, &e.detail,
                     ],
                 )
                 .await?;
@@ -45,7 +39,7 @@ impl AuditStore for PgStore {
                 scope_sql(scope, "team_id", &mut args)
             );
             if let Some(b) = before {
-                args.push(Box::new(b.to_string()));
+                args.push(Box::new(b));
                 sql.push_str(&format!(" AND id < ${}", args.len()));
             }
             args.push(Box::new(i64::from(limit.max(1))));

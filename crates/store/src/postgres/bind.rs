@@ -1,16 +1,18 @@
 //! PostgreSQL's spelling of the shared account SQL's arguments: `$n`, a list as one array.
 
+use tocsin_core::{TeamId, UserId};
+
 use super::Params;
 use crate::accounts::sql::Bind;
 
 impl Bind for Params {
-    fn text(&mut self, v: String) -> String {
+    fn user(&mut self, v: UserId) -> String {
         self.push(Box::new(v));
         format!("${}", self.len())
     }
 
-    fn any_of(&mut self, column: &str, values: Vec<String>) -> String {
-        self.push(Box::new(values));
+    fn any_team(&mut self, column: &str, teams: &[TeamId]) -> String {
+        self.push(Box::new(teams.to_vec()));
         format!("{column} = ANY(${})", self.len())
     }
 }

@@ -23,7 +23,7 @@ impl KeyStore for PgStore {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            let mut args: Params = vec![Box::new(id.to_string())];
+            let mut args: Params = vec![Box::new(id)];
             // Locked, so two rotations at once each replace the key the other left.
             let sql = format!(
                 "SELECT {SERVICE_COLS} FROM services WHERE id = $1{} FOR UPDATE",
@@ -40,7 +40,7 @@ impl KeyStore for PgStore {
             tx.execute(
                 sql::ROTATE_KEY,
                 &[
-                    &id.to_string(),
+                    &id,
                     &r.api_key,
                     &r.api_key_hash.as_slice(),
                     &r.previous_api_key_hash.as_ref().map(|h| h.as_slice()),

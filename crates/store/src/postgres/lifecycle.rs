@@ -24,7 +24,7 @@ async fn user_in(c: &impl GenericClient, id: UserId, lock: bool) -> Result<User>
         "SELECT {USER_COLS} FROM users WHERE id = $1{}",
         if lock { " FOR UPDATE" } else { "" }
     );
-    c.query_opt(&sql, &[&id.to_string()])
+    c.query_opt(&sql, &[&id])
         .await?
         .as_ref()
         .map(rows::user)
@@ -38,7 +38,7 @@ impl LifecycleStore for PgStore {
         bounded(async {
             self.client()
                 .await?
-                .query_opt(sql::PASSWORD_HASH, &[&user.to_string()])
+                .query_opt(sql::PASSWORD_HASH, &[&user])
                 .await?
                 .map(|r| col(&r, 0))
                 .transpose()
@@ -53,7 +53,7 @@ impl LifecycleStore for PgStore {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
             let n = tx
-                .execute(sql::SET_PASSWORD, &[&user.to_string(), &password_hash])
+                .execute(sql::SET_PASSWORD, &[&user, &password_hash])
                 .await?;
             if n == 0 {
                 return Err(StoreError::NotFound("user"));
@@ -76,7 +76,7 @@ impl LifecycleStore for PgStore {
                     .query(&format!("{} FOR UPDATE", sql::ACTIVE_ORG_ADMINS), &[])
                     .await?;
                 rows.iter()
-                    .map(|r| rows::parse(r, 0))
+                    .map(|r| col(r, 0))
                     .collect::<Result<Vec<UserId>, _>>()?
             } else {
                 Vec::new()
@@ -89,8 +89,7 @@ impl LifecycleStore for PgStore {
                 DisableChange::Enable => None,
                 DisableChange::Disable => Some(Utc::now()),
             };
-            tx.execute(sql::SET_DISABLED_AT, &[&id.to_string(), &at])
-                .await?;
+            tx.execute(sql::SET_DISABLED_AT, &[&id, &at]).await?;
             if at.is_some() {
                 end_sessions(&*tx, id, None).await?;
             }

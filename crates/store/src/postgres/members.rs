@@ -8,6 +8,7 @@ use tocsin_core::model::{Member, Scope};
 use tocsin_core::{Role, TeamId, UserId};
 use tokio_postgres::GenericClient;
 
+use super::bind::col;
 use super::rows;
 use super::{bounded, pg, refs, scope_sql, Params, PgStore};
 use crate::accounts::sql;
@@ -16,7 +17,7 @@ use crate::accounts::Result;
 use crate::StoreError;
 
 async fn team_visible(c: &impl GenericClient, scope: &Scope, team: TeamId) -> Result<()> {
-    let mut args: Params = vec![Box::new(team.to_string())];
+    let mut args: Params = vec![Box::new(team)];
     let sql = format!(
         "SELECT 1 FROM teams WHERE id = $1{}",
         scope_sql(scope, "id", &mut args)
@@ -37,19 +38,13 @@ async fn lock_member_change(
     c: &impl GenericClient, team: TeamId, user: UserId, new_role: Option<Role>,
 ) -> Result<Option<Role>> {
     let owners = c
-        .query(
-            &format!("{} FOR UPDATE OF m", sql::TEAM_OWNERS),
-            &[&team.to_string()],
-        )
+        .query(&format!("{} FOR UPDATE OF m", sql::TEAM_OWNERS), &[&team])
         .await?
         .iter()
-        .map(|r| Ok((rows::parse(r, 0)?, super::bind::col(r, 1)?)))
+        .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
         .collect::<Result<Vec<(UserId, bool)>>>()?;
     let before = c
-        .query_opt(
-            &format!("{} FOR UPDATE", sql::MEMBER_ROLE),
-            &[&team.to_string(), &user.to_string()],
-        )
+        .query_opt(&format!("{} FOR UPDATE", sql::MEMBER_ROLE), &[&team, &user])
         .await?
         .as_ref()
         .map(|r| rows::role(r, 0))
@@ -65,10 +60,10 @@ impl MemberStore for PgStore {
             let rows = self
                 .client()
                 .await?
-                .query(sql::MEMBERSHIPS, &[&user.to_string()])
+                .query(sql::MEMBERSHIPS, &[&user])
                 .await?;
             rows.iter()
-                .map(|r| Ok((rows::parse(r, 0)?, rows::role(r, 1)?)))
+                .map(|r| Ok((col(r, 0)?, rows::role(r, 1)?)))
                 .collect()
         })
         .await
@@ -78,7 +73,7 @@ impl MemberStore for PgStore {
         bounded(async {
             let c = self.client().await?;
             team_visible(pg(&c), scope, team).await?;
-            let rows = c.query(sql::TEAM_MEMBERS, &[&team.to_string()]).await?;
+            let rows = c.query(sql::TEAM_MEMBERS, &[&team]).await?;
             rows::all(&rows, rows::member)
         })
         .await
@@ -91,19 +86,16 @@ impl MemberStore for PgStore {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
             team_visible(&*tx, scope, team).await?;
-            tx.query_opt(sql::USER_EXISTS, &[&user.to_string()])
+            tx.query_opt(sql::USER_EXISTS, &[&user])
                 .await?
                 .ok_or(StoreError::NotFound("user"))?;
             // Locked, so two nodes changing one member each report the role they replaced,
             // and the last-owner rule holds across nodes.
             let before = lock_member_change(&*tx, team, user, Some(role)).await?;
-            tx.execute(
-                sql::UPSERT_MEMBER,
-                &[&team.to_string(), &user.to_string(), &role.as_str()],
-            )
-            .await?;
+            tx.execute(sql::UPSERT_MEMBER, &[&team, &user, &role.as_str()])
+                .await?;
             let m = tx
-                .query_opt(sql::MEMBER_OF, &[&team.to_string(), &user.to_string()])
+                .query_opt(sql::MEMBER_OF, &[&team, &user])
                 .await?
                 .as_ref()
                 .map(rows::member)
@@ -123,8 +115,7 @@ impl MemberStore for PgStore {
             lock_member_change(&*tx, team, user, None)
                 .await?
                 .ok_or(StoreError::NotFound("member"))?;
-            tx.execute(sql::DELETE_MEMBER, &[&team.to_string(), &user.to_string()])
-                .await?;
+            tx.execute(sql::DELETE_MEMBER, &[&team, &user]).await?;
             tx.commit().await?;
             Ok(())
         })

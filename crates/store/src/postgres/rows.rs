@@ -2,8 +2,6 @@
 //! (the column lists are SQLite's, so both backends select alike). Typed ids read
 //! themselves (core's `sql` feature).
 
-use std::str::FromStr;
-
 use tocsin_core::model::{
     AlertSourceActivity, ApiToken, AuditEntry, EventKind, Incident, Member, Service, Team,
     TimelineEvent, User,
@@ -18,16 +16,6 @@ pub use crate::cols::{AUDIT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_
 
 fn get<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T, StoreError> {
     r.try_get(idx)
-        .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
-}
-
-/// A value of a text column parsed (for what has no `FromSql` of its own).
-pub fn parse<T: FromStr>(r: &Row, idx: usize) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    let s: String = get(r, idx)?;
-    s.parse()
         .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
 }
 

@@ -20,11 +20,7 @@ use crate::StoreError;
 pub(super) async fn end_sessions(
     c: &impl GenericClient, user: UserId, keep: Option<SessionId>,
 ) -> Result<u64> {
-    Ok(c.execute(
-        sql::END_SESSIONS,
-        &[&user.to_string(), &keep.map(|k| k.to_string())],
-    )
-    .await?)
+    Ok(c.execute(sql::END_SESSIONS, &[&user, &keep]).await?)
 }
 
 #[async_trait]
@@ -36,10 +32,10 @@ impl SessionStore for PgStore {
             tx.execute(
                 sql::INSERT_SESSION,
                 &[
-                    &s.id.to_string(),
+                    &s.id,
                     &s.token_hash.as_slice(),
                     &s.csrf_hash.as_slice(),
-                    &s.user_id.to_string(),
+                    &s.user_id,
                     &Utc::now(),
                     &s.expires_at,
                 ],
@@ -59,7 +55,7 @@ impl SessionStore for PgStore {
             let stmt = c.prepare_cached(sql::SESSION_BY_HASH).await?;
             match c.query_opt(&stmt, &[&hash.as_slice()]).await? {
                 Some(r) => Ok(Some(StoredSession {
-                    id: rows::parse(&r, 0)?,
+                    id: col(&r, 0)?,
                     token_hash: rows::hash32(&r, 1)?,
                     csrf_hash: rows::hash32(&r, 2)?,
                     expires_at: col(&r, 3)?,
@@ -76,7 +72,7 @@ impl SessionStore for PgStore {
         bounded(async {
             self.client()
                 .await?
-                .execute(sql::DELETE_SESSION, &[&id.to_string()])
+                .execute(sql::DELETE_SESSION, &[&id])
                 .await?;
             Ok(())
         })
@@ -87,7 +83,7 @@ impl SessionStore for PgStore {
         bounded(async {
             self.client()
                 .await?
-                .execute(sql::TOUCH_SESSION, &[&id.to_string(), &Utc::now()])
+                .execute(sql::TOUCH_SESSION, &[&id, &Utc::now()])
                 .await?;
             Ok(())
         })
@@ -99,13 +95,13 @@ impl SessionStore for PgStore {
             let rows = self
                 .client()
                 .await?
-                .query(sql::USER_SESSIONS, &[&user.to_string()])
+                .query(sql::USER_SESSIONS, &[&user])
                 .await?;
             let all = rows
                 .iter()
                 .map(|r| {
                     Ok(SessionInfo {
-                        id: rows::parse(r, 0)?,
+                        id: col(r, 0)?,
                         created_at: col(r, 1)?,
                         expires_at: col(r, 2)?,
                         last_seen_at: col(r, 3)?,
@@ -122,7 +118,7 @@ impl SessionStore for PgStore {
             let n = self
                 .client()
                 .await?
-                .execute(sql::END_SESSION, &[&id.to_string(), &user.to_string()])
+                .execute(sql::END_SESSION, &[&id, &user])
                 .await?;
             if n == 0 {
                 return Err(StoreError::NotFound("session"));

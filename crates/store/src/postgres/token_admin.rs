@@ -35,7 +35,7 @@ impl TokenAdminStore for PgStore {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            let mut args: Params = vec![Box::new(id.to_string())];
+            let mut args: Params = vec![Box::new(id)];
             // Locked, so two revocations at once agree on the first time.
             let sql = format!(
                 "SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1{} FOR UPDATE",
@@ -51,7 +51,7 @@ impl TokenAdminStore for PgStore {
             let Some(revoked) = credentials::revoke(&tok, Utc::now()) else {
                 return Ok(tok);
             };
-            tx.execute(sql::REVOKE_TOKEN, &[&id.to_string(), &revoked.revoked_at])
+            tx.execute(sql::REVOKE_TOKEN, &[&id, &revoked.revoked_at])
                 .await?;
             tx.commit().await?;
             Ok(revoked)

@@ -21,7 +21,7 @@ async fn insert_user(c: &impl GenericClient, u: &NewUser) -> Result<User> {
     c.execute(
         sql::INSERT_USER,
         &[
-            &user.id.to_string(),
+            &user.id,
             &user.username,
             &user.email,
             &u.password_hash,
@@ -75,7 +75,7 @@ impl UserStore for PgStore {
 
     async fn get_user(&self, scope: &Scope, me: Option<UserId>, id: UserId) -> Result<User> {
         bounded(async {
-            let mut args: Params = vec![Box::new(id.to_string())];
+            let mut args: Params = vec![Box::new(id)];
             let sql = format!(
                 "SELECT {USER_COLS} FROM users WHERE id = $1{}",
                 sql::users_where(&visibility::users(scope, me), &mut args)
@@ -98,7 +98,7 @@ impl UserStore for PgStore {
                 .await?
                 .query_opt(
                     &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
-                    &[&id.to_string()],
+                    &[&id],
                 )
                 .await?
                 .as_ref()

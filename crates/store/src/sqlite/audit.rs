@@ -21,11 +21,11 @@ impl AuditStore for SqliteStore {
                 c.execute(
                     &sqlite(sql::INSERT_AUDIT),
                     params![
-                        e.id.to_string(),
+                        e.id,
                         to_db(e.at),
                         e.actor,
                         e.action,
-                        e.team_id.map(|t| t.to_string()),
+                        e.team_id,
                         e.target,
                         e.detail
                     ],

@@ -39,7 +39,7 @@ impl KeyStore for SqliteStore {
                 c.execute(
                     &sqlite(sql::ROTATE_KEY),
                     params![
-                        id.to_string(),
+                        id,
                         r.api_key,
                         r.api_key_hash.as_slice(),
                         r.previous_api_key_hash.as_ref().map(|h| h.as_slice()),

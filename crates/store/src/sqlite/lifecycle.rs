@@ -20,7 +20,7 @@ use crate::StoreError;
 
 fn user(c: &Connection, id: UserId) -> Result<User> {
     c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"))?
-        .query_row(params![id.to_string()], rows::user)
+        .query_row(params![id], rows::user)
         .optional()?
         .ok_or(StoreError::NotFound("user"))
 }
@@ -29,7 +29,7 @@ fn set_disabled(c: &Connection, actor: Option<UserId>, id: UserId, disable: bool
     let target = user(c, id)?;
     let admins = if disable {
         c.prepare_cached(&sqlite(sql::ACTIVE_ORG_ADMINS))?
-            .query_map([], |r| rows::parse_id(0, r.get(0)?))?
+            .query_map([], |r| r.get(0))?
             .collect::<Result<Vec<UserId>, _>>()?
     } else {
         Vec::new()
@@ -37,15 +37,12 @@ fn set_disabled(c: &Connection, actor: Option<UserId>, id: UserId, disable: bool
     match plan_disable(actor, &target, disable, &admins).map_err(StoreError::Refused)? {
         DisableChange::Unchanged => return Ok(target),
         DisableChange::Enable => {
-            c.execute(
-                &sqlite(sql::SET_DISABLED_AT),
-                params![id.to_string(), None::<i64>],
-            )?;
+            c.execute(&sqlite(sql::SET_DISABLED_AT), params![id, None::<i64>])?;
         }
         DisableChange::Disable => {
             c.execute(
                 &sqlite(sql::SET_DISABLED_AT),
-                params![id.to_string(), to_db(Utc::now())],
+                params![id, to_db(Utc::now())],
             )?;
             end_sessions(c, id, None)?;
         }
@@ -58,7 +55,7 @@ impl LifecycleStore for SqliteStore {
     async fn password_hash(&self, user: UserId) -> Result<Option<String>> {
         self.read(move |c| {
             Ok(c.prepare_cached(&sqlite(sql::PASSWORD_HASH))?
-                .query_row(params![user.to_string()], |r| r.get(0))
+                .query_row(params![user], |r| r.get(0))
                 .optional()?)
         })
         .await
@@ -69,10 +66,7 @@ impl LifecycleStore for SqliteStore {
     ) -> Result<u64> {
         self.writer
             .write(move |c| {
-                let n = c.execute(
-                    &sqlite(sql::SET_PASSWORD),
-                    params![user.to_string(), password_hash],
-                )?;
+                let n = c.execute(&sqlite(sql::SET_PASSWORD), params![user, password_hash])?;
                 if n == 0 {
                     return Err(StoreError::NotFound("user"));
                 }

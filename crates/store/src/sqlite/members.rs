@@ -30,7 +30,7 @@ fn team_visible(c: &Connection, scope: &Scope, team: TeamId) -> Result<()> {
 
 fn member_of(c: &Connection, team: TeamId, user: UserId) -> Result<Option<Member>> {
     Ok(c.prepare_cached(&sqlite(sql::MEMBER_OF))?
-        .query_row(params![team.to_string(), user.to_string()], rows::member)
+        .query_row(params![team, user], rows::member)
         .optional()?)
 }
 
@@ -41,9 +41,7 @@ fn guard_member_change(
 ) -> Result<Option<Role>> {
     let owners = c
         .prepare_cached(&sqlite(sql::TEAM_OWNERS))?
-        .query_map(params![team.to_string()], |r| {
-            Ok((rows::parse_id(0, r.get(0)?)?, r.get::<_, bool>(1)?))
-        })?
+        .query_map(params![team], |r| Ok((r.get(0)?, r.get::<_, bool>(1)?)))?
         .collect::<Result<Vec<(UserId, bool)>, _>>()?;
     let before = member_of(c, team, user)?.map(|m| m.role);
     check_member_change_among(user, before, new_role, &owners).map_err(StoreError::Refused)?;
@@ -56,9 +54,9 @@ impl MemberStore for SqliteStore {
         self.read(move |c| {
             let rows = c
                 .prepare_cached(&sqlite(sql::MEMBERSHIPS))?
-                .query_map(params![user.to_string()], |r| {
+                .query_map(params![user], |r| {
                     let role: String = r.get(1)?;
-                    Ok((rows::parse_id(0, r.get(0)?)?, rows::role(1, &role)?))
+                    Ok((r.get(0)?, rows::role(1, &role)?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
@@ -72,7 +70,7 @@ impl MemberStore for SqliteStore {
             team_visible(c, &scope, team)?;
             let rows = c
                 .prepare_cached(&sqlite(sql::TEAM_MEMBERS))?
-                .query_map(params![team.to_string()], rows::member)?
+                .query_map(params![team], rows::member)?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -86,15 +84,13 @@ impl MemberStore for SqliteStore {
         self.writer
             .write(move |c| {
                 team_visible(c, &scope, team)?;
-                c.query_row(&sqlite(sql::USER_EXISTS), params![user.to_string()], |_| {
-                    Ok(())
-                })
-                .optional()?
-                .ok_or(StoreError::NotFound("user"))?;
+                c.query_row(&sqlite(sql::USER_EXISTS), params![user], |_| Ok(()))
+                    .optional()?
+                    .ok_or(StoreError::NotFound("user"))?;
                 let before = guard_member_change(c, team, user, Some(role))?;
                 c.execute(
                     &sqlite(sql::UPSERT_MEMBER),
-                    params![team.to_string(), user.to_string(), role.as_str()],
+                    params![team, user, role.as_str()],
                 )?;
                 let m = member_of(c, team, user)?.ok_or(StoreError::NotFound("member"))?;
                 Ok((m, before))
@@ -108,10 +104,7 @@ impl MemberStore for SqliteStore {
             .write(move |c| {
                 team_visible(c, &scope, team)?;
                 guard_member_change(c, team, user, None)?.ok_or(StoreError::NotFound("member"))?;
-                c.execute(
-                    &sqlite(sql::DELETE_MEMBER),
-                    params![team.to_string(), user.to_string()],
-                )?;
+                c.execute(&sqlite(sql::DELETE_MEMBER), params![team, user])?;
                 Ok(())
             })
             .await

@@ -1,7 +1,5 @@
 //! Row ↔ record mapping, in one place so every query reads the same columns the same way.
 
-use std::str::FromStr;
-
 use rusqlite::Row;
 use tocsin_core::model::{
     AlertSourceActivity, ApiToken, AuditEntry, EventKind, Incident, Member, Service, Team,
@@ -13,29 +11,12 @@ use super::time::{from_db, opt_from_db};
 
 pub use crate::cols::{AUDIT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS};
 
-fn parse<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    s.parse::<T>().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
 fn bad(idx: usize, what: &str, s: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         idx,
         rusqlite::types::Type::Text,
         format!("unknown {what} {s:?}").into(),
     )
-}
-
-/// A typed id from a column.
-pub fn parse_id<T: FromStr>(idx: usize, s: String) -> rusqlite::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    parse(idx, s)
 }
 
 fn source(idx: usize, s: String) -> rusqlite::Result<SourceKind> {

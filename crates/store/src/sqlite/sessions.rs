@@ -17,10 +17,7 @@ use crate::StoreError;
 
 /// End every session of `user` but `keep`; also used by the lifecycle's password and disable.
 pub(super) fn end_sessions(c: &Connection, user: UserId, keep: Option<SessionId>) -> Result<u64> {
-    let n = c.execute(
-        &sqlite(sql::END_SESSIONS),
-        params![user.to_string(), keep.map(|k| k.to_string())],
-    )?;
+    let n = c.execute(&sqlite(sql::END_SESSIONS), params![user, keep])?;
     Ok(n as u64)
 }
 
@@ -32,10 +29,10 @@ impl SessionStore for SqliteStore {
                 c.execute(
                     &sqlite(sql::INSERT_SESSION),
                     params![
-                        s.id.to_string(),
+                        s.id,
                         s.token_hash.as_slice(),
                         s.csrf_hash.as_slice(),
-                        s.user_id.to_string(),
+                        s.user_id,
                         to_db(Utc::now()),
                         to_db(s.expires_at)
                     ],
@@ -52,7 +49,7 @@ impl SessionStore for SqliteStore {
             Ok(c.prepare_cached(&sqlite(sql::SESSION_BY_HASH))?
                 .query_row(params![hash.as_slice()], |r| {
                     Ok(StoredSession {
-                        id: rows::parse_id(0, r.get(0)?)?,
+                        id: r.get(0)?,
                         token_hash: rows::hash32(1, r.get(1)?)?,
                         csrf_hash: rows::hash32(2, r.get(2)?)?,
                         expires_at: from_db(r.get(3)?),
@@ -68,7 +65,7 @@ impl SessionStore for SqliteStore {
     async fn delete_session(&self, id: SessionId) -> Result<()> {
         self.writer
             .write(move |c| {
-                c.execute(&sqlite(sql::DELETE_SESSION), params![id.to_string()])?;
+                c.execute(&sqlite(sql::DELETE_SESSION), params![id])?;
                 Ok(())
             })
             .await
@@ -78,7 +75,7 @@ impl SessionStore for SqliteStore {
         self.writer
             .write(move |c| {
                 c.prepare_cached(&sqlite(sql::TOUCH_SESSION))?
-                    .execute(params![id.to_string(), to_db(Utc::now())])?;
+                    .execute(params![id, to_db(Utc::now())])?;
                 Ok(())
             })
             .await
@@ -88,9 +85,9 @@ impl SessionStore for SqliteStore {
         self.read(move |c| {
             let all = c
                 .prepare_cached(&sqlite(sql::USER_SESSIONS))?
-                .query_map(params![user.to_string()], |r| {
+                .query_map(params![user], |r| {
                     Ok(SessionInfo {
-                        id: rows::parse_id(0, r.get(0)?)?,
+                        id: r.get(0)?,
                         created_at: from_db(r.get(1)?),
                         expires_at: from_db(r.get(2)?),
                         last_seen_at: opt_from_db(r.get(3)?),
@@ -105,10 +102,7 @@ impl SessionStore for SqliteStore {
     async fn end_session(&self, user: UserId, id: SessionId) -> Result<()> {
         self.writer
             .write(move |c| {
-                let n = c.execute(
-                    &sqlite(sql::END_SESSION),
-                    params![id.to_string(), user.to_string()],
-                )?;
+                let n = c.execute(&sqlite(sql::END_SESSION), params![id, user])?;
                 if n == 0 {
                     return Err(StoreError::NotFound("session"));
                 }
@@ -147,17 +141,17 @@ mod tests {
             c.execute(
                 "INSERT INTO users (id, username, email, password_hash, org_admin, created_at)
                  VALUES (?1, 'ann', 'ann@example.com', 'x', 0, 0)",
-                params![user.to_string()],
+                params![user],
             )
             .expect("user");
             c.execute(
                 "INSERT INTO sessions (id, token_hash, csrf_hash, user_id, created_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
-                    session.to_string(),
+                    session,
                     secret::hash("cookie").as_slice(),
                     secret::hash("csrf").as_slice(),
-                    user.to_string(),
+                    user,
                     to_db(Utc::now()),
                     to_db(Utc::now() + chrono::Duration::hours(1))
                 ],

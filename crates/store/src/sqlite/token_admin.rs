@@ -56,7 +56,7 @@ impl TokenAdminStore for SqliteStore {
                 };
                 c.execute(
                     &sqlite(sql::REVOKE_TOKEN),
-                    params![id.to_string(), revoked.revoked_at.map(to_db)],
+                    params![id, revoked.revoked_at.map(to_db)],
                 )?;
                 Ok(revoked)
             })

@@ -21,7 +21,7 @@ fn insert_user(c: &Connection, u: &NewUser) -> Result<User> {
     c.execute(
         &sqlite(sql::INSERT_USER),
         params![
-            user.id.to_string(),
+            user.id,
             user.username,
             user.email,
             u.password_hash,
@@ -93,7 +93,7 @@ impl UserStore for SqliteStore {
         self.read(move |c| {
             Ok(
                 c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"))?
-                    .query_row(params![id.to_string()], rows::user)
+                    .query_row(params![id], rows::user)
                     .optional()?,
             )
         })
@@ -134,10 +134,7 @@ mod tests {
             c.execute(
                 "INSERT INTO api_tokens (id, name, token_hash, role, created_at)
                  VALUES (?1, 'admin', ?2, 'admin', 0)",
-                params![
-                    TokenId::new().to_string(),
-                    tocsin_core::secret::hash("old").as_slice()
-                ],
+                params![TokenId::new(), tocsin_core::secret::hash("old").as_slice()],
             )
             .expect("token");
             c.pragma_update(None, "user_version", 1).expect("version");
