@@ -39,10 +39,7 @@ fn big_alert(n: usize) -> String {
 async fn an_incident_of_big_alerts_is_read_in_bounded_pages_and_bodies_on_demand() {
     let tmp = tempfile::tempdir().expect("tmp");
     let server = Server::spawn_app(tmp.path()).await;
-    let svc = server.default_service().await;
-    let url = server
-        .kapacitor_url(svc["id"].as_str().expect("service id"))
-        .await;
+    let url = server.default_webhook().await;
 
     // 60 alerts of ~200 KiB into one incident, one after another on loopback.
     let mut sent = Vec::new();
@@ -168,10 +165,7 @@ async fn an_incident_of_big_alerts_is_read_in_bounded_pages_and_bodies_on_demand
 async fn bad_pages_are_400_and_other_teams_bodies_404() {
     let tmp = tempfile::tempdir().expect("tmp");
     let server = Server::spawn_app(tmp.path()).await;
-    let svc = server.default_service().await;
-    let url = server
-        .kapacitor_url(svc["id"].as_str().expect("service id"))
-        .await;
+    let url = server.default_webhook().await;
     let (_, opened) = server.send(&url, alert("cpu", "CRITICAL")).await;
     let id = opened["incident_id"].as_str().expect("incident").to_owned();
     let event = opened["event_id"].as_str().expect("event").to_owned();

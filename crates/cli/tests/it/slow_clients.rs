@@ -149,11 +149,7 @@ async fn connections_over_the_limit_wait_until_one_frees() {
     // Two idle connections that never send a byte take both slots (the server's own keep-alive
     // connection from the start-up check may hold one too: it also times out).
     let idle = [connect(&server), connect(&server)];
-    let fresh = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
+    let fresh = fresh_client(Duration::from_secs(30));
     let r = fresh
         .get(server.url("/healthz"))
         .send()
@@ -209,11 +205,7 @@ async fn one_client_cannot_hold_every_connection() {
         hog.push(connect_from(&server, "127.0.0.2").await);
     }
     // Everyone else is still served at once (not after the 30 s header timeout).
-    let fresh = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("client");
+    let fresh = fresh_client(Duration::from_secs(5));
     let r = fresh
         .get(server.url("/healthz"))
         .send()
@@ -285,4 +277,13 @@ async fn a_declared_oversize_body_is_refused_unread_on_every_route() {
     }
     let (st, _) = server.get("/readyz").await;
     assert_eq!(st, 200);
+}
+
+/// A client that opens a new connection for every request, so it needs a free slot.
+fn fresh_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(timeout)
+        .build()
+        .expect("client")
 }

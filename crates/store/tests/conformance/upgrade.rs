@@ -1,5 +1,5 @@
 //! Upgrading PostgreSQL databases left by older versions (SQLite's twins are unit tests in
-//! `sqlite/accounts.rs` and `sqlite/lifecycle.rs`). From before accounts: the bootstrap token,
+//! `sqlite/users.rs` and `sqlite/sessions.rs`). From before accounts: the bootstrap token,
 //! role `admin` without a team, becomes an organisation admin token, and there is no user until
 //! first start creates one. From before the lifecycle: users stay enabled, sessions alive.
 

@@ -159,23 +159,30 @@ impl Server {
     /// Every event of an incident, oldest first, read page by page from
     /// `/api/v1/incidents/{id}/events` (the incident itself embeds only its newest events).
     pub async fn timeline(&self, incident_id: &str) -> Vec<Value> {
+        let mut out = self
+            .all_pages(
+                &format!("/api/v1/incidents/{incident_id}/events?limit=200"),
+                "events",
+            )
+            .await;
+        out.reverse();
+        out
+    }
+
+    /// Every item of a cursor-paged list: `path` (with its query) followed page by page through
+    /// `next_cursor`, the items read from `field`.
+    pub async fn all_pages(&self, path: &str, field: &str) -> Vec<Value> {
         let mut out = Vec::new();
         let mut cursor = String::new();
         loop {
-            let (s, page) = self
-                .get(&format!(
-                    "/api/v1/incidents/{incident_id}/events?limit=200&cursor={cursor}"
-                ))
-                .await;
+            let (s, page) = self.get(&format!("{path}&cursor={cursor}")).await;
             assert_eq!(s, 200, "{page}");
-            out.extend(page["events"].as_array().cloned().unwrap_or_default());
+            out.extend(page[field].as_array().cloned().unwrap_or_default());
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = c.to_owned(),
-                None => break,
+                None => return out,
             }
         }
-        out.reverse();
-        out
     }
 
     /// An event's raw body, from its `payload_url`.
@@ -209,6 +216,13 @@ impl Server {
             .expect("a default service")
     }
 
+    /// The Default Service's Kapacitor webhook URL.
+    pub async fn default_webhook(&self) -> String {
+        let svc = self.default_service().await;
+        self.kapacitor_url(svc["id"].as_str().expect("service id"))
+            .await
+    }
+
     /// A new service in the default team, and its Kapacitor webhook URL.
     pub async fn new_service(&self, name: &str) -> (String, String) {
         let (_, teams) = self.get("/api/v1/teams").await;
@@ -237,21 +251,11 @@ impl Server {
 
     /// Every incident of a service (all pages).
     pub async fn incidents(&self, service_id: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut cursor = String::new();
-        loop {
-            let (s, page) = self
-                .get(&format!(
-                    "/api/v1/incidents?service_id={service_id}&limit=500&cursor={cursor}"
-                ))
-                .await;
-            assert_eq!(s, 200, "{page}");
-            out.extend(page["incidents"].as_array().cloned().unwrap_or_default());
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = c.to_owned(),
-                None => return out,
-            }
-        }
+        self.all_pages(
+            &format!("/api/v1/incidents?service_id={service_id}&limit=500"),
+            "incidents",
+        )
+        .await
     }
 
     /// A call with the admin token to `/api/v1{path}` that must succeed; its body.
