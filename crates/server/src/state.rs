@@ -19,6 +19,9 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// SHA-256 of the token `/metrics` requires (`None`: open).
     pub metrics_token: Option<[u8; 32]>,
+    /// The outbound senders (webhooks, Slack, email), shared with the paging engine. `None`
+    /// only in states built without them; "send test" then answers 503.
+    pub notifier: Option<Arc<crate::notify::Sender>>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             limits: Arc::new(Limits::default()),
             metrics_token: None,
+            notifier: None,
         }
     }
 
@@ -42,6 +46,11 @@ impl AppState {
     /// Require `Authorization: Bearer <token>` on `/metrics`.
     pub fn with_metrics_token(mut self, token: Option<&str>) -> Self {
         self.metrics_token = token.map(tocsin_core::secret::hash);
+        self
+    }
+
+    pub fn with_notifier(mut self, sender: Arc<crate::notify::Sender>) -> Self {
+        self.notifier = Some(sender);
         self
     }
 

@@ -23,6 +23,7 @@ pub mod accounts;
 mod cols;
 mod error;
 mod migrations;
+pub mod paging;
 pub mod postgres;
 pub mod readonly;
 mod records;

@@ -7,7 +7,8 @@
 //! - [`fanout`]: from a fired step to deliveries, each with the key the database keeps unique;
 //! - [`delivery`]: a delivery's statuses, retries and lease;
 //! - [`message`]: the bytes sent on each kind of contact method, and their signature;
-//! - [`destination`]: where Tocsin may send.
+//! - [`destination`]: where Tocsin may send;
+//! - [`records`]: contact methods, channels, policies and notifications as stored.
 //!
 //! Time is always a parameter (`now`), so every rule is tested with any clock.
 
@@ -18,3 +19,4 @@ pub mod escalation;
 pub mod fanout;
 pub mod message;
 pub mod policy;
+pub mod records;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_accounts.sql"),
     include_str!("../../migrations/postgres/0003_lifecycle.sql"),
+    include_str!("../../migrations/postgres/0004_paging.sql"),
 ];
 
 /// An arbitrary constant naming "Tocsin's schema" among advisory locks ('tocsin' in ASCII).

@@ -1,0 +1,118 @@
+//! Paging's storage: who can be reached and how (contact methods, notification rules, team
+//! channels), escalation policies, and the engine's durable state (escalation rows and
+//! notifications). One trait per resource, as for the rest of the store; each backend
+//! implements each in a file of its own (`sqlite/paging_*.rs`, `postgres/paging_*.rs`).
+//!
+//! What a person types is checked in core (`tocsin_core::paging::records::check_target`,
+//! `check_name`, `PolicyRules::validate`) before it reaches a store; a store checks only what
+//! needs the database (a name already taken, a target that does not exist, a policy in use).
+
+use async_trait::async_trait;
+use tocsin_core::model::Scope;
+use tocsin_core::paging::policy::PolicyRules;
+use tocsin_core::paging::records::{
+    Channel, ContactMethod, EscalationPolicy, MethodKind, Notification, NotificationRule,
+};
+use tocsin_core::{
+    ChannelId, ContactMethodId, IncidentId, NotificationRuleId, PolicyId, ServiceId, TeamId, UserId,
+};
+
+use crate::StoreError;
+
+/// A contact method or channel to create, already checked by core.
+#[derive(Debug, Clone)]
+pub struct NewDestination {
+    pub kind: MethodKind,
+    pub name: String,
+    /// The URL or the address.
+    pub target: String,
+    /// For webhooks: the signing secret, made by the caller.
+    pub signing_secret: Option<String>,
+}
+
+/// A user's contact methods. The caller decides who may manage whose (a user their own, an
+/// org admin anyone's); the store keeps each user's apart: an id of another user's method is
+/// not found.
+#[async_trait]
+pub trait ContactMethodStore: Send + Sync + 'static {
+    /// Conflict when the user already has a method of that name; refused past
+    /// `records::MAX_PER_OWNER`; not found when the user does not exist.
+    async fn create_contact_method(
+        &self, user: UserId, m: NewDestination,
+    ) -> Result<ContactMethod, StoreError>;
+    async fn list_contact_methods(&self, user: UserId) -> Result<Vec<ContactMethod>, StoreError>;
+    async fn get_contact_method(
+        &self, user: UserId, id: ContactMethodId,
+    ) -> Result<ContactMethod, StoreError>;
+    /// Also deletes the rules that name it.
+    async fn delete_contact_method(
+        &self, user: UserId, id: ContactMethodId,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait NotificationRuleStore: Send + Sync + 'static {
+    /// Not found when the contact method is not the user's; conflict when the same rule
+    /// (method, delay) exists.
+    async fn create_notification_rule(
+        &self, user: UserId, contact_method: ContactMethodId, delay_minutes: u32,
+    ) -> Result<NotificationRule, StoreError>;
+    async fn list_notification_rules(
+        &self, user: UserId,
+    ) -> Result<Vec<NotificationRule>, StoreError>;
+    async fn delete_notification_rule(
+        &self, user: UserId, id: NotificationRuleId,
+    ) -> Result<(), StoreError>;
+}
+
+/// A team's channels; team-owned, so every method takes the caller's scope.
+#[async_trait]
+pub trait ChannelStore: Send + Sync + 'static {
+    async fn create_channel(
+        &self, scope: &Scope, team: TeamId, c: NewDestination,
+    ) -> Result<Channel, StoreError>;
+    async fn list_channels(
+        &self, scope: &Scope, team: Option<TeamId>,
+    ) -> Result<Vec<Channel>, StoreError>;
+    async fn get_channel(&self, scope: &Scope, id: ChannelId) -> Result<Channel, StoreError>;
+    /// Refused (409) while an escalation policy names it.
+    async fn delete_channel(&self, scope: &Scope, id: ChannelId) -> Result<(), StoreError>;
+}
+
+/// Escalation policies, and which one a service runs.
+#[async_trait]
+pub trait PolicyStore: Send + Sync + 'static {
+    /// `rules` were validated by core; the store checks that every user target exists and
+    /// every channel target belongs to `team` (invalid otherwise, naming the target).
+    async fn create_policy(
+        &self, scope: &Scope, team: TeamId, name: &str, rules: &PolicyRules,
+    ) -> Result<EscalationPolicy, StoreError>;
+    async fn list_policies(
+        &self, scope: &Scope, team: Option<TeamId>,
+    ) -> Result<Vec<EscalationPolicy>, StoreError>;
+    async fn get_policy(&self, scope: &Scope, id: PolicyId)
+        -> Result<EscalationPolicy, StoreError>;
+    /// Replaces name and rules; running incidents follow the new rules from their next step.
+    async fn update_policy(
+        &self, scope: &Scope, id: PolicyId, name: &str, rules: &PolicyRules,
+    ) -> Result<EscalationPolicy, StoreError>;
+    /// Refused (409) while a service uses it.
+    async fn delete_policy(&self, scope: &Scope, id: PolicyId) -> Result<(), StoreError>;
+    /// Set or clear the service's policy; the policy must belong to the service's team.
+    async fn set_service_policy(
+        &self, scope: &Scope, service: ServiceId, policy: Option<PolicyId>,
+    ) -> Result<(), StoreError>;
+    /// The service's policy, if any.
+    async fn service_policy(
+        &self, scope: &Scope, service: ServiceId,
+    ) -> Result<Option<PolicyId>, StoreError>;
+}
+
+/// An incident's notifications, for its page and the API.
+#[async_trait]
+pub trait NotificationStore: Send + Sync + 'static {
+    /// Oldest first. Not found when the incident is outside `scope`.
+    async fn incident_notifications(
+        &self, scope: &Scope, incident: IncidentId,
+    ) -> Result<Vec<Notification>, StoreError>;
+}
