@@ -72,6 +72,8 @@ pub enum EventKind {
     Acknowledged,
     Resolved,
     Note,
+    /// The paging engine: a step fired, a notification was sent, retried or failed.
+    Paging,
 }
 
 impl EventKind {
@@ -85,6 +87,7 @@ impl EventKind {
             EventKind::Acknowledged => "acknowledged",
             EventKind::Resolved => "resolved",
             EventKind::Note => "note",
+            EventKind::Paging => "paging",
         }
     }
 
@@ -98,6 +101,7 @@ impl EventKind {
             EventKind::Acknowledged,
             EventKind::Resolved,
             EventKind::Note,
+            EventKind::Paging,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

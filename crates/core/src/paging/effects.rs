@@ -1,10 +1,16 @@
-//! What an incident's change does to its escalation: the rows a store writes in the same
-//! transaction as the change itself (so a page can never be lost between the two).
+//! What an incident's change does to its escalation row: written by the store in the same
+//! transaction as the change itself, so a page can never be lost between the two.
+//!
+//! The writes are deliberately small and need no read of the policy: ingest stays one
+//! indexed statement per opened or resolved incident. Opening inserts a [`Phase::Start`] row
+//! (only for a service that has a policy: the store's insert selects the service's policy);
+//! acknowledging and resolving rewrite an existing row (none: nobody is being paged) into a
+//! notice due at once. The engine then reads the policy and carries on
+//! (`super::engine::begin`).
 
 use chrono::{DateTime, Utc};
 
-use super::escalation::{on_acknowledge, start, Escalation, NotificationKind};
-use super::policy::PolicyRules;
+use super::escalation::Phase;
 
 /// A change to an incident that paging reacts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,46 +23,31 @@ pub enum Change {
     Resolved,
 }
 
-/// What happens to the incident's escalation row.
+/// The write a store makes to the `escalations` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Row {
-    /// Write this row (insert or replace).
-    Set(Escalation),
-    /// Delete the row, if any: escalation is over.
-    Clear,
-    /// Leave it as it is.
-    Keep,
+pub enum RowWrite {
+    /// Insert a row of `phase` (always [`Phase::Start`]), round 0, step 0, loop 0, due `at`,
+    /// with the service's policy, if the service has one; otherwise nothing.
+    Insert { phase: Phase, at: DateTime<Utc> },
+    /// If the incident has a row, set its phase to `phase`, due `at`, keeping its round,
+    /// step and loop (the notice's key names the pass it ended).
+    Rewrite { phase: Phase, at: DateTime<Utc> },
 }
 
-/// The escalation rows and notices one change brings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Effect {
-    pub row: Row,
-    /// Tell everyone notified so far (see [`super::fanout::plan_notice`]).
-    pub notice: Option<NotificationKind>,
-}
-
-/// Decide the effect of `change` on an incident whose service has `policy` (None: the
-/// service has none, so nobody is paged and nothing is written).
-pub fn on_change(change: Change, policy: Option<&PolicyRules>, now: DateTime<Utc>) -> Effect {
-    match (change, policy) {
-        (Change::Opened, Some(p)) => Effect {
-            row: start(p, now).map_or(Row::Keep, Row::Set),
-            notice: None,
+/// The write for `change`, made at `now`.
+pub fn on_change(change: Change, now: DateTime<Utc>) -> RowWrite {
+    match change {
+        Change::Opened => RowWrite::Insert {
+            phase: Phase::Start,
+            at: now,
         },
-        (Change::Opened, None) => Effect {
-            row: Row::Keep,
-            notice: None,
+        Change::Acknowledged => RowWrite::Rewrite {
+            phase: Phase::Acknowledged,
+            at: now,
         },
-        (Change::Acknowledged, p) => Effect {
-            row: p
-                .and_then(|p| on_acknowledge(p, now))
-                .map_or(Row::Clear, Row::Set),
-            notice: Some(NotificationKind::Acknowledged),
-        },
-        (Change::Resolved, _) => Effect {
-            row: Row::Clear,
-            notice: Some(NotificationKind::Resolved),
+        Change::Resolved => RowWrite::Rewrite {
+            phase: Phase::Resolved,
+            at: now,
         },
     }
 }
@@ -64,44 +55,30 @@ pub fn on_change(change: Change, policy: Option<&PolicyRules>, now: DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::UserId;
-    use crate::paging::escalation::Phase;
-    use crate::paging::policy::{Repeat, Step, Target};
-
-    fn t0() -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000, 0).expect("a valid instant")
-    }
-
-    fn policy(ack_timeout_minutes: Option<u32>) -> PolicyRules {
-        PolicyRules {
-            repeat: Repeat::Times(0),
-            ack_timeout_minutes,
-            steps: vec![Step {
-                delay_minutes: 0,
-                round_robin: false,
-                targets: vec![Target::User { id: UserId::new() }],
-            }],
-        }
-    }
 
     #[test]
-    fn opening_starts_the_policy_at_once_only_with_a_policy() {
-        let p = policy(None);
-        let e = on_change(Change::Opened, Some(&p), t0());
-        assert!(matches!(e.row, Row::Set(r) if r.due_at == t0() && r.step == 0));
-        assert_eq!(e.notice, None);
-        assert_eq!(on_change(Change::Opened, None, t0()).row, Row::Keep);
-    }
-
-    #[test]
-    fn acknowledge_stops_or_arms_the_timeout_and_resolve_clears() {
-        let plain = on_change(Change::Acknowledged, Some(&policy(None)), t0());
-        assert_eq!(plain.row, Row::Clear);
-        assert_eq!(plain.notice, Some(NotificationKind::Acknowledged));
-        let timed = on_change(Change::Acknowledged, Some(&policy(Some(15))), t0());
-        assert!(matches!(timed.row, Row::Set(r) if r.phase == Phase::AckTimeout));
-        let resolved = on_change(Change::Resolved, Some(&policy(Some(15))), t0());
-        assert_eq!(resolved.row, Row::Clear);
-        assert_eq!(resolved.notice, Some(NotificationKind::Resolved));
+    fn opening_inserts_a_start_and_people_rewrite_into_notices_due_at_once() {
+        let t = DateTime::from_timestamp(1_800_000_000, 0).expect("a valid instant");
+        assert_eq!(
+            on_change(Change::Opened, t),
+            RowWrite::Insert {
+                phase: Phase::Start,
+                at: t
+            }
+        );
+        assert_eq!(
+            on_change(Change::Acknowledged, t),
+            RowWrite::Rewrite {
+                phase: Phase::Acknowledged,
+                at: t
+            }
+        );
+        assert_eq!(
+            on_change(Change::Resolved, t),
+            RowWrite::Rewrite {
+                phase: Phase::Resolved,
+                at: t
+            }
+        );
     }
 }

@@ -26,33 +26,58 @@ pub const MIN_LOOP_GAP: Duration = Duration::minutes(1);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Written by the transaction that opened the incident, due at once: the engine reads the
+    /// policy and schedules (or fires) its first step. Ingest so writes one small row without
+    /// reading the policy's rules.
+    Start,
     /// The next step of the policy.
     Step,
     /// The acknowledgement timeout: if the incident is still acknowledged then, it is
     /// triggered again.
     AckTimeout,
+    /// Written by the transaction that acknowledged: tell everyone notified so far.
+    Acknowledged,
+    /// Written by the transaction that resolved: tell everyone notified so far, then the row
+    /// goes.
+    Resolved,
+    /// Nothing is due (the policy ran out); the row stays so that an acknowledge or resolve
+    /// still tells everyone who was paged.
+    Idle,
 }
 
 impl Phase {
     pub fn as_str(self) -> &'static str {
         match self {
+            Phase::Start => "start",
             Phase::Step => "step",
             Phase::AckTimeout => "ack_timeout",
+            Phase::Acknowledged => "acknowledged",
+            Phase::Resolved => "resolved",
+            Phase::Idle => "idle",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "step" => Some(Phase::Step),
-            "ack_timeout" => Some(Phase::AckTimeout),
-            _ => None,
-        }
+        [
+            Phase::Start,
+            Phase::Step,
+            Phase::AckTimeout,
+            Phase::Acknowledged,
+            Phase::Resolved,
+            Phase::Idle,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
     }
 }
 
 /// An incident's pending escalation: one row, keyed by the incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Escalation {
+    /// Which run of the policy: 0 when the incident opened, one more each time an
+    /// acknowledgement timed out and the incident was triggered again. Part of every
+    /// notification's unique key, so a new run pages again.
+    pub round: u32,
     /// Index of the step that fires next.
     pub step: u32,
     /// Which pass through the policy (0 = the first).
@@ -121,6 +146,7 @@ impl NotificationKind {
 /// A step firing: whom to notify, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepFired {
+    pub round: u32,
     pub step: u32,
     pub loop_: u32,
     pub kind: NotificationKind,
@@ -157,8 +183,14 @@ fn minutes(m: u32) -> Duration {
 /// The row written in the transaction that opens an incident on a service with a policy.
 /// `None` when the policy has no steps (a validated policy always has one).
 pub fn start(rules: &PolicyRules, now: DateTime<Utc>) -> Option<Escalation> {
+    start_round(rules, now, 0)
+}
+
+/// [`start`] for run `round` of the policy.
+pub fn start_round(rules: &PolicyRules, now: DateTime<Utc>, round: u32) -> Option<Escalation> {
     let first = rules.steps.first()?;
     Some(Escalation {
+        round,
         step: 0,
         loop_: 0,
         due_at: now + minutes(first.delay_minutes),
@@ -168,8 +200,9 @@ pub fn start(rules: &PolicyRules, now: DateTime<Utc>) -> Option<Escalation> {
 
 /// The row written in the transaction that acknowledges: escalation stops, unless the policy
 /// has an acknowledgement timeout, which is then what the row waits for.
-pub fn on_acknowledge(rules: &PolicyRules, now: DateTime<Utc>) -> Option<Escalation> {
+pub fn on_acknowledge(rules: &PolicyRules, now: DateTime<Utc>, round: u32) -> Option<Escalation> {
     rules.ack_timeout_minutes.map(|m| Escalation {
+        round,
         step: 0,
         loop_: 0,
         due_at: now + minutes(m),
@@ -182,7 +215,7 @@ pub fn fire(esc: &Escalation, rules: &PolicyRules, now: DateTime<Utc>) -> Firing
     if esc.phase == Phase::AckTimeout {
         return Firing {
             fired: Fired::Retrigger,
-            next: start(rules, now),
+            next: start_round(rules, now, esc.round + 1),
         };
     }
     let index = usize::try_from(esc.step).unwrap_or(usize::MAX);
@@ -193,6 +226,7 @@ pub fn fire(esc: &Escalation, rules: &PolicyRules, now: DateTime<Utc>) -> Firing
         };
     };
     let fired = StepFired {
+        round: esc.round,
         step: esc.step,
         loop_: esc.loop_,
         kind: if esc.step == 0 && esc.loop_ == 0 {
@@ -206,6 +240,7 @@ pub fn fire(esc: &Escalation, rules: &PolicyRules, now: DateTime<Utc>) -> Firing
     };
     let next = match rules.steps.get(index + 1) {
         Some(after) => Some(Escalation {
+            round: esc.round,
             step: esc.step + 1,
             loop_: esc.loop_,
             due_at: now + minutes(after.delay_minutes),
@@ -214,6 +249,7 @@ pub fn fire(esc: &Escalation, rules: &PolicyRules, now: DateTime<Utc>) -> Firing
         None if rules.repeat.allows_loop(esc.loop_ + 1) => {
             let first = rules.steps.first().map_or(0, |s| s.delay_minutes);
             Some(Escalation {
+                round: esc.round,
                 step: 0,
                 loop_: esc.loop_ + 1,
                 due_at: now + minutes(first).max(MIN_LOOP_GAP),
@@ -338,14 +374,16 @@ mod tests {
     #[test]
     fn acknowledgement_stops_or_waits_for_its_timeout() {
         let mut rules = policy(&[0, 5], Repeat::Times(1));
-        assert_eq!(on_acknowledge(&rules, t0()), None);
+        assert_eq!(on_acknowledge(&rules, t0(), 0), None);
         rules.ack_timeout_minutes = Some(30);
-        let row = on_acknowledge(&rules, t0()).expect("an ack-timeout row");
+        let row = on_acknowledge(&rules, t0(), 0).expect("an ack-timeout row");
         assert_eq!(row.phase, Phase::AckTimeout);
         assert_eq!(row.due_at, t0() + Duration::minutes(30));
         let f = fire(&row, &rules, row.due_at);
         assert_eq!(f.fired, Fired::Retrigger);
-        assert_eq!(f.next, start(&rules, row.due_at));
+        let next = f.next.expect("a new run");
+        assert_eq!((next.round, next.step, next.loop_), (1, 0, 0));
+        assert_eq!(Some(next), start_round(&rules, row.due_at, 1));
     }
 
     #[test]
@@ -359,7 +397,13 @@ mod tests {
             assert_eq!(NotificationKind::parse(k.as_str()), Some(k));
             assert!(k.event_type().ends_with(k.as_str()));
         }
-        for p in [Phase::Step, Phase::AckTimeout] {
+        for p in [
+            Phase::Start,
+            Phase::Step,
+            Phase::AckTimeout,
+            Phase::Resolved,
+            Phase::Idle,
+        ] {
             assert_eq!(Phase::parse(p.as_str()), Some(p));
         }
     }

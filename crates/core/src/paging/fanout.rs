@@ -60,6 +60,10 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserReach {
     pub user: UserId,
+    /// For the timeline.
+    pub username: String,
+    /// A disabled user is never paged (and the timeline says so).
+    pub disabled: bool,
     pub contact_methods: Vec<ContactMethodId>,
     pub rules: Vec<Rule>,
 }
@@ -70,6 +74,8 @@ pub struct UserReach {
 pub struct DeliveryKey {
     pub incident: IncidentId,
     pub kind: NotificationKind,
+    /// The policy's run (see `escalation::Escalation::round`).
+    pub round: u32,
     pub step: u32,
     pub loop_: u32,
     pub recipient: Recipient,
@@ -119,19 +125,21 @@ pub enum Reached {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreachable {
     pub user: UserId,
+    pub username: String,
     pub reason: &'static str,
 }
 
 /// The deliveries for one fired step, and the users it could not reach.
 pub fn plan_step(
-    incident: IncidentId, kind: NotificationKind, step: u32, loop_: u32, reached: &[Reached],
-    at: DateTime<Utc>,
+    incident: IncidentId, kind: NotificationKind, round: u32, step: u32, loop_: u32,
+    reached: &[Reached], at: DateTime<Utc>,
 ) -> (Vec<Planned>, Vec<Unreachable>) {
     let mut planned = Vec::new();
     let mut unreachable = Vec::new();
     let key = |recipient| DeliveryKey {
         incident,
         kind,
+        round,
         step,
         loop_,
         recipient,
@@ -142,11 +150,17 @@ pub fn plan_step(
                 key: key(Recipient::Channel(*c)),
                 due_at: at,
             }),
+            Reached::User(u) if u.disabled => unreachable.push(Unreachable {
+                user: u.user,
+                username: u.username.clone(),
+                reason: "is disabled",
+            }),
             Reached::User(u) => {
                 let times = user_schedule(u, at);
                 if times.is_empty() {
                     unreachable.push(Unreachable {
                         user: u.user,
+                        username: u.username.clone(),
                         reason: "has no contact method",
                     });
                 }
@@ -168,8 +182,8 @@ pub fn plan_step(
 /// The acknowledged or resolved notices: every recipient told of the incident so far, once
 /// each, at once. `notified` are the recipients of its earlier triggered/escalated deliveries.
 pub fn plan_notice(
-    incident: IncidentId, kind: NotificationKind, step: u32, loop_: u32, notified: &[Recipient],
-    at: DateTime<Utc>,
+    incident: IncidentId, kind: NotificationKind, round: u32, step: u32, loop_: u32,
+    notified: &[Recipient], at: DateTime<Utc>,
 ) -> Vec<Planned> {
     let mut recipients = notified.to_vec();
     recipients.sort();
@@ -180,6 +194,7 @@ pub fn plan_notice(
             key: DeliveryKey {
                 incident,
                 kind,
+                round,
                 step,
                 loop_,
                 recipient,
@@ -202,6 +217,8 @@ mod tests {
         let (a, b) = (ContactMethodId::new(), ContactMethodId::new());
         let reach = UserReach {
             user: UserId::new(),
+            username: "u".into(),
+            disabled: false,
             contact_methods: vec![a, b],
             rules: vec![],
         };
@@ -221,6 +238,8 @@ mod tests {
         );
         let reach = UserReach {
             user: UserId::new(),
+            username: "u".into(),
+            disabled: false,
             contact_methods: vec![a, b],
             rules: vec![
                 Rule {
@@ -254,17 +273,21 @@ mod tests {
             Reached::Channel(chn),
             Reached::User(UserReach {
                 user: reachable,
+                username: "r".into(),
+                disabled: false,
                 contact_methods: vec![cm],
                 rules: vec![],
             }),
             Reached::User(UserReach {
                 user: lonely,
+                username: "l".into(),
+                disabled: false,
                 contact_methods: vec![],
                 rules: vec![],
             }),
         ];
         let (planned, unreachable) =
-            plan_step(inc, NotificationKind::Triggered, 0, 0, &reached, t0());
+            plan_step(inc, NotificationKind::Triggered, 0, 0, 0, &reached, t0());
         assert_eq!(planned.len(), 2);
         assert!(planned
             .iter()
@@ -279,6 +302,7 @@ mod tests {
         let notices = plan_notice(
             IncidentId::new(),
             NotificationKind::Resolved,
+            0,
             1,
             0,
             &[r, r],

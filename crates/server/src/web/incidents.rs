@@ -216,6 +216,7 @@ fn event(inc: &Incident, ev: &TimelineEvent) -> Markup {
         }
         EventKind::Resolved => format!("Resolved by {}", ev.actor.as_deref().unwrap_or("?")),
         EventKind::Note => format!("Note by {}", ev.actor.as_deref().unwrap_or("?")),
+        EventKind::Paging => "Paging".to_owned(),
     };
     html! {
         li data-kind=(ev.kind.as_str()) {

@@ -58,6 +58,7 @@ CREATE TABLE escalations (
     incident_id TEXT COLLATE "C" PRIMARY KEY REFERENCES incidents(id),
     policy_id   TEXT COLLATE "C" REFERENCES escalation_policies(id) ON DELETE SET NULL,
     phase       TEXT NOT NULL,
+    round       INTEGER NOT NULL,
     step        INTEGER NOT NULL,
     loop        INTEGER NOT NULL,
     due_at      TIMESTAMPTZ
@@ -68,6 +69,7 @@ CREATE TABLE notifications (
     id                TEXT COLLATE "C" PRIMARY KEY,
     incident_id       TEXT COLLATE "C" NOT NULL REFERENCES incidents(id),
     kind              TEXT NOT NULL,
+    round             INTEGER NOT NULL,
     step              INTEGER NOT NULL,
     loop              INTEGER NOT NULL,
     recipient         TEXT COLLATE "C" NOT NULL,
@@ -83,7 +85,7 @@ CREATE TABLE notifications (
     sent_at           TIMESTAMPTZ,
     error             TEXT,
     created_at        TIMESTAMPTZ NOT NULL,
-    UNIQUE (incident_id, kind, step, loop, recipient)
+    UNIQUE (incident_id, kind, round, step, loop, recipient)
 );
 CREATE INDEX notifications_due ON notifications (next_attempt_at)
     WHERE status IN ('pending', 'unknown');

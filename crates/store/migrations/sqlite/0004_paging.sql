@@ -69,6 +69,7 @@ CREATE TABLE escalations (
     incident_id TEXT PRIMARY KEY REFERENCES incidents(id),
     policy_id   TEXT REFERENCES escalation_policies(id) ON DELETE SET NULL,
     phase       TEXT NOT NULL,
+    round       INTEGER NOT NULL,
     step        INTEGER NOT NULL,
     loop        INTEGER NOT NULL,
     due_at      INTEGER
@@ -82,6 +83,7 @@ CREATE TABLE notifications (
     id                TEXT PRIMARY KEY,
     incident_id       TEXT NOT NULL REFERENCES incidents(id),
     kind              TEXT NOT NULL,
+    round             INTEGER NOT NULL,
     step              INTEGER NOT NULL,
     loop              INTEGER NOT NULL,
     -- 'u:<user>:<contact method>' or 'c:<channel>'
@@ -99,7 +101,7 @@ CREATE TABLE notifications (
     sent_at           INTEGER,
     error             TEXT,
     created_at        INTEGER NOT NULL,
-    UNIQUE (incident_id, kind, step, loop, recipient)
+    UNIQUE (incident_id, kind, round, step, loop, recipient)
 );
 CREATE INDEX notifications_due ON notifications (next_attempt_at)
     WHERE status IN ('pending', 'unknown');
