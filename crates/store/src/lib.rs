@@ -21,6 +21,7 @@ use tocsin_core::{
 
 pub mod accounts;
 mod cols;
+mod engine;
 mod error;
 mod migrations;
 pub mod paging;
@@ -75,7 +76,14 @@ pub struct StoredToken {
 /// no scope yet) go without one.
 #[async_trait]
 pub trait Store:
-    TeamStore + ServiceStore + AlertSourceStore + IngestStore + IncidentStore + TokenStore
+    TeamStore
+    + ServiceStore
+    + AlertSourceStore
+    + IngestStore
+    + IncidentStore
+    + TokenStore
+    + paging::EngineStore
+    + paging::NotificationStore
 {
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {

@@ -116,3 +116,74 @@ pub trait NotificationStore: Send + Sync + 'static {
         &self, scope: &Scope, incident: IncidentId,
     ) -> Result<Vec<Notification>, StoreError>;
 }
+
+/// A delivery a sender has claimed, with everything needed to send it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: tocsin_core::NotificationId,
+    /// The claim's number: recording the attempt needs it, so a sender whose lease ran out
+    /// (and whose delivery another took) cannot overwrite the newer outcome.
+    pub claim: u32,
+    /// Attempts recorded before this one.
+    pub attempts: u32,
+    /// A sender claimed it before and vanished without recording: it may have arrived.
+    pub resent: bool,
+    pub kind: tocsin_core::paging::escalation::NotificationKind,
+    pub round: u32,
+    pub step: u32,
+    pub loop_: u32,
+    /// When the notification was planned: its `occurred_at`, the same on every attempt.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub incident: tocsin_core::model::Incident,
+    pub service_name: String,
+    /// `None` when the contact method or channel was removed since.
+    pub destination: Option<ClaimedDestination>,
+    /// Who it goes to, for the timeline.
+    pub label: String,
+}
+
+/// Where a claimed delivery goes.
+#[derive(Clone)]
+pub struct ClaimedDestination {
+    pub kind: MethodKind,
+    pub target: String,
+    pub signing_secret: Option<String>,
+}
+
+impl std::fmt::Debug for ClaimedDestination {
+    /// Never shows the signing secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimedDestination")
+            .field("kind", &self.kind)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The paging engine's durable state. Every node runs the engine; these calls are what
+/// keeps them from stepping on each other.
+#[async_trait]
+pub trait EngineStore: Send + Sync + 'static {
+    /// Carry out up to `limit` due escalation rows at `now` (`tocsin_core::paging::engine`
+    /// decides what each does). Returns the rows carried out; fewer than `limit` means none
+    /// is left due.
+    async fn advance_escalations(
+        &self, now: chrono::DateTime<chrono::Utc>, limit: usize,
+    ) -> Result<usize, StoreError>;
+    /// Claim up to `limit` due deliveries for `owner`, leased for
+    /// `tocsin_core::paging::delivery::LEASE`.
+    async fn claim_deliveries(
+        &self, now: chrono::DateTime<chrono::Utc>, owner: &str, limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError>;
+    /// Record an attempt's outcome and its timeline note; `false` when the claim was lost
+    /// (the lease ran out and another sender took the delivery).
+    async fn record_attempt(
+        &self, claimed: &Claimed, after: &tocsin_core::paging::delivery::AfterAttempt,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+    /// When something is next due (`None`: nothing pending). A read: cheap to ask often.
+    async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError>;
+    /// At start: free the claims `owner` held before it stopped, so they are resent now
+    /// rather than when their lease runs out. Returns how many.
+    async fn release_claims(&self, owner: &str) -> Result<u64, StoreError>;
+}

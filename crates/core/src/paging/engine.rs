@@ -39,7 +39,12 @@ impl Next {
 pub enum Begin {
     /// A step fires: read who its targets ([`step_targets`]) reach, then
     /// [`plan_fired_step`].
-    Step { fired: StepFired, next: Next },
+    Step {
+        fired: StepFired,
+        /// When the step was due (it fired late if long before `now`).
+        due_at: DateTime<Utc>,
+        next: Next,
+    },
     /// Tell everyone notified so far (read them), with `fanout::plan_notice`.
     Notice {
         kind: NotificationKind,
@@ -107,6 +112,7 @@ fn step(row: &Escalation, rules: &PolicyRules, now: DateTime<Utc>) -> Begin {
     match f.fired {
         Fired::Step(fired) => Begin::Step {
             fired,
+            due_at: row.due_at,
             next: Next::from(f.next),
         },
         Fired::Retrigger | Fired::Exhausted => Begin::Reschedule(Next::from(f.next)),
@@ -216,7 +222,7 @@ mod tests {
             IncidentStatus::Triggered,
             now,
         );
-        let Begin::Step { fired, next } = b else {
+        let Begin::Step { fired, next, .. } = b else {
             panic!("step 1 fires at once: {b:?}")
         };
         assert_eq!(

@@ -27,6 +27,32 @@ pub enum Recipient {
 }
 
 impl Recipient {
+    /// The recipient's part of a delivery's unique key, as stored: `u:<user>:<contact
+    /// method>` or `c:<channel>`.
+    pub fn key(&self) -> String {
+        match self {
+            Recipient::User {
+                user,
+                contact_method,
+            } => format!("u:{user}:{contact_method}"),
+            Recipient::Channel(c) => format!("c:{c}"),
+        }
+    }
+
+    /// From the stored columns: a channel, or a user with a contact method.
+    pub fn from_parts(
+        user: Option<UserId>, contact_method: Option<ContactMethodId>, channel: Option<ChannelId>,
+    ) -> Option<Self> {
+        match (user, contact_method, channel) {
+            (_, _, Some(c)) => Some(Recipient::Channel(c)),
+            (Some(user), Some(contact_method), None) => Some(Recipient::User {
+                user,
+                contact_method,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn user_id(&self) -> Option<UserId> {
         match self {
             Recipient::User { user, .. } => Some(*user),

@@ -215,6 +215,8 @@ pub struct Notification {
     pub id: NotificationId,
     pub incident_id: IncidentId,
     pub kind: NotificationKind,
+    /// The policy's run (0, then one more per acknowledgement timeout).
+    pub round: u32,
     pub step: u32,
     pub loop_: u32,
     pub user_id: Option<UserId>,

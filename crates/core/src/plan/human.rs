@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{EventKind, Incident, TimelineEvent};
+use crate::paging::effects::{on_change, Change, RowWrite};
 use crate::{decide_human, EventId, HumanAction, HumanDecision, IncidentStatus};
 
 /// The change to write for an acknowledge or resolve. A stamp that is `None` is left as it is.
@@ -16,6 +17,8 @@ pub struct HumanChange {
     pub updated_at: DateTime<Utc>,
     /// The timeline row that records who did it.
     pub event: TimelineEvent,
+    /// What paging writes in the same transaction: a notice to everyone paged so far.
+    pub escalation: RowWrite,
 }
 
 /// By the rules of [`decide_human`]: `Ok(None)` when nothing changes (asking again is
@@ -28,9 +31,17 @@ pub fn plan_human(
         HumanDecision::Unchanged => return Ok(None),
         HumanDecision::Apply => {}
     }
-    let (status, kind) = match action {
-        HumanAction::Acknowledge => (IncidentStatus::Acknowledged, EventKind::Acknowledged),
-        HumanAction::Resolve => (IncidentStatus::Resolved, EventKind::Resolved),
+    let (status, kind, change) = match action {
+        HumanAction::Acknowledge => (
+            IncidentStatus::Acknowledged,
+            EventKind::Acknowledged,
+            Change::Acknowledged,
+        ),
+        HumanAction::Resolve => (
+            IncidentStatus::Resolved,
+            EventKind::Resolved,
+            Change::Resolved,
+        ),
     };
     let acknowledges = action == HumanAction::Acknowledge;
     Ok(Some(HumanChange {
@@ -41,6 +52,7 @@ pub fn plan_human(
         resolved_by: (!acknowledges).then(|| actor.to_owned()),
         updated_at: at,
         event: human_event(inc, kind, actor, None, at),
+        escalation: on_change(change, at),
     }))
 }
 

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::model::{EventKind, IngestOutcome, Service};
+use crate::paging::effects::{on_change, Change, RowWrite};
 use crate::{decide, AlertEvent, Decision, EventId, IncidentId, IncidentStatus, ServiceId, TeamId};
 
 pub mod human;
@@ -128,6 +129,19 @@ pub struct Plan {
     pub events: Vec<EventRow>,
     /// Sorted by (service, source), so concurrent upserts always lock rows in one order.
     pub sources: BTreeMap<(ServiceId, &'static str), SourceActivity>,
+    /// What paging writes in the same transaction (`paging::effects`): a start for each
+    /// incident opened and still open, a resolve notice for each existing one resolved.
+    /// Written after the incidents (a row refers to its incident).
+    pub escalations: Vec<Escalate>,
+}
+
+/// One `escalations` write of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escalate {
+    pub incident: IncidentId,
+    /// The service whose policy a start takes (a rewrite touches the incident's own row).
+    pub service: Option<ServiceId>,
+    pub write: RowWrite,
 }
 
 /// A batch whose team counter was not read; the caller's read missed a team (a bug, or a
@@ -294,11 +308,12 @@ pub fn plan(
             (team, CounterBump { opened: n, after })
         })
         .collect();
-    let updates = existing
+    let updates: Vec<IncidentUpdate> = existing
         .into_iter()
         .map(|(_, u)| u)
         .filter(|u| u.joins > 0 || u.status.is_some())
         .collect();
+    let escalations = paging_writes(&inserts, &updates, at);
     Ok(Plan {
         at,
         outcomes,
@@ -307,5 +322,30 @@ pub fn plan(
         inserts,
         events,
         sources,
+        escalations,
     })
+}
+
+/// An incident opened and resolved within one batch pages nobody: it is over before anyone
+/// could act. The others start their policy, or stop it.
+fn paging_writes(
+    inserts: &[NewIncident], updates: &[IncidentUpdate], at: DateTime<Utc>,
+) -> Vec<Escalate> {
+    let opened = inserts
+        .iter()
+        .filter(|n| n.status != IncidentStatus::Resolved)
+        .map(|n| Escalate {
+            incident: n.id,
+            service: Some(n.service_id),
+            write: on_change(Change::Opened, at),
+        });
+    let resolved = updates
+        .iter()
+        .filter(|u| u.status == Some(IncidentStatus::Resolved))
+        .map(|u| Escalate {
+            incident: u.id,
+            service: None,
+            write: on_change(Change::Resolved, at),
+        });
+    resolved.chain(opened).collect()
 }

@@ -406,3 +406,53 @@ fn people_acknowledge_resolve_and_note_by_the_rules() {
         (EventKind::Note, Some("looked"), Some(inc.id))
     );
 }
+
+#[test]
+fn paging_starts_for_incidents_left_open_and_stops_for_those_resolved() {
+    use crate::paging::escalation::Phase;
+    let team = TeamId::new();
+    let svc = service(team);
+    let existing = IncidentId::new();
+    let open = HashMap::from([(
+        (svc.id, "disk".to_owned()),
+        OpenIncident {
+            id: existing,
+            status: IncidentStatus::Acknowledged,
+            number: 7,
+        },
+    )]);
+    let evs = [
+        // Opened and resolved in one batch: over before anyone could act, pages nobody.
+        alert("cpu", CRIT, "a"),
+        alert("cpu", Action::Resolve, "b"),
+        // Opened and left open: its policy starts.
+        alert("mem", CRIT, "c"),
+        // An existing incident resolved by its source: a notice to whoever was paged.
+        alert("disk", Action::Resolve, "d"),
+    ];
+    let items: Vec<_> = evs.iter().map(|e| (&svc, e)).collect();
+    let at = Utc::now();
+    let p = plan(&items, open, HashMap::from([(team, 0)]), at).expect("plan");
+    let mem = p.outcomes[2].incident_id.expect("mem opened");
+    assert_eq!(
+        p.escalations,
+        vec![
+            Escalate {
+                incident: existing,
+                service: None,
+                write: RowWrite::Rewrite {
+                    phase: Phase::Resolved,
+                    at
+                }
+            },
+            Escalate {
+                incident: mem,
+                service: Some(svc.id),
+                write: RowWrite::Insert {
+                    phase: Phase::Start,
+                    at
+                }
+            },
+        ]
+    );
+}

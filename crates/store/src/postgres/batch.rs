@@ -326,5 +326,48 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
             "wrote {updated}/{inserted}/{evented} incident updates/inserts/events, planned {expected:?}"
         )));
     }
+    write_escalations(tx, plan).await
+}
+
+/// Paging's starts (for services with a policy) and resolve notices, set-based like the rest.
+const START_ESCALATIONS: &str = "INSERT INTO escalations (incident_id, policy_id, phase, round, step, loop, due_at)
+     SELECT x.incident, s.escalation_policy_id, x.phase, 0, 0, 0, x.at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS x(incident, service, phase, at)
+     JOIN services s ON s.id = x.service
+     WHERE s.escalation_policy_id IS NOT NULL";
+const REWRITE_ESCALATIONS: &str = "UPDATE escalations e SET phase = x.phase, due_at = x.at
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x(incident, phase, at)
+     WHERE e.incident_id = x.incident";
+
+async fn write_escalations(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
+    use tocsin_core::paging::effects::RowWrite;
+    let (mut si, mut ss, mut sp, mut sa) = (vec![], vec![], vec![], vec![]);
+    let (mut ri, mut rp, mut ra) = (vec![], vec![], vec![]);
+    for e in &plan.escalations {
+        match (e.write, e.service) {
+            (RowWrite::Insert { phase, at }, Some(service)) => {
+                si.push(e.incident);
+                ss.push(service);
+                sp.push(phase.as_str());
+                sa.push(at);
+            }
+            (RowWrite::Insert { .. }, None) => {
+                return Err(FastPathError::Unexpected(
+                    "a paging start without its service".into(),
+                ))
+            }
+            (RowWrite::Rewrite { phase, at }, _) => {
+                ri.push(e.incident);
+                rp.push(phase.as_str());
+                ra.push(at);
+            }
+        }
+    }
+    if !si.is_empty() {
+        tx.execute(START_ESCALATIONS, &[&si, &ss, &sp, &sa]).await?;
+    }
+    if !ri.is_empty() {
+        tx.execute(REWRITE_ESCALATIONS, &[&ri, &rp, &ra]).await?;
+    }
     Ok(())
 }

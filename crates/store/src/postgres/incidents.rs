@@ -73,6 +73,7 @@ impl IncidentStore for PgStore {
             )
             .await?;
             insert_human_event(&*tx, &ch.event).await?;
+            super::engine::write_escalation(&*tx, id, None, ch.escalation).await?;
             let inc = get_incident_in(&*tx, &Scope::All, id, false).await?;
             tx.commit().await?;
             Ok(inc)

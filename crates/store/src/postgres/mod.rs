@@ -24,6 +24,7 @@ mod alert_sources;
 mod audit;
 mod batch;
 mod bind;
+mod engine;
 mod error;
 mod incidents;
 mod ingest;

@@ -14,7 +14,7 @@ use crate::StoreError;
 
 pub use crate::cols::{AUDIT_COLS, INCIDENT_COLS, SERVICE_COLS, TEAM_COLS, TOKEN_COLS, USER_COLS};
 
-fn get<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T, StoreError> {
+pub(super) fn get<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T, StoreError> {
     r.try_get(idx)
         .map_err(|e| StoreError::Other(format!("column {idx}: {e}")))
 }

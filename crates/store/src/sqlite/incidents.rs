@@ -63,6 +63,7 @@ impl IncidentStore for SqliteStore {
                     id
                 ])?;
                 insert_human_event(c, &ch.event)?;
+                super::engine::write_escalation(c, id, None, ch.escalation)?;
                 get_incident_in(c, &Scope::All, id)
             })
             .await

@@ -142,6 +142,9 @@ fn write(c: &Connection, plan: &Plan) -> Result<(), StoreError> {
             e.payload
         ])?;
     }
+    for e in &plan.escalations {
+        super::engine::write_escalation(c, e.incident, e.service, e.write)?;
+    }
     for ((service, source), s) in &plan.sources {
         c.prepare_cached(UPSERT_SOURCE)?.execute(params![
             service,

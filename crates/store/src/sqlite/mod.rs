@@ -17,6 +17,7 @@ mod alert_sources;
 mod audit;
 mod bind;
 mod checkpoint;
+mod engine;
 mod incidents;
 mod ingest;
 mod keys;
