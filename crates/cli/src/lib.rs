@@ -4,4 +4,5 @@
 //! one bootstrap (flags, first start, state) instead of two copies of it.
 
 pub mod db;
+pub mod paging_args;
 pub mod serve;

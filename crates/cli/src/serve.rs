@@ -34,6 +34,8 @@ pub struct Args {
     metrics_token: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    paging: crate::paging_args::PagingArgs,
 }
 
 /// Protection against floods and slow clients. The defaults only stop the abnormal: Kapacitor
@@ -187,9 +189,11 @@ pub async fn prepare(
             say(format!("Kapacitor webhook URL for {:?}: {url}", svc.name));
         }
     }
+    let (sender, node_id) = args.paging.build(addr)?;
     let state = AppState::new(store, accounts, &public_url)
         .with_limits(limits)
-        .with_metrics_token(args.metrics_token.as_deref());
+        .with_metrics_token(args.metrics_token.as_deref())
+        .with_notifier(sender, &node_id);
     Ok(Ready {
         listener,
         state,

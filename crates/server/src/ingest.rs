@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use tocsin_core::model::{IngestOutcome, Service};
-use tocsin_core::{AlertEvent, EventId, IncidentId, SourceKind};
+use tocsin_core::{AlertEvent, Decision, EventId, IncidentId, SourceKind};
 
 use crate::error::ApiError;
 use crate::json::body_rejection;
@@ -149,5 +149,10 @@ pub async fn receive(
 pub async fn accept(
     state: &AppState, service: &Service, event: AlertEvent,
 ) -> Result<IngestOutcome, ApiError> {
-    Ok(state.store.ingest(service, event).await?)
+    let outcome = state.store.ingest(service, event).await?;
+    if matches!(outcome.decision, Decision::Open(_) | Decision::Resolve) {
+        // Committed: a first step with no delay goes out now, not at the next poll.
+        state.wake.wake();
+    }
+    Ok(outcome)
 }

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod engine;
 pub mod error;
 pub mod health;
 pub mod ingest;
@@ -107,5 +108,25 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = state.limits.config.clone();
     let metrics = state.metrics.clone();
-    serve::run(listener, router(state), &limits, metrics, shutdown).await
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let paging = state.notifier.clone().map(|sender| {
+        let engine = engine::Engine {
+            store: state.store.clone(),
+            sender,
+            wake: state.wake.clone(),
+            owner: state.node_id.to_string(),
+            public_url: state.public_url.clone(),
+        };
+        tokio::spawn(engine.run(stop_rx))
+    });
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    let served = serve::run(listener, router(state), &limits, metrics, shutdown).await;
+    if let Some(task) = paging {
+        // The engine stops between rounds; what it had in flight is in the database.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+    }
+    served
 }

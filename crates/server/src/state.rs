@@ -22,6 +22,10 @@ pub struct AppState {
     /// The outbound senders (webhooks, Slack, email), shared with the paging engine. `None`
     /// only in states built without them; "send test" then answers 503.
     pub notifier: Option<Arc<crate::notify::Sender>>,
+    /// Pokes the paging engine after a commit that may have made a step due.
+    pub wake: crate::engine::Wake,
+    /// This node's name on its delivery claims (`--node-id`).
+    pub node_id: Arc<str>,
 }
 
 impl AppState {
@@ -35,6 +39,8 @@ impl AppState {
             limits: Arc::new(Limits::default()),
             metrics_token: None,
             notifier: None,
+            wake: crate::engine::Wake::default(),
+            node_id: Arc::from("tocsin"),
         }
     }
 
@@ -49,8 +55,10 @@ impl AppState {
         self
     }
 
-    pub fn with_notifier(mut self, sender: Arc<crate::notify::Sender>) -> Self {
+    /// The senders, and the paging engine that `serve` runs with them as `node_id`.
+    pub fn with_notifier(mut self, sender: Arc<crate::notify::Sender>, node_id: &str) -> Self {
         self.notifier = Some(sender);
+        self.node_id = Arc::from(node_id);
         self
     }
 

@@ -205,6 +205,7 @@ async fn acknowledge(
 ) -> Result<Json<Incident>, ApiError> {
     let (inc, team) = as_responder(&s, &caller, id).await?;
     let done = s.store.acknowledge(team.scope(), id, team.actor()).await?;
+    s.wake.wake();
     if inc.status != done.status {
         record(
             &s,
@@ -228,6 +229,7 @@ async fn resolve(
 ) -> Result<Json<Incident>, ApiError> {
     let (inc, team) = as_responder(&s, &caller, id).await?;
     let done = s.store.resolve(team.scope(), id, team.actor()).await?;
+    s.wake.wake();
     if inc.status != done.status {
         s.metrics.count_incident("resolved");
     }

@@ -16,6 +16,7 @@ pub(crate) mod audit;
 pub mod dto;
 mod events;
 mod incidents;
+mod notifications;
 mod login_csrf;
 mod services;
 mod session;
@@ -64,6 +65,7 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(alert_sources::router())
         .merge(incidents::router())
         .merge(events::router())
+        .merge(notifications::router())
         .merge(audit::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
