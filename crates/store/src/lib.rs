@@ -24,6 +24,7 @@ mod cols;
 mod error;
 mod migrations;
 pub mod paging;
+mod paging_sql;
 pub mod postgres;
 pub mod readonly;
 mod records;
@@ -75,7 +76,16 @@ pub struct StoredToken {
 /// no scope yet) go without one.
 #[async_trait]
 pub trait Store:
-    TeamStore + ServiceStore + AlertSourceStore + IngestStore + IncidentStore + TokenStore
+    TeamStore
+    + ServiceStore
+    + AlertSourceStore
+    + IngestStore
+    + IncidentStore
+    + TokenStore
+    + paging::ContactMethodStore
+    + paging::NotificationRuleStore
+    + paging::ChannelStore
+    + paging::PolicyStore
 {
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {

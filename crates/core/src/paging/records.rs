@@ -27,7 +27,17 @@ pub const MAX_RULE_DELAY_MINUTES: u32 = 24 * 60;
 
 /// How a contact method or channel is reached.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum MethodKind {
@@ -112,7 +122,9 @@ pub fn check_name(name: &str) -> Result<String, TargetError> {
 fn check_address(raw: &str) -> Result<String, TargetError> {
     let a = raw.trim();
     let ok = a.len() <= MAX_ADDRESS_CHARS
-        && !a.chars().any(|c| c.is_control() || c.is_whitespace() || "<>(),;:\"[]\\".contains(c))
+        && !a
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "<>(),;:\"[]\\".contains(c))
         && matches!(a.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty()
             && !d.contains('@') && !d.starts_with('.') && !d.ends_with('.'));
     if ok {
@@ -228,15 +240,23 @@ mod tests {
             Err(TargetError::Missing("slack", "url"))
         );
         assert_eq!(
-            check_target(MethodKind::Email, Some("http://x"), Some("a@b.c"))
-                .map_err(|e| e.field()),
+            check_target(MethodKind::Email, Some("http://x"), Some("a@b.c")).map_err(|e| e.field()),
             Err("url")
         );
         assert_eq!(
             check_target(MethodKind::Email, None, Some(" oncall@example.com ")),
             Ok("oncall@example.com".into())
         );
-        for bad in ["", "a", "a@", "@b", "a b@c.d", "a@b@c", "a@b.c\r\nBcc: x@y", "a@.b"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b",
+            "a b@c.d",
+            "a@b@c",
+            "a@b.c\r\nBcc: x@y",
+            "a@.b",
+        ] {
             assert_eq!(
                 check_target(MethodKind::Email, None, Some(bad)),
                 Err(TargetError::Address),
