@@ -16,7 +16,11 @@ pub struct PagingArgs {
     #[arg(long, env = "TOCSIN_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// The From address of email notifications, e.g. "Tocsin <tocsin@example.com>".
-    #[arg(long, env = "TOCSIN_SMTP_FROM", default_value = "Tocsin <tocsin@localhost>")]
+    #[arg(
+        long,
+        env = "TOCSIN_SMTP_FROM",
+        default_value = "Tocsin <tocsin@localhost>"
+    )]
     smtp_from: String,
     /// Also refuse to notify private, loopback and internal addresses (link-local and cloud
     /// metadata addresses are always refused).

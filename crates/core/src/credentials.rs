@@ -114,6 +114,7 @@ mod tests {
             name: "s".into(),
             api_key: "old".into(),
             created_at: Utc::now(),
+            escalation_policy_id: None,
         };
         let until = Utc::now() + Duration::minutes(5);
         let r = rotate_key(&svc, "new", Some(until));

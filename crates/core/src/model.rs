@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{Role, TokenRole};
 use crate::alert::Severity;
-use crate::ids::{AuditId, EventId, IncidentId, ServiceId, SessionId, TeamId, TokenId, UserId};
+use crate::ids::{
+    AuditId, EventId, IncidentId, PolicyId, ServiceId, SessionId, TeamId, TokenId, UserId,
+};
 use crate::incident::{Decision, IncidentStatus};
 use crate::sources::SourceKind;
 
@@ -28,6 +30,9 @@ pub struct Service {
     #[serde(skip_serializing, default)]
     pub api_key: String,
     pub created_at: DateTime<Utc>,
+    /// The escalation policy its incidents run, if any (a policy of the same team).
+    #[serde(default)]
+    pub escalation_policy_id: Option<PolicyId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -60,7 +60,10 @@ impl Engine {
         let engine = Arc::new(self);
         match engine.store.release_claims(&engine.owner).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(claims = n, "paging: resending deliveries this node had claimed before it stopped"),
+            Ok(n) => tracing::info!(
+                claims = n,
+                "paging: resending deliveries this node had claimed before it stopped"
+            ),
             Err(e) => tracing::warn!(error = %e, "paging: could not free this node's old claims"),
         }
         loop {
@@ -118,8 +121,12 @@ impl Engine {
         let after = after_attempt(c.attempts, attempt, now);
         match self.store.record_attempt(&c, &after, now).await {
             Ok(true) => {}
-            Ok(false) => tracing::warn!(delivery = %c.id, "paging: lost the claim before recording; another sender has it"),
-            Err(e) => tracing::warn!(delivery = %c.id, error = %e, "paging: could not record an attempt; it will be resent when its lease runs out"),
+            Ok(false) => {
+                tracing::warn!(delivery = %c.id, "paging: lost the claim before recording; another sender has it")
+            }
+            Err(e) => {
+                tracing::warn!(delivery = %c.id, error = %e, "paging: could not record an attempt; it will be resent when its lease runs out")
+            }
         }
         // A retry or a notice may now be due sooner than the engine planned to look.
         self.wake.wake();

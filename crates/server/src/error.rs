@@ -96,6 +96,11 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::not_found(what),
             StoreError::Conflict(detail) => Self::new(StatusCode::CONFLICT, "conflict", detail),
             StoreError::Refused(r) => Self::new(StatusCode::CONFLICT, r.code(), r.to_string()),
+            // A value in the body names something that is not there: bad input, as a field
+            // of the wrong type is.
+            invalid @ StoreError::Invalid { .. } => {
+                Self::bad_request("invalid_field", invalid.to_string())
+            }
             StoreError::Overloaded => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
@@ -175,6 +180,14 @@ mod tests {
         for (e, status, code) in [
             (StoreError::NotFound("incident"), 404, "not_found"),
             (StoreError::Conflict("taken".into()), 409, "conflict"),
+            (
+                StoreError::Invalid {
+                    field: "steps[0].targets[1]".into(),
+                    detail: "there is no user".into(),
+                },
+                400,
+                "invalid_field",
+            ),
             (StoreError::Overloaded, 503, "overloaded"),
             (
                 StoreError::Unavailable("down".into()),

@@ -1,7 +1,9 @@
 //! The column lists every query selects, shared by both backends so records read alike.
 
 pub const TEAM_COLS: &str = "id, name, created_at";
-pub const SERVICE_COLS: &str = "id, team_id, name, api_key, created_at";
+/// The service's columns; its escalation policy last, so the key lookups' extra columns
+/// follow at 6 and 7.
+pub const SERVICE_COLS: &str = "id, team_id, name, api_key, created_at, escalation_policy_id";
 pub const INCIDENT_COLS: &str = "id, number, service_id, team_id, source, dedup_key, status, severity, title, description, tags, event_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by";
 /// Every event column but the body (NULL in its place), then the body's size in bytes (cast:
 /// `octet_length` is `integer` in PostgreSQL, and rows read it as a 64-bit integer on both).

@@ -11,6 +11,11 @@ pub enum StoreError {
     /// A rule of the account lifecycle (core's `lifecycle`) refused the change; nothing changed.
     #[error("{0}")]
     Refused(tocsin_core::lifecycle::Refusal),
+    /// What was asked names something the database does not have where it must be (a policy
+    /// target that does not exist, a channel of another team); `field` is the JSON path of
+    /// the offending value. Nothing changed.
+    #[error("field `{field}`: {detail}")]
+    Invalid { field: String, detail: String },
     /// The write queue is full: the caller should back off and retry.
     #[error("the store is overloaded")]
     Overloaded,

@@ -25,6 +25,7 @@ mod engine;
 mod error;
 mod migrations;
 pub mod paging;
+mod paging_sql;
 pub mod postgres;
 pub mod readonly;
 mod records;
@@ -84,6 +85,10 @@ pub trait Store:
     + TokenStore
     + paging::EngineStore
     + paging::NotificationStore
+    + paging::ContactMethodStore
+    + paging::NotificationRuleStore
+    + paging::ChannelStore
+    + paging::PolicyStore
 {
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {

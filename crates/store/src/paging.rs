@@ -1,14 +1,15 @@
 //! Paging's storage: who can be reached and how (contact methods, notification rules, team
 //! channels), escalation policies, and the engine's durable state (escalation rows and
 //! notifications). One trait per resource, as for the rest of the store; each backend
-//! implements each in a file of its own (`sqlite/paging_*.rs`, `postgres/paging_*.rs`).
+//! implements each in a file of its own (`sqlite/contact_methods.rs`, `postgres/policies.rs`,
+//! …), with the SQL both dialects share in `paging_sql`.
 //!
 //! What a person types is checked in core (`tocsin_core::paging::records::check_target`,
 //! `check_name`, `PolicyRules::validate`) before it reaches a store; a store checks only what
 //! needs the database (a name already taken, a target that does not exist, a policy in use).
 
 use async_trait::async_trait;
-use tocsin_core::model::Scope;
+use tocsin_core::model::{Scope, Service};
 use tocsin_core::paging::policy::PolicyRules;
 use tocsin_core::paging::records::{
     Channel, ContactMethod, EscalationPolicy, MethodKind, Notification, NotificationRule,
@@ -52,8 +53,9 @@ pub trait ContactMethodStore: Send + Sync + 'static {
 
 #[async_trait]
 pub trait NotificationRuleStore: Send + Sync + 'static {
-    /// Not found when the contact method is not the user's; conflict when the same rule
-    /// (method, delay) exists.
+    /// Invalid (naming `contact_method_id`) when the contact method is not the user's: it is
+    /// a value in the body, not the resource addressed; conflict when the same rule (method,
+    /// delay) exists.
     async fn create_notification_rule(
         &self, user: UserId, contact_method: ContactMethodId, delay_minutes: u32,
     ) -> Result<NotificationRule, StoreError>;
@@ -98,10 +100,12 @@ pub trait PolicyStore: Send + Sync + 'static {
     ) -> Result<EscalationPolicy, StoreError>;
     /// Refused (409) while a service uses it.
     async fn delete_policy(&self, scope: &Scope, id: PolicyId) -> Result<(), StoreError>;
-    /// Set or clear the service's policy; the policy must belong to the service's team.
+    /// Set or clear the service's policy, answering the service as it is afterwards; the
+    /// policy must belong to the service's team (invalid, naming `escalation_policy_id`,
+    /// otherwise).
     async fn set_service_policy(
         &self, scope: &Scope, service: ServiceId, policy: Option<PolicyId>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Service, StoreError>;
     /// The service's policy, if any.
     async fn service_policy(
         &self, scope: &Scope, service: ServiceId,

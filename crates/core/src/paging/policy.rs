@@ -224,6 +224,51 @@ impl PolicyRules {
     }
 }
 
+/// A target the database does not have (or that is not available yet), with the JSON path
+/// of its first mention, for `{code, detail}` answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {detail}")]
+pub struct TargetRefused {
+    /// `steps[i].targets[j]`.
+    pub field: String,
+    pub detail: String,
+}
+
+impl PolicyRules {
+    /// Checks what only the database knows, after a store looked the targets up: every user
+    /// target must exist and every channel target belong to the policy's team (`exists` says
+    /// which do). Schedule targets are refused whatever `exists` says: schedules come later.
+    /// The first refusal, in step order, names its target's path.
+    pub fn check_targets(&self, exists: impl Fn(&Target) -> bool) -> Result<(), TargetRefused> {
+        for (i, step) in self.steps.iter().enumerate() {
+            for (j, t) in step.targets.iter().enumerate() {
+                let detail = match t {
+                    Target::Schedule { .. } => Some("schedules are not available yet".to_owned()),
+                    Target::User { id } if !exists(t) => Some(format!("there is no user {id}")),
+                    Target::Channel { id } if !exists(t) => {
+                        Some(format!("the policy's team has no channel {id}"))
+                    }
+                    _ => None,
+                };
+                if let Some(detail) = detail {
+                    return Err(TargetRefused {
+                        field: format!("steps[{i}].targets[{j}]"),
+                        detail,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the policy names `channel` in any step.
+    pub fn names_channel(&self, channel: ChannelId) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.targets.contains(&Target::Channel { id: channel }))
+    }
+}
+
 /// The target a round-robin step notifies on its `turn`-th firing.
 pub fn round_robin_pick(targets: &[Target], turn: u64) -> Option<Target> {
     let len = u64::try_from(targets.len()).ok().filter(|l| *l > 0)?;
@@ -315,6 +360,42 @@ mod tests {
         }]);
         p.ack_timeout_minutes = Some(0);
         assert_eq!(p.validate(), Err(PolicyError::AckTimeout));
+    }
+
+    #[test]
+    fn targets_the_database_lacks_are_named_by_path() {
+        let (u, c) = (UserId::new(), ChannelId::new());
+        let p = rules(vec![
+            Step {
+                delay_minutes: 0,
+                round_robin: false,
+                targets: vec![Target::User { id: u }],
+            },
+            Step {
+                delay_minutes: 5,
+                round_robin: false,
+                targets: vec![Target::User { id: u }, Target::Channel { id: c }],
+            },
+        ]);
+        assert_eq!(p.check_targets(|_| true), Ok(()));
+        let e = p
+            .check_targets(|t| matches!(t, Target::User { .. }))
+            .expect_err("the channel is missing");
+        assert_eq!(e.field, "steps[1].targets[1]");
+        assert!(e.detail.contains(&c.to_string()), "{e}");
+        let e = p.check_targets(|_| false).expect_err("the user is missing");
+        assert_eq!(e.field, "steps[0].targets[0]");
+        assert!(p.names_channel(c) && !p.names_channel(ChannelId::new()));
+        let sched = rules(vec![Step {
+            delay_minutes: 0,
+            round_robin: false,
+            targets: vec![Target::Schedule {
+                id: ScheduleId::new(),
+            }],
+        }]);
+        let e = sched.check_targets(|_| true).expect_err("no schedules yet");
+        assert_eq!(e.field, "steps[0].targets[0]");
+        assert!(e.detail.contains("schedules are not available yet"));
     }
 
     #[test]

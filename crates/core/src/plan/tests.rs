@@ -17,6 +17,7 @@ fn service(team: TeamId) -> Service {
         name: "api".into(),
         api_key: "k".into(),
         created_at: Utc::now(),
+        escalation_policy_id: None,
     }
 }
 

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tocsin_core::model::{self, EventKind};
 use tocsin_core::{
-    AuditId, EventId, IncidentId, IncidentStatus, Role, ServiceId, SessionId, Severity, SourceKind,
-    TeamId, TokenId, TokenRole, UserId,
+    AuditId, EventId, IncidentId, IncidentStatus, PolicyId, Role, ServiceId, SessionId, Severity,
+    SourceKind, TeamId, TokenId, TokenRole, UserId,
 };
 use utoipa::ToSchema;
 
@@ -47,6 +47,8 @@ pub struct Service {
     pub team_id: TeamId,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// The escalation policy its incidents run (null: nobody is paged).
+    pub escalation_policy_id: Option<PolicyId>,
 }
 
 impl From<model::Service> for Service {
@@ -57,12 +59,14 @@ impl From<model::Service> for Service {
             name,
             api_key: _,
             created_at,
+            escalation_policy_id,
         } = s;
         Self {
             id,
             team_id,
             name,
             created_at,
+            escalation_policy_id,
         }
     }
 }
@@ -389,6 +393,7 @@ mod tests {
             name: "db".into(),
             api_key: "the-secret-key".into(),
             created_at: Utc::now(),
+            escalation_policy_id: None,
         };
         let json = serde_json::to_value(Service::from(svc)).expect("json");
         let mut keys: Vec<&str> = json
@@ -398,7 +403,16 @@ mod tests {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["created_at", "id", "name", "team_id"]);
+        assert_eq!(
+            keys,
+            [
+                "created_at",
+                "escalation_policy_id",
+                "id",
+                "name",
+                "team_id"
+            ]
+        );
         assert!(!json.to_string().contains("the-secret-key"));
     }
 }

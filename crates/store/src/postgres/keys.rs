@@ -71,8 +71,8 @@ impl KeyStore for PgStore {
             for r in c.query(&stmt, &[&hash.as_slice()]).await? {
                 let k = KeyMatch {
                     service: rows::service(&r)?,
-                    stored_hash: rows::hash32(&r, 5)?,
-                    valid_until: col(&r, 6)?,
+                    stored_hash: rows::hash32(&r, 6)?,
+                    valid_until: col(&r, 7)?,
                 };
                 if key_accepted(k.valid_until, now) {
                     return Ok(Some(k));

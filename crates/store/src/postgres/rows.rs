@@ -6,6 +6,9 @@ use tocsin_core::model::{
     AlertSourceActivity, ApiToken, AuditEntry, EventKind, Incident, Member, Service, Team,
     TimelineEvent, User,
 };
+use tocsin_core::paging::records::{
+    Channel, ContactMethod, EscalationPolicy, MethodKind, NotificationRule,
+};
 use tocsin_core::{IncidentStatus, Role, Severity, SourceKind, TokenRole};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
@@ -42,6 +45,7 @@ pub fn service(r: &Row) -> Result<Service, StoreError> {
         name: get(r, 2)?,
         api_key: get(r, 3)?,
         created_at: get(r, 4)?,
+        escalation_policy_id: get(r, 5)?,
     })
 }
 
@@ -176,4 +180,60 @@ pub fn audit(r: &Row) -> Result<AuditEntry, StoreError> {
 /// Map every row, stopping at the first that does not fit.
 pub fn all<T>(rows: &[Row], f: fn(&Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     rows.iter().map(f).collect()
+}
+
+fn method_kind(r: &Row, idx: usize) -> Result<MethodKind, StoreError> {
+    let s: String = get(r, idx)?;
+    MethodKind::parse(&s).ok_or_else(|| bad("contact method kind", &s))
+}
+
+/// The columns of [`crate::paging_sql::GET_CONTACT_METHOD`].
+pub fn contact_method(r: &Row) -> Result<ContactMethod, StoreError> {
+    Ok(ContactMethod {
+        id: get(r, 0)?,
+        user_id: get(r, 1)?,
+        kind: method_kind(r, 2)?,
+        name: get(r, 3)?,
+        target: get(r, 4)?,
+        signing_secret: get(r, 5)?,
+        created_at: get(r, 6)?,
+    })
+}
+
+/// [`crate::paging_sql::CHANNEL_COLS`].
+pub fn channel(r: &Row) -> Result<Channel, StoreError> {
+    Ok(Channel {
+        id: get(r, 0)?,
+        team_id: get(r, 1)?,
+        kind: method_kind(r, 2)?,
+        name: get(r, 3)?,
+        target: get(r, 4)?,
+        signing_secret: get(r, 5)?,
+        created_at: get(r, 6)?,
+    })
+}
+
+/// The columns of [`crate::paging_sql::LIST_RULES`].
+pub fn rule(r: &Row) -> Result<NotificationRule, StoreError> {
+    let delay: i32 = get(r, 3)?;
+    Ok(NotificationRule {
+        id: get(r, 0)?,
+        user_id: get(r, 1)?,
+        contact_method_id: get(r, 2)?,
+        delay_minutes: u32::try_from(delay).map_err(|_| bad("rule delay", &delay.to_string()))?,
+        created_at: get(r, 4)?,
+    })
+}
+
+/// [`crate::paging_sql::POLICY_COLS`].
+pub fn policy(r: &Row) -> Result<EscalationPolicy, StoreError> {
+    let rules: String = get(r, 3)?;
+    Ok(EscalationPolicy {
+        id: get(r, 0)?,
+        team_id: get(r, 1)?,
+        name: get(r, 2)?,
+        rules: crate::records::parse_rules(&rules)?,
+        created_at: get(r, 4)?,
+        updated_at: get(r, 5)?,
+    })
 }

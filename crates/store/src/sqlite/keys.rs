@@ -63,10 +63,10 @@ impl KeyStore for SqliteStore {
             let found = c
                 .prepare_cached(&sql)?
                 .query_map(params![hash.as_slice()], |r| {
-                    let until: Option<i64> = r.get(6)?;
+                    let until: Option<i64> = r.get(7)?;
                     Ok(KeyMatch {
                         service: rows::service(r)?,
-                        stored_hash: rows::hash32(5, r.get(5)?)?,
+                        stored_hash: rows::hash32(6, r.get(6)?)?,
                         valid_until: until.map(from_db),
                     })
                 })?

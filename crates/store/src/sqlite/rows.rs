@@ -5,6 +5,9 @@ use tocsin_core::model::{
     AlertSourceActivity, ApiToken, AuditEntry, EventKind, Incident, Member, Service, Team,
     TimelineEvent, User,
 };
+use tocsin_core::paging::records::{
+    Channel, ContactMethod, EscalationPolicy, MethodKind, NotificationRule,
+};
 use tocsin_core::{IncidentStatus, Role, Severity, SourceKind, TokenRole};
 
 use super::time::{from_db, opt_from_db};
@@ -38,6 +41,7 @@ pub fn service(r: &Row) -> rusqlite::Result<Service> {
         name: r.get(2)?,
         api_key: r.get(3)?,
         created_at: from_db(r.get(4)?),
+        escalation_policy_id: r.get(5)?,
     })
 }
 
@@ -167,4 +171,62 @@ pub fn audit(r: &Row) -> rusqlite::Result<AuditEntry> {
 
 pub fn hash32(idx: usize, v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
     v.try_into().map_err(|_| bad(idx, "hash length", "?"))
+}
+
+fn method_kind(idx: usize, s: &str) -> rusqlite::Result<MethodKind> {
+    MethodKind::parse(s).ok_or_else(|| bad(idx, "contact method kind", s))
+}
+
+/// The columns of [`crate::paging_sql::GET_CONTACT_METHOD`].
+pub fn contact_method(r: &Row) -> rusqlite::Result<ContactMethod> {
+    let kind: String = r.get(2)?;
+    Ok(ContactMethod {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        kind: method_kind(2, &kind)?,
+        name: r.get(3)?,
+        target: r.get(4)?,
+        signing_secret: r.get(5)?,
+        created_at: from_db(r.get(6)?),
+    })
+}
+
+/// [`crate::paging_sql::CHANNEL_COLS`].
+pub fn channel(r: &Row) -> rusqlite::Result<Channel> {
+    let kind: String = r.get(2)?;
+    Ok(Channel {
+        id: r.get(0)?,
+        team_id: r.get(1)?,
+        kind: method_kind(2, &kind)?,
+        name: r.get(3)?,
+        target: r.get(4)?,
+        signing_secret: r.get(5)?,
+        created_at: from_db(r.get(6)?),
+    })
+}
+
+/// The columns of [`crate::paging_sql::LIST_RULES`].
+pub fn rule(r: &Row) -> rusqlite::Result<NotificationRule> {
+    Ok(NotificationRule {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        contact_method_id: r.get(2)?,
+        delay_minutes: r.get(3)?,
+        created_at: from_db(r.get(4)?),
+    })
+}
+
+/// [`crate::paging_sql::POLICY_COLS`].
+pub fn policy(r: &Row) -> rusqlite::Result<EscalationPolicy> {
+    let rules: String = r.get(3)?;
+    Ok(EscalationPolicy {
+        id: r.get(0)?,
+        team_id: r.get(1)?,
+        name: r.get(2)?,
+        rules: serde_json::from_str(&rules).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        created_at: from_db(r.get(4)?),
+        updated_at: from_db(r.get(5)?),
+    })
 }

@@ -7,6 +7,7 @@ mod backend;
 mod batching;
 mod cases;
 mod lifecycle;
+mod paging;
 mod pg_race;
 mod timeline;
 mod upgrade;
@@ -68,4 +69,10 @@ conformance!(
     lifecycle::a_new_password_ends_the_other_sessions,
     lifecycle::sessions_are_listed_touched_and_ended_by_their_user,
     lifecycle::disabled_users_lose_their_sessions_and_an_org_admin_remains,
+    paging::contact_methods_belong_to_their_user,
+    paging::a_user_has_a_bounded_number_of_contact_methods,
+    paging::notification_rules_go_with_their_contact_method,
+    paging::channels_are_team_owned_and_scoped,
+    paging::policies_name_only_what_exists_and_hold_their_channels,
+    paging::services_run_a_policy_of_their_own_team,
 );
