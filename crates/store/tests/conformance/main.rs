@@ -6,6 +6,7 @@ mod accounts;
 mod backend;
 mod batching;
 mod cases;
+mod engine;
 mod lifecycle;
 mod paging;
 mod pg_race;
@@ -69,6 +70,8 @@ conformance!(
     lifecycle::a_new_password_ends_the_other_sessions,
     lifecycle::sessions_are_listed_touched_and_ended_by_their_user,
     lifecycle::disabled_users_lose_their_sessions_and_an_org_admin_remains,
+    engine::a_policy_pages_each_step_once_and_notices_everyone_paged,
+    engine::acknowledging_stops_escalation_and_people_are_told,
     paging::contact_methods_belong_to_their_user,
     paging::a_user_has_a_bounded_number_of_contact_methods,
     paging::notification_rules_go_with_their_contact_method,

@@ -1,0 +1,352 @@
+//! What every backend must do for the paging engine: a policy started in the transaction that
+//! opened the incident, steps carried out once each however often the engine runs, deliveries
+//! claimed under a lease by one sender at a time, attempts recorded only by the claim holder,
+//! and notices to everyone paged when the incident is acknowledged or resolved.
+
+use chrono::{Duration, Utc};
+use tocsin_core::model::{EventKind, Scope};
+use tocsin_core::paging::delivery::{after_attempt, Attempt, DeliveryStatus, LEASE};
+use tocsin_core::paging::escalation::NotificationKind;
+use tocsin_core::paging::policy::{PolicyRules, Repeat, Step, Target};
+use tocsin_core::paging::records::MethodKind;
+use tocsin_core::{Action, EventPageQuery, Severity};
+use tocsin_store::paging::NewDestination;
+
+use crate::accounts::{new_user, Db};
+use crate::cases::{alert, team_and_service};
+
+const CRIT: Action = Action::Trigger(Severity::Critical);
+
+fn hook(name: &str) -> NewDestination {
+    NewDestination {
+        kind: MethodKind::Webhook,
+        name: name.into(),
+        target: "http://127.0.0.1:9/hook".into(),
+        signing_secret: Some("s3cret".into()),
+    }
+}
+
+pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
+    let (team, svc) = team_and_service(&db.store, "paged").await;
+    let scope = Scope::All;
+    let alice = db
+        .accounts
+        .create_user(new_user("alice"))
+        .await
+        .expect("user")
+        .id;
+    let cm = db
+        .store
+        .create_contact_method(alice, hook("pager"))
+        .await
+        .expect("contact method");
+    let chn = db
+        .store
+        .create_channel(&scope, team, hook("ops"))
+        .await
+        .expect("channel");
+    let rules = PolicyRules {
+        repeat: Repeat::Times(0),
+        ack_timeout_minutes: None,
+        steps: vec![
+            Step {
+                delay_minutes: 0,
+                round_robin: false,
+                targets: vec![Target::User { id: alice }],
+            },
+            Step {
+                delay_minutes: 5,
+                round_robin: false,
+                targets: vec![Target::Channel { id: chn.id }],
+            },
+        ],
+    };
+    let policy = db
+        .store
+        .create_policy(&scope, team, "default", &rules)
+        .await
+        .expect("policy");
+
+    // A service without a policy: an incident pages nobody, and nothing is due.
+    let quiet = db
+        .store
+        .ingest(&svc, alert("before", CRIT))
+        .await
+        .expect("ingest");
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now(), 64)
+            .await
+            .expect("advance"),
+        0
+    );
+    let none = db
+        .store
+        .incident_notifications(&scope, quiet.incident_id.expect("id"))
+        .await
+        .expect("list");
+    assert!(none.is_empty());
+
+    db.store
+        .set_service_policy(&scope, svc.id, Some(policy.id))
+        .await
+        .expect("assign");
+    let opened = db
+        .store
+        .ingest(&svc, alert("cpu", CRIT))
+        .await
+        .expect("ingest");
+    let inc = opened.incident_id.expect("incident");
+    // The start row was written with the incident: something is due now.
+    let due = db
+        .store
+        .next_due()
+        .await
+        .expect("next due")
+        .expect("a due row");
+    assert!(due <= Utc::now());
+
+    let now = Utc::now();
+    assert_eq!(
+        db.store
+            .advance_escalations(now, 64)
+            .await
+            .expect("advance"),
+        1
+    );
+    // Running again at the same instant finds nothing: step 2 waits its 5 minutes.
+    assert_eq!(
+        db.store.advance_escalations(now, 64).await.expect("again"),
+        0
+    );
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(
+        (
+            list[0].kind,
+            list[0].user_id,
+            list[0].contact_method_id,
+            list[0].status
+        ),
+        (
+            NotificationKind::Triggered,
+            Some(alice),
+            Some(cm.id),
+            DeliveryStatus::Pending
+        )
+    );
+
+    // One claim at a time: a second sender finds nothing while the lease holds.
+    let claimed = db
+        .store
+        .claim_deliveries(now, "node-a", 64)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let c = &claimed[0];
+    assert_eq!(c.incident.id, inc);
+    assert_eq!(
+        c.destination.as_ref().map(|d| d.signing_secret.clone()),
+        Some(Some("s3cret".into()))
+    );
+    assert!(!c.resent);
+    assert!(db
+        .store
+        .claim_deliveries(now, "node-b", 64)
+        .await
+        .expect("claim")
+        .is_empty());
+    // The holder vanishes: after the lease another takes it, marked as resent.
+    let later = now + LEASE + Duration::seconds(1);
+    let taken = db
+        .store
+        .claim_deliveries(later, "node-b", 64)
+        .await
+        .expect("take over");
+    assert_eq!(taken.len(), 1);
+    assert!(taken[0].resent && taken[0].id == c.id);
+    // The first sender's late record is refused; the new holder's is kept.
+    let ok = after_attempt(c.attempts, Attempt::Delivered, later);
+    assert!(!db
+        .store
+        .record_attempt(c, &ok, later)
+        .await
+        .expect("stale record"));
+    assert!(db
+        .store
+        .record_attempt(&taken[0], &ok, later)
+        .await
+        .expect("record"));
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    assert_eq!(
+        (list[0].status, list[0].attempts),
+        (DeliveryStatus::Sent, 1)
+    );
+
+    // Step 2 fires after its delay, to the channel.
+    let step2 = now + Duration::minutes(5) + Duration::seconds(1);
+    assert_eq!(
+        db.store
+            .advance_escalations(step2, 64)
+            .await
+            .expect("advance"),
+        1
+    );
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        (list[1].kind, list[1].channel_id),
+        (NotificationKind::Escalated, Some(chn.id))
+    );
+
+    // Resolved by the source: both recipients are told, once.
+    db.store
+        .ingest(&svc, alert("cpu", Action::Resolve))
+        .await
+        .expect("resolve");
+    let after = step2 + Duration::seconds(1);
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now().max(after), 64)
+            .await
+            .expect("advance"),
+        1
+    );
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now().max(after), 64)
+            .await
+            .expect("again"),
+        0
+    );
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    let resolved: Vec<_> = list
+        .iter()
+        .filter(|n| n.kind == NotificationKind::Resolved)
+        .collect();
+    assert_eq!(resolved.len(), 2, "{list:?}");
+    // The row is gone with the incident: nothing more is ever due for it.
+    let far = Utc::now() + Duration::days(30);
+    assert_eq!(
+        db.store.advance_escalations(far, 64).await.expect("none"),
+        0
+    );
+
+    // The timeline says what paging did.
+    let page = db
+        .store
+        .timeline_page(&scope, inc, &EventPageQuery::newest(200))
+        .await
+        .expect("timeline");
+    let paging: Vec<_> = page
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Paging)
+        .filter_map(|e| e.text.clone())
+        .collect();
+    assert!(
+        paging
+            .iter()
+            .any(|t| t.contains("Escalation step 1") && t.contains("alice")),
+        "{paging:?}"
+    );
+    assert!(
+        paging
+            .iter()
+            .any(|t| t.contains("Sending to") && t.contains("again")),
+        "{paging:?}"
+    );
+    assert!(paging.iter().any(|t| t.contains("resolved")), "{paging:?}");
+}
+
+pub async fn acknowledging_stops_escalation_and_people_are_told(db: Db) {
+    let (team, svc) = team_and_service(&db.store, "acked").await;
+    let scope = Scope::All;
+    let bob = db
+        .accounts
+        .create_user(new_user("bob"))
+        .await
+        .expect("user")
+        .id;
+    db.store
+        .create_contact_method(bob, hook("pager"))
+        .await
+        .expect("cm");
+    let rules = PolicyRules {
+        repeat: Repeat::UntilAcknowledged,
+        ack_timeout_minutes: None,
+        steps: vec![Step {
+            delay_minutes: 0,
+            round_robin: false,
+            targets: vec![Target::User { id: bob }],
+        }],
+    };
+    let policy = db
+        .store
+        .create_policy(&scope, team, "p", &rules)
+        .await
+        .expect("policy");
+    db.store
+        .set_service_policy(&scope, svc.id, Some(policy.id))
+        .await
+        .expect("assign");
+    let inc = db
+        .store
+        .ingest(&svc, alert("disk", CRIT))
+        .await
+        .expect("ingest")
+        .incident_id
+        .expect("id");
+    let now = Utc::now();
+    assert_eq!(
+        db.store
+            .advance_escalations(now, 64)
+            .await
+            .expect("advance"),
+        1
+    );
+    db.store.acknowledge(&scope, inc, "bob").await.expect("ack");
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now(), 64)
+            .await
+            .expect("notice"),
+        1
+    );
+    // Nothing more is due, though the policy loops until acknowledged.
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now() + Duration::hours(2), 64)
+            .await
+            .expect("none"),
+        0
+    );
+    let kinds: Vec<_> = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list")
+        .iter()
+        .map(|n| n.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![NotificationKind::Triggered, NotificationKind::Acknowledged]
+    );
+}
