@@ -187,9 +187,14 @@ pub async fn prepare(
             say(format!("Kapacitor webhook URL for {:?}: {url}", svc.name));
         }
     }
+    // The senders with their defaults, for "send test" (the engine's flags --smtp-url and
+    // --deny-private-targets configure them once it is wired).
+    let notifier =
+        tocsin_server::notify::Sender::new(&Default::default()).context("the outbound senders")?;
     let state = AppState::new(store, accounts, &public_url)
         .with_limits(limits)
-        .with_metrics_token(args.metrics_token.as_deref());
+        .with_metrics_token(args.metrics_token.as_deref())
+        .with_notifier(std::sync::Arc::new(notifier));
     Ok(Ready {
         listener,
         state,

@@ -13,10 +13,15 @@ use crate::state::AppState;
 
 mod alert_sources;
 pub(crate) mod audit;
+mod channels;
+mod contact_methods;
 pub mod dto;
 mod events;
 mod incidents;
 mod login_csrf;
+mod notification_rules;
+mod paging;
+mod policies;
 mod services;
 mod session;
 mod sessions;
@@ -64,7 +69,11 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(alert_sources::router())
         .merge(incidents::router())
         .merge(events::router())
-        .merge(audit::router());
+        .merge(audit::router())
+        .merge(contact_methods::router())
+        .merge(notification_rules::router())
+        .merge(channels::router())
+        .merge(policies::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .split_for_parts();
