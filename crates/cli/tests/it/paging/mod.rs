@@ -5,6 +5,7 @@
 
 mod cli;
 mod contact_methods;
+mod engine;
 mod policies;
 
 use std::time::Duration;
