@@ -14,7 +14,7 @@ use super::{receiver, PASSWORD, WAIT};
 use crate::support::{alert, eventually, Server};
 
 /// A user `oncall` in the Default Team; returns (user id, team id, service id).
-async fn oncall(server: &Server) -> (String, String, String) {
+pub async fn oncall(server: &Server) -> (String, String, String) {
     let svc = server.default_service().await;
     let team = svc["team_id"].as_str().expect("team").to_owned();
     let user = server.new_user("oncall", PASSWORD, false).await;
@@ -22,7 +22,7 @@ async fn oncall(server: &Server) -> (String, String, String) {
     (user, team, svc["id"].as_str().expect("service").to_owned())
 }
 
-async fn webhook(server: &Server, user: &str, name: &str, url: &str) -> (String, String) {
+pub async fn webhook(server: &Server, user: &str, name: &str, url: &str) -> (String, String) {
     let cm = server
         .admin(
             "POST",
@@ -36,7 +36,7 @@ async fn webhook(server: &Server, user: &str, name: &str, url: &str) -> (String,
     )
 }
 
-async fn policy(server: &Server, team: &str, service: &str, steps: Value) -> String {
+pub async fn policy(server: &Server, team: &str, service: &str, steps: Value) -> String {
     let p = server
         .admin(
             "POST",
