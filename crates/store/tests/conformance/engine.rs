@@ -9,7 +9,7 @@ use tocsin_core::paging::delivery::{after_attempt, Attempt, DeliveryStatus, LEAS
 use tocsin_core::paging::escalation::NotificationKind;
 use tocsin_core::paging::policy::{PolicyRules, Repeat, Step, Target};
 use tocsin_core::paging::records::MethodKind;
-use tocsin_core::{Action, EventPageQuery, Severity};
+use tocsin_core::{Action, EventPageQuery, IncidentStatus, Severity};
 use tocsin_store::paging::NewDestination;
 
 use crate::accounts::{new_user, Db};
@@ -349,4 +349,206 @@ pub async fn acknowledging_stops_escalation_and_people_are_told(db: Db) {
         kinds,
         vec![NotificationKind::Triggered, NotificationKind::Acknowledged]
     );
+}
+
+/// Retries under an injected clock: a failed attempt waits its backoff, the retry keeps the
+/// delivery (and its id), and five failures in a row give it up as failed.
+pub async fn failed_attempts_wait_their_backoff_and_give_up_after_five(db: Db) {
+    let (team, svc) = team_and_service(&db.store, "retries").await;
+    let scope = Scope::All;
+    let carol = db
+        .accounts
+        .create_user(new_user("carol"))
+        .await
+        .expect("user")
+        .id;
+    db.store
+        .create_contact_method(carol, hook("pager"))
+        .await
+        .expect("cm");
+    let rules = PolicyRules {
+        repeat: Repeat::Times(0),
+        ack_timeout_minutes: None,
+        steps: vec![Step {
+            delay_minutes: 0,
+            round_robin: false,
+            targets: vec![Target::User { id: carol }],
+        }],
+    };
+    let policy = db
+        .store
+        .create_policy(&scope, team, "p", &rules)
+        .await
+        .expect("policy");
+    db.store
+        .set_service_policy(&scope, svc.id, Some(policy.id))
+        .await
+        .expect("assign");
+    let inc = db
+        .store
+        .ingest(&svc, alert("net", CRIT))
+        .await
+        .expect("ingest")
+        .incident_id
+        .expect("id");
+    let mut now = Utc::now();
+    db.store
+        .advance_escalations(now, 64)
+        .await
+        .expect("advance");
+    let mut ids = Vec::new();
+    for attempt in 1..=5u32 {
+        let claimed = db
+            .store
+            .claim_deliveries(now, "n", 64)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1, "attempt {attempt}");
+        ids.push(claimed[0].id);
+        let after = after_attempt(
+            claimed[0].attempts,
+            Attempt::Transient("HTTP 500".into()),
+            now,
+        );
+        assert!(db
+            .store
+            .record_attempt(&claimed[0], &after, now)
+            .await
+            .expect("record"));
+        // Not before its backoff.
+        assert!(db
+            .store
+            .claim_deliveries(now + Duration::seconds(59), "n", 64)
+            .await
+            .expect("early")
+            .is_empty());
+        match after.next_attempt_at {
+            Some(t) => now = t,
+            None => break,
+        }
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one delivery, one id, every attempt");
+    let n = &db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list")[0];
+    assert_eq!((n.status, n.attempts), (DeliveryStatus::Failed, 5));
+    assert!(n.error.as_deref().is_some_and(|e| e.contains("500")));
+    assert!(db
+        .store
+        .claim_deliveries(now + Duration::days(1), "n", 64)
+        .await
+        .expect("none")
+        .is_empty());
+}
+
+/// An acknowledgement that times out triggers the incident again and runs the policy anew
+/// (a new round, so it pages again though step 1 already paged); round robin takes turns
+/// across incidents.
+pub async fn an_ack_timeout_retriggers_and_round_robin_takes_turns(db: Db) {
+    let (team, svc) = team_and_service(&db.store, "rr").await;
+    let scope = Scope::All;
+    let mut users = Vec::new();
+    for name in ["dan", "eve"] {
+        let id = db
+            .accounts
+            .create_user(new_user(name))
+            .await
+            .expect("user")
+            .id;
+        db.store
+            .create_contact_method(id, hook("pager"))
+            .await
+            .expect("cm");
+        users.push(id);
+    }
+    let rules = PolicyRules {
+        repeat: Repeat::Times(0),
+        ack_timeout_minutes: Some(30),
+        steps: vec![Step {
+            delay_minutes: 0,
+            round_robin: true,
+            targets: users.iter().map(|id| Target::User { id: *id }).collect(),
+        }],
+    };
+    let policy = db
+        .store
+        .create_policy(&scope, team, "rr", &rules)
+        .await
+        .expect("policy");
+    db.store
+        .set_service_policy(&scope, svc.id, Some(policy.id))
+        .await
+        .expect("assign");
+    let mut paged = Vec::new();
+    let mut incidents = Vec::new();
+    for key in ["a", "b"] {
+        let inc = db
+            .store
+            .ingest(&svc, alert(key, CRIT))
+            .await
+            .expect("ingest")
+            .incident_id
+            .expect("id");
+        db.store
+            .advance_escalations(Utc::now(), 64)
+            .await
+            .expect("advance");
+        let list = db
+            .store
+            .incident_notifications(&scope, inc)
+            .await
+            .expect("list");
+        assert_eq!(list.len(), 1, "round robin pages one target");
+        paged.push(list[0].user_id.expect("a user"));
+        incidents.push(inc);
+    }
+    assert_ne!(paged[0], paged[1], "turns were taken: {paged:?}");
+
+    let inc = incidents[0];
+    db.store.acknowledge(&scope, inc, "dan").await.expect("ack");
+    let now = Utc::now();
+    db.store
+        .advance_escalations(now, 64)
+        .await
+        .expect("ack notice");
+    assert_eq!(
+        db.store
+            .get_incident(&scope, inc)
+            .await
+            .expect("get")
+            .status,
+        IncidentStatus::Acknowledged
+    );
+    // Not resolved 30 minutes later: triggered again, and paged again in a new round.
+    let late = now + Duration::minutes(31);
+    assert_eq!(
+        db.store
+            .advance_escalations(late, 64)
+            .await
+            .expect("timeout"),
+        1
+    );
+    let again = db.store.get_incident(&scope, inc).await.expect("get");
+    assert_eq!(
+        (again.status, again.acknowledged_by),
+        (IncidentStatus::Triggered, None)
+    );
+    db.store
+        .advance_escalations(late, 64)
+        .await
+        .expect("step 1 again");
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    let rounds: Vec<_> = list
+        .iter()
+        .filter(|n| n.kind == NotificationKind::Triggered)
+        .map(|n| n.round)
+        .collect();
+    assert_eq!(rounds, vec![0, 1], "{list:?}");
 }

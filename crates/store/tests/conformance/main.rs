@@ -72,6 +72,8 @@ conformance!(
     lifecycle::disabled_users_lose_their_sessions_and_an_org_admin_remains,
     engine::a_policy_pages_each_step_once_and_notices_everyone_paged,
     engine::acknowledging_stops_escalation_and_people_are_told,
+    engine::failed_attempts_wait_their_backoff_and_give_up_after_five,
+    engine::an_ack_timeout_retriggers_and_round_robin_takes_turns,
     paging::contact_methods_belong_to_their_user,
     paging::a_user_has_a_bounded_number_of_contact_methods,
     paging::notification_rules_go_with_their_contact_method,

@@ -311,3 +311,49 @@ async fn a_failed_attempt_is_on_the_timeline_and_scheduled_again() {
         "{texts:?}"
     );
 }
+
+/// A team's Slack-compatible channel gets `{text, blocks}` with the severity, the title, the
+/// service, the number and a link (Slack, Mattermost and Rocket.Chat read this shape).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_channel_gets_text_and_blocks() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(tmp.path()).await;
+    let (_, team, service) = oncall(&server).await;
+    let slack = receiver(Answer::Status(200)).await;
+    let ops = server
+        .admin(
+            "POST",
+            &format!("/teams/{team}/channels"),
+            Some(json!({"type": "slack", "name": "ops", "url": slack.url("/services/T/B/x")})),
+        )
+        .await;
+    assert!(
+        ops.get("signing_secret").is_none_or(Value::is_null),
+        "{ops}"
+    );
+    policy(
+        &server,
+        &team,
+        &service,
+        json!([{"delay_minutes": 0, "targets": [{"type": "channel", "id": ops["id"]}]}]),
+    )
+    .await;
+    let (_, v) = server
+        .send(&server.default_webhook().await, alert("disk", "CRITICAL"))
+        .await;
+    let number = v["incident_number"].as_i64().expect("number");
+    let got = slack.wait_for(1, WAIT).await.expect("the channel is paged");
+    let body = event(&got[0]);
+    let text = body["text"].as_str().expect("text");
+    assert!(
+        text.contains(&format!("#{number}")) && text.contains("critical"),
+        "{text}"
+    );
+    assert!(text.contains("/incidents/inc_"), "a link: {text}");
+    let blocks = body["blocks"].to_string();
+    assert!(blocks.contains("Default Service"), "{blocks}");
+    assert!(
+        got[0].header("x-tocsin-signature").is_empty(),
+        "Slack bodies are not signed"
+    );
+}
