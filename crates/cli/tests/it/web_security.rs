@@ -237,6 +237,9 @@ async fn pages_carry_the_browser_security_headers_and_no_inline_code() {
         format!("/services/{svc}"),
         "/incidents".to_owned(),
         format!("/incidents/{inc}"),
+        "/account".to_owned(),
+        "/paging".to_owned(),
+        "/paging/policies/new".to_owned(),
         "/login".to_owned(),
     ];
     for page in &pages {
