@@ -7,12 +7,14 @@ mod backup;
 mod client;
 mod kapacitor_config;
 mod migrate;
+mod paging;
 mod remote;
 mod seed;
 
 // Shared with the integration tests through the library (src/lib.rs).
 use tocsin::{db, serve};
 
+use paging::{ChannelCmd, ContactMethodCmd, NotificationRuleCmd, PolicyCmd};
 use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
 
 #[derive(Parser)]
@@ -20,7 +22,8 @@ use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
     name = "tocsin",
     version,
     about = "Self-hosted incident response: alerts in, incidents out.",
-    after_help = "Admin commands (user, token, team, service, incidents) talk to a running server: \
+    after_help = "Admin commands (user, token, team, service, incidents, contact-method, \
+                  notification-rule, channel, policy) talk to a running server: \
                   --server / TOCSIN_SERVER (default http://127.0.0.1:8080) and --token / TOCSIN_TOKEN."
 )]
 struct Cli {
@@ -47,8 +50,16 @@ enum Command {
     Token(Remote<TokenCmd>),
     /// Teams and members: list, create, members, add-member, remove-member.
     Team(Remote<TeamCmd>),
-    /// Services: list, create, rotate-key.
+    /// Services: list, create, set-policy, rotate-key.
     Service(Remote<ServiceCmd>),
+    /// A user's contact methods: add, list, remove, test.
+    ContactMethod(Remote<ContactMethodCmd>),
+    /// A user's notification rules: add, list, remove.
+    NotificationRule(Remote<NotificationRuleCmd>),
+    /// A team's channels: add, list, remove, test.
+    Channel(Remote<ChannelCmd>),
+    /// Escalation policies: create, list, show, remove.
+    Policy(Remote<PolicyCmd>),
     /// Incidents: list, ack, resolve.
     Incidents(Remote<IncidentCmd>),
     /// Print the OpenAPI document (as served at /api/v1/openapi.json; docs/openapi.json).
@@ -76,6 +87,10 @@ fn main() -> anyhow::Result<()> {
         Command::Team(r) => rt.block_on(remote::teams(r)),
         Command::Service(r) => rt.block_on(remote::services(r)),
         Command::Incidents(r) => rt.block_on(remote::incidents(r)),
+        Command::ContactMethod(r) => rt.block_on(paging::contact_methods(r)),
+        Command::NotificationRule(r) => rt.block_on(paging::notification_rules(r)),
+        Command::Channel(r) => rt.block_on(paging::channels(r)),
+        Command::Policy(r) => rt.block_on(paging::policies(r)),
         Command::Openapi => {
             print!("{}", tocsin_server::api::openapi_json());
             Ok(())

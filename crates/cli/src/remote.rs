@@ -9,9 +9,9 @@ use crate::client::Conn;
 #[derive(ClapArgs, Debug)]
 pub struct Remote<C: Subcommand> {
     #[command(flatten)]
-    conn: Conn,
+    pub(crate) conn: Conn,
     #[command(subcommand)]
-    cmd: C,
+    pub(crate) cmd: C,
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +114,16 @@ pub enum ServiceCmd {
         #[arg(long)]
         team: String,
     },
+    /// Set the escalation policy a service runs (team admins), or --none.
+    SetPolicy {
+        service: String,
+        /// A policy of the service's team.
+        #[arg(required_unless_present = "none", conflicts_with = "none")]
+        policy: Option<String>,
+        /// Page nobody for this service's incidents.
+        #[arg(long)]
+        none: bool,
+    },
     /// Give a service a new webhook key; prints the new webhook URL.
     RotateKey {
         id: String,
@@ -157,11 +167,11 @@ const TOKEN_COLS: &[&str] = &[
 ];
 const TEAM_COLS: &[&str] = &["id", "name"];
 const MEMBER_COLS: &[&str] = &["user_id", "username", "role"];
-const SERVICE_COLS: &[&str] = &["id", "name", "team_id"];
+const SERVICE_COLS: &[&str] = &["id", "name", "team_id", "escalation_policy_id"];
 const INCIDENT_COLS: &[&str] = &["id", "number", "status", "severity", "title", "created_at"];
 
 /// Query-string value, percent-encoded.
-fn enc(s: &str) -> String {
+pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
@@ -307,6 +317,18 @@ pub async fn services(r: Remote<ServiceCmd>) -> anyhow::Result<()> {
         ServiceCmd::Create { name, team } => c.show(
             &c.post("/services", json!({"name": name, "team_id": team}))
                 .await?,
+            SERVICE_COLS,
+        ),
+        ServiceCmd::SetPolicy {
+            service,
+            policy,
+            none: _,
+        } => c.show(
+            &c.patch(
+                &format!("/services/{}", enc(&service)),
+                json!({"escalation_policy_id": policy}),
+            )
+            .await?,
             SERVICE_COLS,
         ),
         ServiceCmd::RotateKey { id, grace } => {

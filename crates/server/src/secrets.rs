@@ -20,6 +20,12 @@ pub fn new_api_token() -> String {
     random("tocsin_")
 }
 
+/// A webhook contact method's or channel's signing secret (the HMAC key of
+/// `X-Tocsin-Signature`), shown once when it is created.
+pub fn new_signing_secret() -> String {
+    random("")
+}
+
 /// The shortest admin token an operator may choose.
 pub const MIN_GIVEN_TOKEN_CHARS: usize = 32;
 /// Different characters a chosen token needs (against `aaaa…a1`-style padding).

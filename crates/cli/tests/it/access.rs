@@ -23,7 +23,9 @@ const CALLERS: [&str; 6] = [
 
 /// `(method, path, body, statuses on the caller's own team's resources)`. Placeholders:
 /// `{team}`, `{svc}`, `{user}` (a member of the team), `{spare}` (a user made a member just
-/// before), `{inc}` (a new incident), `{tok}` (a new team token), `{n}` (a unique number);
+/// before), `{inc}` (a new incident), `{tok}` (a new team token), `{chn}` (a new email
+/// channel of the team), `{pol}` (a new escalation policy of the team, paging `{user}`),
+/// `{n}` (a unique number);
 /// in org routes also `{me}` (the caller's own user) and `{foreign_session}` (a session of
 /// a user who is none of the callers).
 /// Every row runs twice: on team A's resources (the callers' team, these statuses) and on
@@ -142,6 +144,91 @@ const TEAM_ROUTES: &[Route] = &[
         None,
         [200, 200, 403, 403, 403, 404],
     ),
+    // Paging: a team's channels and policies are read by members and written by admins; a
+    // user's contact methods and rules are theirs and the org admin's, and exist for nobody
+    // else.
+    (
+        "GET",
+        "/teams/{team}/channels",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/teams/{team}/channels",
+        Some(r#"{"type": "email", "name": "desk {n}", "address": "desk@example.com"}"#),
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/teams/{team}/channels/{chn}",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/teams/{team}/channels/{chn}/test",
+        None,
+        [200, 200, 200, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/teams/{team}/channels/{chn}",
+        None,
+        [204, 204, 204, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/escalation-policies/{pol}",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/escalation-policies",
+        Some(
+            r#"{"team_id": "{team}", "name": "p {n}", "repeat": 0, "steps": [{"delay_minutes": 0, "targets": [{"type": "user", "id": "{user}"}]}]}"#,
+        ),
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "PUT",
+        "/escalation-policies/{pol}",
+        Some(
+            r#"{"name": "p {n}", "repeat": 1, "steps": [{"delay_minutes": 5, "targets": [{"type": "user", "id": "{user}"}]}]}"#,
+        ),
+        [200, 200, 200, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/escalation-policies/{pol}",
+        None,
+        [204, 204, 204, 403, 403, 404],
+    ),
+    (
+        "PATCH",
+        "/services/{svc}",
+        Some(r#"{"escalation_policy_id": "{pol}"}"#),
+        [200, 200, 200, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/users/{user}/contact-methods",
+        None,
+        [200, 404, 404, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/users/{user}/contact-methods",
+        Some(r#"{"type": "email", "name": "m {n}", "address": "m@example.com"}"#),
+        [201, 404, 404, 404, 404, 404],
+    ),
+    (
+        "GET",
+        "/users/{user}/notification-rules",
+        None,
+        [200, 404, 404, 404, 404, 404],
+    ),
 ];
 
 /// Routes with no team in them.
@@ -181,6 +268,30 @@ const ORG_ROUTES: &[Route] = &[
         "/users",
         Some(r#"{"username": "u{n}", "email": "u{n}@example.com", "password": "long enough pw"}"#),
         [201, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/escalation-policies",
+        None,
+        [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/users/{me}/contact-methods",
+        None,
+        [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST",
+        "/users/{me}/contact-methods",
+        Some(r#"{"type": "email", "name": "mine {n}", "address": "me@example.com"}"#),
+        [201, 201, 201, 201, 201, 201],
+    ),
+    (
+        "GET",
+        "/users/{me}/notification-rules",
+        None,
+        [200, 200, 200, 200, 200, 200],
     ),
 ];
 
@@ -275,6 +386,29 @@ impl World {
         if out.contains("{inc}") {
             let inc = self.fresh_incident(&svc).await;
             out = out.replace("{inc}", &inc);
+        }
+        if out.contains("{chn}") {
+            self.n += 1;
+            let c = self
+                .admin(
+                    "POST",
+                    &format!("/teams/{team}/channels"),
+                    Some(json!({"type": "email", "name": format!("channel {}", self.n), "address": "ops@example.com"})),
+                )
+                .await;
+            out = out.replace("{chn}", c["id"].as_str().expect("channel id"));
+        }
+        if out.contains("{pol}") {
+            self.n += 1;
+            let p = self
+                .admin(
+                    "POST",
+                    "/escalation-policies",
+                    Some(json!({"team_id": team, "name": format!("policy {}", self.n), "repeat": 0,
+                        "steps": [{"delay_minutes": 0, "targets": [{"type": "user", "id": user}]}]})),
+                )
+                .await;
+            out = out.replace("{pol}", p["id"].as_str().expect("policy id"));
         }
         if out.contains("{tok}") {
             self.n += 1;
@@ -559,6 +693,8 @@ async fn lists_hold_only_the_callers_teams() {
     let mut w = world().await;
     let inc_b = w.fresh_incident(&w.b.svc.clone()).await;
     let inc_a = w.fresh_incident(&w.a.svc.clone()).await;
+    let pol_b = w.fill("{pol}", true).await;
+    let pol_a = w.fill("{pol}", false).await;
     for caller in &CALLERS[1..] {
         let token = w.tokens[caller].clone();
         let get = |p: &'static str| {
@@ -575,20 +711,22 @@ async fn lists_hold_only_the_callers_teams() {
             get("/api/v1/incidents").await,
             get("/api/v1/users").await,
             get("/api/v1/tokens").await,
+            get("/api/v1/escalation-policies").await,
         ]
         .join(" ");
-        for secret in [&w.b.team, &w.b.svc, &inc_b, &w.b.user] {
+        for secret in [&w.b.team, &w.b.svc, &inc_b, &w.b.user, &pol_b] {
             assert!(
                 !everything.contains(secret.as_str()),
                 "{caller} sees {secret}"
             );
         }
-        let sees_a = everything.contains(&inc_a);
-        assert_eq!(
-            sees_a,
-            *caller != "no_membership",
-            "{caller} and team A's incident"
-        );
+        for (mine, what) in [(&inc_a, "incident"), (&pol_a, "policy")] {
+            assert_eq!(
+                everything.contains(mine.as_str()),
+                *caller != "no_membership",
+                "{caller} and team A's {what}"
+            );
+        }
     }
     let (_, v) = w
         .server

@@ -25,6 +25,7 @@ mod kapacitor_config;
 mod lifecycle;
 mod limits;
 mod ops;
+mod paging;
 mod paging_pages;
 #[cfg(feature = "postgres-tests")]
 mod postgres;

@@ -164,6 +164,16 @@ pub fn check_target(
     }
 }
 
+/// A notification rule's delay as typed: 0 (at once) to [`MAX_RULE_DELAY_MINUTES`].
+pub fn check_rule_delay(minutes: u32) -> Result<u32, String> {
+    if minutes > MAX_RULE_DELAY_MINUTES {
+        return Err(format!(
+            "at most {MAX_RULE_DELAY_MINUTES} minutes (a day); later is no longer a page"
+        ));
+    }
+    Ok(minutes)
+}
+
 /// A user's contact method. `signing_secret` is shown once, when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactMethod {
@@ -269,6 +279,16 @@ mod tests {
             check_target(MethodKind::Webhook, Some("ftp://x"), None),
             Err(TargetError::Url(_))
         ));
+    }
+
+    #[test]
+    fn rule_delays_stop_at_a_day() {
+        assert_eq!(check_rule_delay(0), Ok(0));
+        assert_eq!(
+            check_rule_delay(MAX_RULE_DELAY_MINUTES),
+            Ok(MAX_RULE_DELAY_MINUTES)
+        );
+        assert!(check_rule_delay(MAX_RULE_DELAY_MINUTES + 1).is_err());
     }
 
     #[test]

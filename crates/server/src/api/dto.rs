@@ -17,6 +17,12 @@ use tocsin_core::{
 };
 use utoipa::ToSchema;
 
+mod paging;
+
+pub use paging::{
+    Channel, ContactMethod, EscalationPolicy, NotificationRule, TestSend, TestStatus,
+};
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Team {
     pub id: TeamId,

@@ -13,11 +13,16 @@ use crate::state::AppState;
 
 mod alert_sources;
 pub(crate) mod audit;
+mod channels;
+mod contact_methods;
 pub mod dto;
 mod events;
 mod incidents;
 mod login_csrf;
+mod notification_rules;
 mod notifications;
+mod paging;
+mod policies;
 mod services;
 mod session;
 mod sessions;
@@ -66,7 +71,11 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(incidents::router())
         .merge(events::router())
         .merge(notifications::router())
-        .merge(audit::router());
+        .merge(audit::router())
+        .merge(contact_methods::router())
+        .merge(notification_rules::router())
+        .merge(channels::router())
+        .merge(policies::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .split_for_parts();

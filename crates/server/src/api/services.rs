@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use tocsin_core::{ServiceId, SourceKind, TeamId};
+use tocsin_core::{PolicyId, ServiceId, SourceKind, TeamId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,7 +25,7 @@ pub const MAX_GRACE_SECONDS: u32 = 7 * 24 * 3600;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
-        .routes(routes!(show))
+        .routes(routes!(show, change))
         .routes(routes!(rotate_key))
 }
 
@@ -92,6 +92,56 @@ async fn show(
     State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ServiceId>,
 ) -> Result<Json<Service>, ApiError> {
     Ok(Json(s.store.get_service(caller.reads(), id).await?.into()))
+}
+
+/// What `PATCH` may change; an absent field stays as it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceChange {
+    /// The escalation policy its incidents run, one of the service's team; null: none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<PolicyId>)]
+    escalation_policy_id: Option<Option<PolicyId>>,
+}
+
+/// A field that is present, even as null (`Some(None)`), apart from one that is absent.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// Change a service (team admins): today, which escalation policy it runs.
+#[utoipa::path(patch, path = "/services/{id}", tag = "services",
+    params(("id" = ServiceId, Path, description = "service id")),
+    request_body = ServiceChange,
+    responses((status = 200, body = Service), (status = "4XX", body = ErrorBody)))]
+async fn change(
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ServiceId>,
+    ApiJson(body): ApiJson<ServiceChange>,
+) -> Result<Json<Service>, ApiError> {
+    let svc = s.store.get_service(caller.reads(), id).await?;
+    let team = caller.at::<role::ManagesServices>(svc.team_id)?;
+    let Some(policy) = body.escalation_policy_id else {
+        return Ok(Json(svc.into()));
+    };
+    let svc = s.store.set_service_policy(team.scope(), id, policy).await?;
+    let detail = match policy {
+        Some(p) => format!("escalation policy {p}"),
+        None => "no escalation policy".to_owned(),
+    };
+    record(
+        &s,
+        team.actor(),
+        "service.set_policy",
+        Some(svc.team_id),
+        svc.id,
+        Some(detail),
+    )
+    .await;
+    Ok(Json(svc.into()))
 }
 
 #[derive(Deserialize, ToSchema, Default)]

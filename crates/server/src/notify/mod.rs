@@ -9,6 +9,7 @@
 //! - [`http`]: webhooks and Slack-compatible endpoints (reqwest, guarded resolver, no
 //!   redirects, timeouts, capped answers);
 //! - [`smtp`]: email through the operator's relay (lettre);
+//! - [`outbound`]: a message prepared for a destination's kind, and the "send test" message;
 //! - [`concurrency`]: bounds per destination and overall, so one slow receiver never
 //!   delays the others;
 //! - `testing` (tests, or the `test-receivers` feature): loopback HTTP and SMTP receivers
@@ -24,6 +25,7 @@ use tocsin_core::paging::message::Email;
 
 pub mod concurrency;
 pub mod http;
+pub mod outbound;
 pub mod smtp;
 #[cfg(any(test, feature = "test-receivers"))]
 pub mod testing;

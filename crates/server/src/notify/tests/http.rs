@@ -176,17 +176,16 @@ async fn metadata_and_link_local_addresses_are_refused_without_connecting() {
         );
         assert!(start.elapsed() < Duration::from_secs(1), "{url} was tried");
     }
+    // https is spoken: to a plain-HTTP receiver the handshake fails, a transient failure
+    // (the receiver may be fixed), not a refusal of the scheme.
+    let plain = receiver(Answer::Status(200)).await;
     let https = s
-        .send(&webhook("https://hooks.example.com/x".into(), "{}"))
+        .send(&webhook(
+            format!("https://127.0.0.1:{}/", plain.addr().port()),
+            "{}",
+        ))
         .await;
-    if crate::notify::http::TLS {
-        assert!(matches!(https, Attempt::Transient(_)), "{https:?}");
-    } else {
-        assert!(
-            matches!(&https, Attempt::Permanent(e) if e.contains("https")),
-            "{https:?}"
-        );
-    }
+    assert!(matches!(https, Attempt::Transient(_)), "{https:?}");
     for url in ["ftp://example.com/", "not a url"] {
         let a = s.send(&webhook(url.into(), "{}")).await;
         assert!(matches!(a, Attempt::Permanent(_)), "{url}: {a:?}");
