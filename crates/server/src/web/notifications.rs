@@ -97,7 +97,7 @@ pub async fn section(
                         tbody {
                             @for (n, who) in all.iter().zip(&who) {
                                 tr data-notification=(n.id) data-status=(n.status.as_str()) {
-                                    td { (n.kind.as_str()) }
+                                    td.nowrap { (n.kind.as_str()) }
                                     td { (n.step + 1) " (pass " (n.loop_ + 1) @if n.round > 0 { ", run " (n.round + 1) } ")" }
                                     td { (who) }
                                     td { (status_badge(n.status)) }
