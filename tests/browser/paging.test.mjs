@@ -142,3 +142,69 @@ test("add a webhook, page yourself through a policy, see the notification sent",
   assert.deepEqual(cspViolations, [], "the paging pages' scripts run under the policy");
   await context.close();
 });
+
+test("the policy editor: a refusal names the field; steps added, removed, renumbered; channels", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on("dialog", (d) => d.accept());
+  await signIn(page, server.base);
+  await page.goto(server.base + "/paging");
+  await page.getByRole("link", { name: "New escalation policy" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Backup");
+  // Nobody picked: core's rule answers, naming the step.
+  await page.getByRole("button", { name: "Create policy" }).click();
+  await page.getByText(/steps\[0\]\.targets/).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/paging/policies/new");
+
+  const steps = page.locator("#steps fieldset.step");
+  await steps.nth(0).getByLabel("admin", { exact: true }).check();
+  await page.getByRole("button", { name: "Add step" }).click();
+  assert.equal(await steps.count(), 2);
+  await steps.nth(1).locator("legend", { hasText: "Step 2" }).waitFor();
+  await steps.nth(1).getByLabel(/^Delay/).fill("5");
+  await steps.nth(1).getByLabel("admin", { exact: true }).check();
+  await steps.nth(1).getByLabel(/^Round robin/).check();
+  await page.getByRole("button", { name: "Create policy" }).click();
+  await page.waitForURL((u) => u.pathname === "/paging");
+  const backup = page.locator("article.policy", { hasText: "Backup" });
+  await backup.getByText("Step 2, after 5 min more: admin (round robin").waitFor();
+
+  // Edit: drop the first step, loop until acknowledged, escalate again after 30 min.
+  await backup.getByRole("link", { name: "Edit" }).click();
+  await page.getByRole("button", { name: "Save policy" }).waitFor();
+  assert.equal(await steps.count(), 2);
+  await steps.nth(0).getByRole("button", { name: "Remove step" }).click();
+  assert.equal(await steps.count(), 1);
+  await steps.nth(0).locator("legend", { hasText: "Step 1" }).waitFor();
+  assert.equal(await steps.nth(0).getByLabel(/^Delay/).inputValue(), "5");
+  assert.ok(await steps.nth(0).getByLabel(/^Round robin/).isChecked());
+  await page.getByLabel("When the last step has fired").selectOption("until_acknowledged");
+  await page.getByLabel(/^Escalate again/).fill("30");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.waitForURL((u) => u.pathname === "/paging");
+  await backup.getByText("Step 1, after 5 min: admin").waitFor();
+  await backup.getByText("Repeats until acknowledged").waitFor();
+  await backup.getByText("not resolved after 30 min escalates again").waitFor();
+  const api = await server.api("GET", "/api/v1/escalation-policies");
+  const saved = api.body.find((p) => p.name === "Backup");
+  assert.equal(saved.repeat, "until_acknowledged");
+  assert.equal(saved.ack_timeout_minutes, 30);
+  assert.deepEqual(saved.steps.map((s) => [s.delay_minutes, s.round_robin, s.targets.length]), [[5, true, 1]]);
+
+  // Delete it (confirmed).
+  await backup.getByRole("button", { name: "Delete" }).click();
+  await backup.waitFor({ state: "detached" });
+
+  // A Slack channel: no signing secret, so the list shows it at once; then delete it.
+  const channels = page.locator("#channels");
+  await channels.getByLabel("Type").selectOption("slack");
+  await channels.getByLabel("Name").fill("ops room");
+  await channels.getByLabel("URL").fill(`http://127.0.0.1:${receiver.address().port}/slack`);
+  await channels.getByRole("button", { name: "Add channel" }).click();
+  const room = channels.locator("tr", { hasText: "ops room" });
+  await room.waitFor();
+  await room.getByRole("button", { name: "Delete" }).click();
+  await room.waitFor({ state: "detached" });
+  await context.close();
+});

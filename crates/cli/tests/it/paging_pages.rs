@@ -283,6 +283,15 @@ async fn configured_paging_shows_on_the_pages_and_its_deliveries_on_the_incident
         "the service",
         &["Escalation policy: <strong>Web on-call</strong>"],
     );
+    let (st, _) = page(&w.s, &w.bob, &format!("/paging/policies/{pid}")).await;
+    assert_eq!(st, 403, "the editor is for team admins");
+    let bobs = page_ok(&w.s, &w.bob, &format!("/services/{}", w.svc)).await;
+    has_all(
+        &bobs,
+        "bob's service",
+        &["Escalation policy: <strong>Web on-call</strong>"],
+    );
+    has_none(&bobs, "bob's service", &ADMIN_CONTROLS);
     let bobs = page_ok(&w.s, &w.bob, "/paging").await;
     has_all(&bobs, "bob's /paging", &["Web on-call", "ops room"]);
     has_none(&bobs, "bob's /paging", &ADMIN_CONTROLS);
