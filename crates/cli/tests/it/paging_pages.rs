@@ -347,4 +347,26 @@ async fn configured_paging_shows_on_the_pages_and_its_deliveries_on_the_incident
             .await
             .1;
     assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+
+    // A contact method removed since is said to be, and the page still renders.
+    let cm_path = format!(
+        "/api/v1/users/{}/contact-methods/{}",
+        w.ann_id,
+        cm["id"].as_str().expect("cm")
+    );
+    let (st, v) = w.s.call_as(&w.ann, "DELETE", &cm_path, None).await;
+    assert_eq!(st, 204, "{v}");
+    let html = page_ok(&w.s, &w.ann, &path).await;
+    // The notifications only: the timeline's notes keep the name paging used then.
+    let section = html
+        .split("id=\"notifications\"")
+        .nth(1)
+        .and_then(|rest| rest.split("id=\"timeline\"").next())
+        .expect("the notifications section");
+    has_all(
+        section,
+        "the notifications",
+        &["ann · a removed contact method", "channel ops room"],
+    );
+    has_none(section, "the notifications", &["pager hook"]);
 }

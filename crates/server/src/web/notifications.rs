@@ -8,61 +8,56 @@ use std::collections::HashMap;
 use maud::{html, Markup};
 use tocsin_core::paging::delivery::DeliveryStatus;
 use tocsin_core::paging::records::Notification;
-use tocsin_core::IncidentId;
+use tocsin_core::{ChannelId, ContactMethodId, IncidentId, UserId};
+use tocsin_store::StoreError;
 
 use super::fmt_time;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Who a notification went to, as a person reads it.
+/// Who each notification went to, as a person reads it: "ann · phone" or "channel ops".
 async fn recipients(
     s: &AppState, caller: &Caller, all: &[Notification],
 ) -> Result<Vec<String>, ApiError> {
-    // An incident pages the same few people many times: look each up once.
-    let mut users = HashMap::new();
-    let mut methods = HashMap::new();
-    let mut channels = HashMap::new();
-    let mut out = Vec::with_capacity(all.len());
+    // An incident pages the same few people many times: look each name up once.
+    let mut users: HashMap<UserId, String> = HashMap::new();
+    let mut methods: HashMap<ContactMethodId, String> = HashMap::new();
+    let mut channels: HashMap<ChannelId, String> = HashMap::new();
     for n in all {
-        let who = if let Some(c) = n.channel_id {
-            if let std::collections::hash_map::Entry::Vacant(e) = channels.entry(c) {
-                let name = match s.store.get_channel(caller.reads(), c).await {
-                    Ok(ch) => format!("channel {}", ch.name),
-                    Err(tocsin_store::StoreError::NotFound(_)) => format!("channel {c} (removed)"),
-                    Err(e) => return Err(e.into()),
-                };
-                e.insert(name);
-            }
-            channels[&c].clone()
-        } else if let Some(u) = n.user_id {
-            if let std::collections::hash_map::Entry::Vacant(e) = users.entry(u) {
-                let name = s.accounts.user_by_id(u).await?.map(|u| u.username);
-                e.insert(name.unwrap_or_else(|| format!("user {u} (removed)")));
-            }
-            let method = match n.contact_method_id {
-                Some(m) => {
-                    if let std::collections::hash_map::Entry::Vacant(e) = methods.entry(m) {
-                        let name = match s.store.get_contact_method(u, m).await {
-                            Ok(cm) => cm.name,
-                            Err(tocsin_store::StoreError::NotFound(_)) => {
-                                "a removed contact method".to_owned()
-                            }
-                            Err(e) => return Err(e.into()),
-                        };
-                        e.insert(name);
-                    }
-                    methods[&m].clone()
-                }
-                None => "no contact method".to_owned(),
+        if let Some(c) = n.channel_id.filter(|c| !channels.contains_key(c)) {
+            let name = match s.store.get_channel(caller.reads(), c).await {
+                Ok(ch) => format!("channel {}", ch.name),
+                Err(StoreError::NotFound(_)) => format!("channel {c} (removed)"),
+                Err(e) => return Err(e.into()),
             };
-            format!("{} · {}", users[&u], method)
-        } else {
-            "nobody".to_owned()
-        };
-        out.push(who);
+            channels.insert(c, name);
+        }
+        if let Some(u) = n.user_id.filter(|u| !users.contains_key(u)) {
+            let name = s.accounts.user_by_id(u).await?.map(|u| u.username);
+            users.insert(u, name.unwrap_or_else(|| format!("user {u}")));
+        }
+        let method = n.contact_method_id.filter(|m| !methods.contains_key(m));
+        if let (Some(u), Some(m)) = (n.user_id, method) {
+            let name = match s.store.get_contact_method(u, m).await {
+                Ok(cm) => cm.name,
+                Err(StoreError::NotFound(_)) => "a removed contact method".to_owned(),
+                Err(e) => return Err(e.into()),
+            };
+            methods.insert(m, name);
+        }
     }
-    Ok(out)
+    let label = |n: &Notification| match (n.channel_id, n.user_id, n.contact_method_id) {
+        (Some(c), _, _) => name(&channels, &c),
+        (None, Some(u), Some(m)) => format!("{} · {}", name(&users, &u), name(&methods, &m)),
+        (None, Some(u), None) => name(&users, &u),
+        (None, None, _) => "nobody".to_owned(),
+    };
+    Ok(all.iter().map(label).collect())
+}
+
+fn name<K: std::hash::Hash + Eq>(map: &HashMap<K, String>, k: &K) -> String {
+    map.get(k).cloned().unwrap_or_default()
 }
 
 fn status_badge(s: DeliveryStatus) -> Markup {
