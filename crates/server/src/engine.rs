@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tocsin_core::paging::delivery::{after_attempt, Attempt};
-use tocsin_core::paging::message::{email, slack_body, webhook_body, Message};
-use tocsin_core::paging::records::MethodKind;
+use tocsin_core::paging::message::Message;
 use tocsin_store::paging::Claimed;
 use tocsin_store::Store;
 use tokio::sync::{watch, Notify};
 
-use crate::notify::{Channel, Outbound, Sender};
+use crate::notify::outbound::{outbound, Destination};
+use crate::notify::{Outbound, Sender};
 
 /// Due rows carried out, and deliveries claimed, per store call.
 const BATCH: usize = 64;
@@ -147,32 +147,11 @@ impl Engine {
             step: c.step,
             loop_: c.loop_,
         };
-        let channel = match dest.kind {
-            MethodKind::Webhook => Channel::Webhook {
-                url: dest.target.clone(),
-                body: webhook_body(&m),
-                secrets: dest.signing_secret.iter().cloned().collect(),
-            },
-            MethodKind::Slack => Channel::Slack {
-                url: dest.target.clone(),
-                body: slack_body(&m),
-            },
-            MethodKind::Email => Channel::Email {
-                to: dest.target.clone(),
-                email: email(&m, &message_host(&self.public_url)),
-            },
+        let to = Destination {
+            kind: dest.kind,
+            target: &dest.target,
+            signing_secret: dest.signing_secret.as_deref(),
         };
-        Ok(Outbound {
-            delivery: c.id,
-            channel,
-        })
+        Ok(outbound(to, &m, &self.public_url))
     }
-}
-
-/// The host part of Message-IDs: the public URL's host.
-fn message_host(public_url: &str) -> String {
-    url::Url::parse(public_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| "tocsin.invalid".into())
 }

@@ -1,8 +1,8 @@
 //! Tocsin's storage.
 //!
 //! The server talks to [`Store`], made of one small trait per resource ([`TeamStore`],
-//! [`ServiceStore`], [`AlertSourceStore`], [`IngestStore`], [`IncidentStore`], [`TokenStore`];
-//! accounts are [`AccountStore`]), each implemented per database in a file of its own
+//! [`ServiceStore`], [`AlertSourceStore`], [`IngestStore`], [`IncidentStore`], [`TokenStore`],
+//! paging's configuration in [`paging`]; accounts are [`AccountStore`]), each implemented per database in a file of its own
 //! (`sqlite/incidents.rs`, `postgres/incidents.rs`, …). The stores decide nothing: what an
 //! alert or a person does to an incident is planned in [`tocsin_core::plan`], and a store
 //! reads that plan's inputs and writes its rows. SQL that both dialects accept is written once

@@ -171,11 +171,10 @@ pub fn check_channel_unused(
     Ok(())
 }
 
-/// The refusal when a policy is in use.
-pub fn policy_in_use(service: &str) -> StoreError {
-    StoreError::Conflict(format!(
-        "the service {service:?} uses this escalation policy; give it another first"
-    ))
+/// The refusal when a policy is in use, naming the service when it is known.
+pub fn policy_in_use(service: Option<&str>) -> String {
+    let who = service.map_or_else(|| "a service".to_owned(), |s| format!("the service {s:?}"));
+    format!("{who} uses this escalation policy; give it another first")
 }
 
 /// The refusal of a policy of another team (or none) for a service.

@@ -142,9 +142,12 @@ impl PolicyStore for PgStore {
             get_in(&*tx, scope, id, " FOR UPDATE").await?;
             if let Some(r) = tx.query_opt(sql::SERVICE_USING_POLICY, &[&id]).await? {
                 let service: String = col(&r, 0)?;
-                return Err(records::policy_in_use(&service));
+                return Err(StoreError::Conflict(records::policy_in_use(Some(&service))));
             }
-            tx.execute(sql::DELETE_POLICY, &[&id]).await?;
+            // The foreign key from services is the backstop; the check above names the service.
+            tx.execute(sql::DELETE_POLICY, &[&id])
+                .await
+                .map_err(|e| conflict_as(e, || records::policy_in_use(None)))?;
             tx.commit().await?;
             Ok(())
         })

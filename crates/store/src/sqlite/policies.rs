@@ -148,9 +148,11 @@ impl PolicyStore for SqliteStore {
                     .query_row(sql::SERVICE_USING_POLICY, params![id], |r| r.get(0))
                     .optional()?;
                 if let Some(service) = user {
-                    return Err(records::policy_in_use(&service));
+                    return Err(StoreError::Conflict(records::policy_in_use(Some(&service))));
                 }
-                c.execute(sql::DELETE_POLICY, params![id])?;
+                c.execute(sql::DELETE_POLICY, params![id]).map_err(|e| {
+                    StoreError::from(e).conflict_as(|| records::policy_in_use(None))
+                })?;
                 Ok(())
             })
             .await

@@ -78,4 +78,5 @@ conformance!(
     paging::channels_are_team_owned_and_scoped,
     paging::policies_name_only_what_exists_and_hold_their_channels,
     paging::services_run_a_policy_of_their_own_team,
+    paging::a_channel_and_a_policy_naming_it_never_both_win_a_race,
 );

@@ -416,3 +416,46 @@ pub async fn services_run_a_policy_of_their_own_team(db: Db) {
     );
     s.delete_policy(&team(a), p.id).await.expect("now unused");
 }
+
+/// A policy naming a channel and the channel's delete, racing: never both, so no policy
+/// ever names a channel that is gone.
+pub async fn a_channel_and_a_policy_naming_it_never_both_win_a_race(db: Db) {
+    let ann = user(&db, "ann").await;
+    let (a, _) = team_and_service(&db.store, "Alpha").await;
+    let mut outcomes = [0u32; 2];
+    for round in 0..12 {
+        let ch = db
+            .store
+            .create_channel(&team(a), a, email(&format!("ch{round}")))
+            .await
+            .expect("channel");
+        let rules = one_step(vec![
+            Target::User { id: ann },
+            Target::Channel { id: ch.id },
+        ]);
+        let (s1, s2) = (db.store.clone(), db.store.clone());
+        let name = format!("p{round}");
+        let create =
+            tokio::spawn(async move { s1.create_policy(&team(a), a, &name, &rules).await });
+        let delete = tokio::spawn(async move { s2.delete_channel(&team(a), ch.id).await });
+        let (created, deleted) = (create.await.expect("task"), delete.await.expect("task"));
+        match (created, deleted) {
+            (Ok(_), Err(StoreError::Conflict(_))) => outcomes[0] += 1,
+            (Err(StoreError::Invalid { .. }), Ok(())) => outcomes[1] += 1,
+            other => panic!("round {round}: {other:?}"),
+        }
+        let exists = db.store.get_channel(&Scope::All, ch.id).await.is_ok();
+        let named = db
+            .store
+            .list_policies(&Scope::All, Some(a))
+            .await
+            .expect("policies")
+            .iter()
+            .any(|p| p.rules.names_channel(ch.id));
+        assert!(
+            exists || !named,
+            "round {round}: a policy names a deleted channel"
+        );
+    }
+    assert_eq!(outcomes.iter().sum::<u32>(), 12);
+}

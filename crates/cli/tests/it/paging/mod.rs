@@ -5,7 +5,11 @@
 
 mod cli;
 mod contact_methods;
+mod engine;
+#[cfg(feature = "postgres-tests")]
+mod nodes;
 mod policies;
+mod survive;
 
 use std::time::Duration;
 

@@ -30,6 +30,14 @@ impl Server {
         Self::spawn(data_dir, None, &[], env).await
     }
 
+    /// On PostgreSQL with extra `serve` flags (a node id, paging settings).
+    #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
+    pub async fn start_pg_with(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
+        Self::spawn(data_dir, Some(database_url), extra, &[])
+            .await
+            .0
+    }
+
     /// A server on PostgreSQL at `database_url`; `data_dir` only holds its log.
     #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
     pub async fn start_pg(data_dir: &Path, database_url: &str) -> Server {
