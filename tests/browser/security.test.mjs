@@ -114,7 +114,7 @@ test("the pages run under the Content-Security-Policy: picker, search, copy", as
   // The team picker switches team by script, without an inline handler.
   const team = await page.evaluate(() => document.querySelector("#team-picker option").value);
   await Promise.all([page.waitForURL((u) => u.searchParams.get("team") === team), page.getByLabel("Team").selectOption(team)]);
-  for (const path of ["/", "/services", "/incidents", "/login"]) await page.goto(server.base + path);
+  for (const path of ["/", "/services", "/incidents", "/account", "/paging", "/paging/policies/new", "/login"]) await page.goto(server.base + path);
   assert.deepEqual(page.cspViolations, []);
 });
 

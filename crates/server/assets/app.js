@@ -81,7 +81,10 @@ document.addEventListener("click", async (ev) => {
   }
 
   if (btn.dataset.actionUrl) {
-    const err = document.getElementById("action-error");
+    // The error line of the button's own section, where a page has several.
+    const section = btn.closest("section");
+    const err = (section && section.querySelector(".action-error")) || document.getElementById("action-error");
+    if (btn.dataset.confirm && !window.confirm(btn.dataset.confirm)) return;
     btn.disabled = true;
     const method = btn.dataset.actionMethod || "POST";
     try { await api(method, btn.dataset.actionUrl, method === "POST" ? {} : undefined); location.reload(); }
@@ -123,14 +126,27 @@ document.addEventListener("input", (ev) => {
   if (none) none.hidden = shown > 0;
 });
 
+// A form's fields as a JSON object. Values are strings, except where a field says otherwise:
+// `data-json="number"` sends a number, `data-json="nullable"` sends null for "".
+function formBody(form) {
+  const body = {};
+  new FormData(form).forEach((v, k) => {
+    const el = form.elements.namedItem(k);
+    const kind = el && el.dataset ? el.dataset.json : undefined;
+    if (kind === "number") body[k] = v === "" ? null : Number(v);
+    else if (kind === "nullable") body[k] = v === "" ? null : v;
+    else body[k] = v;
+  });
+  return body;
+}
+
 document.addEventListener("submit", async (ev) => {
   const form = ev.target;
   if (!form.dataset.api) return;
   ev.preventDefault();
   const err = form.querySelector(".error");
   if (err) err.hidden = true;
-  const body = {};
-  new FormData(form).forEach((v, k) => { body[k] = v; });
+  const body = formBody(form);
   try {
     const data = await api(form.dataset.method || "POST", form.dataset.api, body);
     if (data && data.csrf_token) {

@@ -26,6 +26,7 @@ mod lifecycle;
 mod limits;
 mod ops;
 mod paging;
+mod paging_pages;
 #[cfg(feature = "postgres-tests")]
 mod postgres;
 mod restart;

@@ -231,12 +231,36 @@ async fn pages_carry_the_browser_security_headers_and_no_inline_code() {
     let (st, opened) = s.send(&url, alert("cpu:web-1", "CRITICAL")).await;
     assert_eq!(st, 202, "{opened}");
     let inc = opened["incident_id"].as_str().expect("incident");
+    let (_, users) = s.get("/api/v1/users").await;
+    let ann = users
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["username"] == "ann"))
+        .and_then(|u| u["id"].as_str())
+        .expect("ann")
+        .to_owned();
+    let team = s.default_service().await["team_id"]
+        .as_str()
+        .expect("team")
+        .to_owned();
+    let (st, policy) = s
+        .post(
+            "/api/v1/escalation-policies",
+            json!({"team_id": team, "name": "p", "repeat": 0,
+                "steps": [{"delay_minutes": 0, "targets": [{"type": "user", "id": ann}]}]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{policy}");
+    let policy = policy["id"].as_str().expect("policy");
     let pages = [
         "/".to_owned(),
         "/services".to_owned(),
         format!("/services/{svc}"),
         "/incidents".to_owned(),
         format!("/incidents/{inc}"),
+        "/account".to_owned(),
+        "/paging".to_owned(),
+        "/paging/policies/new".to_owned(),
+        format!("/paging/policies/{policy}"),
         "/login".to_owned(),
     ];
     for page in &pages {

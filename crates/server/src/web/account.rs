@@ -1,5 +1,6 @@
-//! "Your account": change your password, see your sign-in sessions and end them. Every change
-//! goes through the JSON API from the browser, like the rest of the UI.
+//! "Your account": change your password, see your sign-in sessions and end them, and say how
+//! paging reaches you ([`contacts`]). Every change goes through the JSON API from the browser,
+//! like the rest of the UI.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -7,7 +8,7 @@ use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
-use super::{fmt_time, layout, Ctx, WebCaller, WebError};
+use super::{contacts, fmt_time, layout, Ctx, WebCaller, WebError};
 use crate::error::ApiError;
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -29,6 +30,7 @@ pub async fn page(
     let sessions = s.accounts.list_sessions(user.id).await?;
     let ctx = Ctx::load(&s, caller, &headers, None, "/account").await?;
     let others = sessions.iter().filter(|x| Some(x.id) != current).count();
+    let paging = contacts::sections(&s, user.id).await?;
     let body = html! {
         h1 { "Your account" }
         p { "Signed in as " strong { (user.username) } " (" (user.email) ")"
@@ -48,6 +50,7 @@ pub async fn page(
             }
             p { "Changing it signs you out everywhere else. Your API tokens keep working." }
         }
+        (paging)
         section.card.spaced {
             h2 { "Your sessions" }
             div.table-wrap {

@@ -5,6 +5,9 @@ use axum::response::IntoResponse;
 
 const CSS: &str = include_str!("../../assets/app.css");
 const JS: &str = include_str!("../../assets/app.js");
+/// Paging's forms (contact methods, channels, the policy editor): apart from `app.js` so each
+/// stays one concern.
+const PAGING_JS: &str = include_str!("../../assets/paging.js");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -17,11 +20,19 @@ pub async fn css() -> impl IntoResponse {
 }
 
 pub async fn js() -> impl IntoResponse {
+    script(JS)
+}
+
+pub async fn paging_js() -> impl IntoResponse {
+    script(PAGING_JS)
+}
+
+fn script(body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        JS,
+        body,
     )
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tocsin_core::model::{EventKind, Incident, Service, TimelineEvent};
 use tocsin_core::{IncidentId, IncidentStatus};
 
-use super::{fmt_time, layout, urlencode, Ctx, WebCaller, WebError, WebPath};
+use super::{fmt_time, layout, notifications, urlencode, Ctx, WebCaller, WebError, WebPath};
 use crate::api::{events_page, page as incident_page, EventsParams, ListParams};
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -132,6 +132,7 @@ pub async fn show(
     let inc = s.store.get_incident(caller.reads(), id).await?;
     let timeline = events_page(&s, &caller, id, &page_q).await?;
     let svc = s.store.get_service(caller.reads(), inc.service_id).await?;
+    let notifications = notifications::section(&s, &caller, id).await?;
     let path = format!("/incidents/{id}");
     let ctx = Ctx::load(&s, caller, &headers, Some(&inc.team_id.to_string()), &path).await?;
     let resolved_by = inc.resolved_by.as_deref().map(|by| {
@@ -179,6 +180,7 @@ pub async fn show(
                 p { button type="submit" { "Add note" } }
             }
         }
+        (notifications)
         section.card #timeline {
             h2 { "Timeline" }
             p.muted { "Newest first." @if page_q.before().is_some() { " Older events." } }
@@ -216,10 +218,11 @@ fn event(inc: &Incident, ev: &TimelineEvent) -> Markup {
         }
         EventKind::Resolved => format!("Resolved by {}", ev.actor.as_deref().unwrap_or("?")),
         EventKind::Note => format!("Note by {}", ev.actor.as_deref().unwrap_or("?")),
+        // The text says what paging did (a step fired, a delivery sent or failed).
         EventKind::Paging => "Paging".to_owned(),
     };
     html! {
-        li data-kind=(ev.kind.as_str()) {
+        li data-kind=(ev.kind.as_str()) class=[(ev.kind == EventKind::Paging).then_some("paging")] {
             div.when { (fmt_time(ev.received_at)) }
             div {
                 strong { (what) }

@@ -11,6 +11,7 @@ fn head(title: &str) -> Markup {
             title { (title) " · Tocsin" }
             link rel="stylesheet" href="/assets/app.css";
             script src="/assets/app.js" defer {}
+            script src="/assets/paging.js" defer {}
         }
     }
 }
@@ -25,7 +26,7 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "Tocsin" }
                     nav aria-label="Main" {
-                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents")] {
+                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents"), ("/paging", "Paging")] {
                             a href=(href) aria-current=[(label == nav).then_some("page")] { (label) }
                         }
                     }

@@ -21,10 +21,15 @@ use crate::state::AppState;
 mod account;
 mod assets;
 mod chart;
+mod contacts;
 mod incidents;
 mod layout;
 mod login;
+mod notifications;
 mod overview;
+mod paging;
+mod policy_editor;
+mod service_policy;
 mod services;
 
 pub fn router() -> Router<AppState> {
@@ -36,8 +41,12 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}", get(services::show))
         .route("/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incidents::show))
+        .route("/paging", get(paging::page))
+        .route("/paging/policies/new", get(policy_editor::new))
+        .route("/paging/policies/{id}", get(policy_editor::edit))
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
+        .route("/assets/paging.js", get(assets::paging_js))
 }
 
 /// A signed-in person. Pages that need one send everyone else to the login page, and come

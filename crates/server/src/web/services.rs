@@ -10,7 +10,7 @@ use maud::{html, Markup};
 use tocsin_core::{ServiceId, SourceKind};
 
 use super::overview::TeamParam;
-use super::{fmt_time, layout, Ctx, WebCaller, WebError, WebPath};
+use super::{fmt_time, layout, service_policy, Ctx, WebCaller, WebError, WebPath};
 use crate::api::{catalogue, AlertSourceView};
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -77,6 +77,7 @@ pub async fn show(
     let ctx = Ctx::load(&s, caller, &headers, Some(&svc.team_id.to_string()), &path).await?;
     let sources = catalogue(&s, &ctx.caller, &svc, None).await?;
     let manages = ctx.caller.grants.sees_webhook_keys(svc.team_id);
+    let paging = service_policy::section(&s, &ctx.caller, &svc).await?;
     let body = html! {
         p.muted { a href="/services" { "Services" } " / " (svc.name) }
         h1 { (svc.name) }
@@ -98,6 +99,7 @@ pub async fn show(
                 (source_panel(&svc.id, src, manages))
             }
         }
+        (paging)
     };
     Ok(ctx.respond(layout::page(&ctx, &svc.name, "Services", body)))
 }
