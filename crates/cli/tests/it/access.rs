@@ -96,6 +96,12 @@ const TEAM_ROUTES: &[Route] = &[
         [200, 200, 200, 200, 200, 404],
     ),
     (
+        "GET",
+        "/incidents/{inc}/notifications",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
         "POST",
         "/incidents/{inc}/acknowledge",
         None,
