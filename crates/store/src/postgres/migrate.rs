@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0002_accounts.sql"),
     include_str!("../../migrations/postgres/0003_lifecycle.sql"),
     include_str!("../../migrations/postgres/0004_paging.sql"),
+    include_str!("../../migrations/postgres/0005_schedules.sql"),
 ];
 
 /// An arbitrary constant naming "Tocsin's schema" among advisory locks ('tocsin' in ASCII).

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_accounts.sql"),
     include_str!("../../migrations/sqlite/0003_lifecycle.sql"),
     include_str!("../../migrations/sqlite/0004_paging.sql"),
+    include_str!("../../migrations/sqlite/0005_schedules.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
