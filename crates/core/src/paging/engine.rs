@@ -175,6 +175,59 @@ pub fn plan_fired_step(
     }
 }
 
+/// A step that paged a schedule waits for the schedule's next hand-off: whoever takes over
+/// while the incident is still triggered is paged too, under the same step (GoAlert looks up
+/// who is on call only when a step fires, so someone whose shift starts during the wait is
+/// skipped: its issue #4548).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handoff {
+    pub at: DateTime<Utc>,
+    pub step: u32,
+    pub loop_: u32,
+}
+
+/// The hand-off to wait for after `step` (of pass `loop_`) paged schedules whose answers hold
+/// until `untils` (`None`: no change ahead): the earliest.
+pub fn next_handoff(untils: &[Option<DateTime<Utc>>], step: u32, loop_: u32) -> Option<Handoff> {
+    untils.iter().flatten().min().map(|at| Handoff {
+        at: *at,
+        step,
+        loop_,
+    })
+}
+
+/// What a due hand-off does: page the step's schedules again (only the schedules: its users
+/// and channels were paged when it fired), if the incident is still triggered and the policy
+/// still has the step. The deliveries' keys are the step's own, so whoever was on call
+/// already is not paged twice.
+pub fn begin_handoff(
+    row: &Escalation, h: &Handoff, rules: Option<&PolicyRules>, status: IncidentStatus,
+) -> Option<StepFired> {
+    if status != IncidentStatus::Triggered {
+        return None;
+    }
+    let step = rules?.steps.get(usize::try_from(h.step).ok()?)?;
+    let targets: Vec<Target> = step
+        .targets
+        .iter()
+        .filter(|t| matches!(t, Target::Schedule { .. }))
+        .copied()
+        .collect();
+    (!targets.is_empty()).then(|| StepFired {
+        round: row.round,
+        step: h.step,
+        loop_: h.loop_,
+        kind: if h.step == 0 && h.loop_ == 0 {
+            NotificationKind::Triggered
+        } else {
+            NotificationKind::Escalated
+        },
+        targets,
+        round_robin: false,
+        late: false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -339,6 +392,38 @@ mod tests {
             ),
             Begin::Reschedule(Next::Idle)
         );
+    }
+
+    #[test]
+    fn a_hand_off_repages_only_the_steps_schedules_while_triggered() {
+        let sch = crate::ids::ScheduleId::new();
+        let user = UserId::new();
+        let mut r = rules(&[0], None);
+        r.steps[0].targets = vec![Target::User { id: user }, Target::Schedule { id: sch }];
+        let h = next_handoff(
+            &[
+                None,
+                Some(t0() + Duration::hours(2)),
+                Some(t0() + Duration::hours(1)),
+            ],
+            0,
+            0,
+        )
+        .expect("the earliest hand-off");
+        assert_eq!(h.at, t0() + Duration::hours(1));
+        let esc = row(Phase::Step, t0());
+        let fired = begin_handoff(&esc, &h, Some(&r), IncidentStatus::Triggered).expect("re-paged");
+        assert_eq!(fired.targets, vec![Target::Schedule { id: sch }]);
+        assert_eq!((fired.step, fired.kind), (0, NotificationKind::Triggered));
+        assert_eq!(
+            begin_handoff(&esc, &h, Some(&r), IncidentStatus::Acknowledged),
+            None
+        );
+        assert_eq!(
+            begin_handoff(&esc, &h, None, IncidentStatus::Triggered),
+            None
+        );
+        assert_eq!(next_handoff(&[None], 0, 0), None);
     }
 
     #[test]

@@ -107,6 +107,14 @@ pub fn notice_note(kind: NotificationKind, planned: usize) -> String {
     }
 }
 
+/// The note when a schedule a step paged handed over and the new on-call was paged.
+pub fn handoff_note(planned: usize) -> String {
+    format!(
+        "A schedule this step paged handed over while the incident waits: {planned} notification{} to whoever took over.",
+        plural(planned)
+    )
+}
+
 /// The note for an acknowledgement timeout.
 pub fn retrigger_note(minutes: Option<u32>) -> String {
     match minutes {

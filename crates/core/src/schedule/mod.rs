@@ -140,6 +140,21 @@ impl ScheduleRules {
     }
 }
 
+/// How far ahead the paging engine looks for a schedule's next hand-off.
+pub const HANDOFF_HORIZON_DAYS: i64 = 30;
+
+/// Who is on call at `at` and until when (the next hand-off within
+/// [`HANDOFF_HORIZON_DAYS`]): what the paging engine asks when a step names the schedule.
+pub fn on_call_until(
+    rules: &ScheduleRules, overrides: &[Override], at: DateTime<Utc>,
+) -> Result<(Vec<UserId>, Option<DateTime<Utc>>), ScheduleError> {
+    let c = rules.compile()?;
+    Ok((
+        c.on_call_at(overrides, at),
+        c.until(overrides, at, chrono::Duration::days(HANDOFF_HORIZON_DAYS)),
+    ))
+}
+
 /// A range of instants, checked: `from < to`, at most [`MAX_RANGE_DAYS`] long.
 pub fn check_range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), &'static str> {
     if to <= from {

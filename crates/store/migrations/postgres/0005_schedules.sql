@@ -29,4 +29,6 @@ CREATE TABLE calendar_feeds (
 );
 
 ALTER TABLE escalations ADD COLUMN handoff_at TIMESTAMPTZ;
+ALTER TABLE escalations ADD COLUMN handoff_step INTEGER;
+ALTER TABLE escalations ADD COLUMN handoff_loop INTEGER;
 CREATE INDEX escalations_handoff ON escalations (handoff_at) WHERE handoff_at IS NOT NULL;

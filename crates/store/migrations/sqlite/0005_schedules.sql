@@ -33,5 +33,8 @@ CREATE TABLE calendar_feeds (
     revoked_at  INTEGER
 );
 
+-- The step (and pass) that paged a schedule, re-evaluated at handoff_at.
 ALTER TABLE escalations ADD COLUMN handoff_at INTEGER;
+ALTER TABLE escalations ADD COLUMN handoff_step INTEGER;
+ALTER TABLE escalations ADD COLUMN handoff_loop INTEGER;
 CREATE INDEX escalations_handoff ON escalations (handoff_at) WHERE handoff_at IS NOT NULL;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use tocsin_core::model::Incident;
+use tocsin_core::paging::engine::Handoff;
 use tocsin_core::paging::escalation::{Escalation, NotificationKind, Phase};
 use tocsin_core::paging::fanout::Recipient;
 use tocsin_core::paging::notes::recipient_label;
@@ -27,14 +28,23 @@ pub(crate) struct DueCols {
     pub round: u32,
     pub step: u32,
     pub loop_: u32,
-    pub due_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub handoff_at: Option<DateTime<Utc>>,
+    pub handoff_step: Option<u32>,
+    pub handoff_loop: Option<u32>,
 }
 
 /// A row the engine can decide on. A phase this build does not know is read as idle (it
 /// then stops being due rather than being retried forever); rules that no longer parse are
 /// read as no policy, which the timeline shows as nobody paged.
-pub(crate) fn parse_due(c: DueCols) -> DueRow {
+pub(crate) fn parse_due(c: DueCols, now: DateTime<Utc>) -> DueRow {
+    let handoff = match (c.handoff_at, c.handoff_step, c.handoff_loop) {
+        (Some(at), Some(step), Some(loop_)) => Some(Handoff { at, step, loop_ }),
+        _ => None,
+    };
     DueRow {
+        due: c.due_at.is_some_and(|d| d <= now),
+        handoff,
         incident: c.incident,
         service: c.service,
         team: c.team,
@@ -47,7 +57,7 @@ pub(crate) fn parse_due(c: DueCols) -> DueRow {
             round: c.round,
             step: c.step,
             loop_: c.loop_,
-            due_at: c.due_at,
+            due_at: c.due_at.unwrap_or(now),
             phase: Phase::parse(&c.phase).unwrap_or(Phase::Idle),
         },
     }

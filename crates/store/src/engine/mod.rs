@@ -9,13 +9,18 @@
 //! harmless anyway.
 
 use chrono::{DateTime, Utc};
-use tocsin_core::paging::engine::{begin, plan_fired_step, step_targets, Begin, Missing, Next};
+use tocsin_core::paging::engine::{
+    begin, begin_handoff, next_handoff, plan_fired_step, step_targets, Begin, Handoff, Missing,
+    Next,
+};
 use tocsin_core::paging::escalation::Escalation;
 use tocsin_core::paging::fanout::{plan_notice, Planned, Reached, Recipient, UserReach};
-use tocsin_core::paging::notes::{notice_note, retrigger_note};
+use tocsin_core::paging::notes::{handoff_note, notice_note, retrigger_note};
 use tocsin_core::paging::policy::{PolicyRules, Target};
+use tocsin_core::schedule::{on_call_until, Override, ScheduleRules};
 use tocsin_core::{
-    ChannelId, IncidentId, IncidentStatus, NotificationId, PolicyId, ServiceId, TeamId, UserId,
+    ChannelId, IncidentId, IncidentStatus, NotificationId, PolicyId, ScheduleId, ServiceId, TeamId,
+    UserId,
 };
 
 use crate::StoreError;
@@ -34,6 +39,9 @@ pub(crate) struct DueRow {
     pub rules: Option<PolicyRules>,
     pub status: IncidentStatus,
     pub esc: Escalation,
+    /// Its step is due (else only its hand-off is).
+    pub due: bool,
+    pub handoff: Option<Handoff>,
 }
 
 /// The statements of one engine transaction; each backend runs them on its own connection.
@@ -58,15 +66,71 @@ pub(crate) trait EngineTx {
         &mut self, incident: IncidentId, now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn set_row(&mut self, incident: IncidentId, next: Next) -> Result<(), StoreError>;
+    async fn set_handoff(
+        &mut self, incident: IncidentId, handoff: Option<Handoff>,
+    ) -> Result<(), StoreError>;
+    /// The schedule's rules and its overrides that have not ended at `now`; `None` when it
+    /// is not a schedule of `team`.
+    async fn schedule(
+        &mut self, id: ScheduleId, team: TeamId, now: DateTime<Utc>,
+    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError>;
+}
+
+/// Who a step's targets reach at `now`, what could not be reached, and when the schedules
+/// among them next hand over.
+async fn reach<T: EngineTx>(
+    tx: &mut T, row: &DueRow, targets: Vec<Target>, now: DateTime<Utc>,
+) -> Result<(Vec<Reached>, Missing, Vec<Option<DateTime<Utc>>>), StoreError> {
+    let mut reached = Vec::new();
+    let mut missing = Missing::default();
+    let mut untils = Vec::new();
+    let mut users = Vec::new();
+    for target in targets {
+        match target {
+            Target::User { id } => users.push(id),
+            Target::Channel { id } => {
+                if tx.channel_in_team(id, row.team).await? {
+                    reached.push(Reached::Channel(id));
+                } else {
+                    missing.channels.push(id);
+                }
+            }
+            Target::Schedule { id } => {
+                let on_call = match tx.schedule(id, row.team, now).await? {
+                    Some((rules, overrides)) => on_call_until(&rules, &overrides, now).ok(),
+                    None => None,
+                };
+                match on_call {
+                    Some((on_call, until)) => {
+                        users.extend(on_call);
+                        untils.push(until);
+                    }
+                    None => missing.schedules.push(id),
+                }
+            }
+        }
+    }
+    users.sort();
+    users.dedup();
+    for id in users {
+        if let Some(reach) = tx.user_reach(id).await? {
+            reached.push(Reached::User(reach));
+        }
+    }
+    Ok((reached, missing, untils))
 }
 
 /// Carry out one due row at `now`: the notifications it plans (inserted once each by their
-/// key), its timeline note, the incident's retrigger, the next row. Returns the
+/// key), its timeline note, the incident's retrigger, the next row and hand-off. Returns the
 /// notifications inserted.
 pub(crate) async fn run_due_row<T: EngineTx>(
     tx: &mut T, row: &DueRow, now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
+    if !row.due {
+        return run_handoff(tx, row, now).await;
+    }
     let mut inserted = 0;
+    let mut handoff = None;
     let next = match begin(&row.esc, row.rules.as_ref(), row.status, now) {
         Begin::Reschedule(next) => next,
         Begin::Retrigger { next } => {
@@ -103,25 +167,8 @@ pub(crate) async fn run_due_row<T: EngineTx>(
                 (true, Some(policy)) => tx.take_turn(policy, fired.step).await?,
                 _ => 0,
             };
-            let mut reached = Vec::new();
-            let mut missing = Missing::default();
-            for target in step_targets(&fired, turn) {
-                match target {
-                    Target::User { id } => {
-                        if let Some(reach) = tx.user_reach(id).await? {
-                            reached.push(Reached::User(reach));
-                        }
-                    }
-                    Target::Channel { id } => {
-                        if tx.channel_in_team(id, row.team).await? {
-                            reached.push(Reached::Channel(id));
-                        } else {
-                            missing.channels.push(id);
-                        }
-                    }
-                    Target::Schedule { id } => missing.schedules.push(id),
-                }
-            }
+            let (reached, missing, untils) =
+                reach(tx, row, step_targets(&fired, turn), now).await?;
             let plan = plan_fired_step(row.incident, &fired, &reached, &missing, now, due_at);
             for p in &plan.deliveries {
                 inserted += usize::from(
@@ -130,10 +177,40 @@ pub(crate) async fn run_due_row<T: EngineTx>(
                 );
             }
             tx.insert_note(row, &plan.note, now).await?;
+            handoff = next_handoff(&untils, fired.step, fired.loop_);
             next
         }
     };
     tx.set_row(row.incident, next).await?;
+    tx.set_handoff(row.incident, handoff).await?;
+    Ok(inserted)
+}
+
+/// A schedule a step paged handed over while the escalation waits: page whoever took over.
+async fn run_handoff<T: EngineTx>(
+    tx: &mut T, row: &DueRow, now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let Some(h) = row.handoff else {
+        return Ok(0);
+    };
+    let Some(fired) = begin_handoff(&row.esc, &h, row.rules.as_ref(), row.status) else {
+        tx.set_handoff(row.incident, None).await?;
+        return Ok(0);
+    };
+    let (reached, missing, untils) = reach(tx, row, fired.targets.clone(), now).await?;
+    let plan = plan_fired_step(row.incident, &fired, &reached, &missing, now, now);
+    let mut inserted = 0;
+    for p in &plan.deliveries {
+        inserted += usize::from(
+            tx.insert_notification(NotificationId::new(), p, now)
+                .await?,
+        );
+    }
+    if inserted > 0 {
+        tx.insert_note(row, &handoff_note(inserted), now).await?;
+    }
+    tx.set_handoff(row.incident, next_handoff(&untils, h.step, h.loop_))
+        .await?;
     Ok(inserted)
 }
 

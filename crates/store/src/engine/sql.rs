@@ -13,14 +13,28 @@ pub const START: &str =
 pub const REWRITE: &str = "UPDATE escalations SET phase = $1, due_at = $2 WHERE incident_id = $3";
 
 /// Due rows, soonest first, with what the engine decides on. (PostgreSQL appends its lock.)
+/// A row is due for its step (`due_at`) or for a hand-off of a schedule its last step paged
+/// (`handoff_at`).
 pub const DUE: &str =
     "SELECT e.incident_id, i.service_id, i.team_id, e.policy_id, p.rules, i.status,
-       e.phase, e.round, e.step, e.loop, e.due_at
+       e.phase, e.round, e.step, e.loop, e.due_at, e.handoff_at, e.handoff_step, e.handoff_loop
      FROM escalations e
      JOIN incidents i ON i.id = e.incident_id
      LEFT JOIN escalation_policies p ON p.id = e.policy_id
-     WHERE e.due_at IS NOT NULL AND e.due_at <= $1
-     ORDER BY e.due_at LIMIT $2";
+     WHERE (e.due_at IS NOT NULL AND e.due_at <= $1)
+        OR (e.handoff_at IS NOT NULL AND e.handoff_at <= $1)
+     ORDER BY COALESCE(e.due_at, e.handoff_at) LIMIT $2";
+
+pub const SET_HANDOFF: &str =
+    "UPDATE escalations SET handoff_at = $1, handoff_step = $2, handoff_loop = $3
+     WHERE incident_id = $4";
+
+/// A schedule of the team, for the engine (its rules are evaluated in core).
+pub const SCHEDULE_RULES: &str = "SELECT rules FROM schedules WHERE id = $1 AND team_id = $2";
+
+/// A schedule's overrides that have not ended.
+pub const SCHEDULE_OVERRIDES: &str =
+    "SELECT user_id, start_at, end_at FROM schedule_overrides WHERE schedule_id = $1 AND end_at > $2";
 
 pub const SET_ROW: &str =
     "UPDATE escalations SET phase = $1, round = $2, step = $3, loop = $4, due_at = $5
@@ -62,7 +76,10 @@ pub const RETRIGGER: &str = "UPDATE incidents SET status = 'triggered', acknowle
 
 /// The earliest time anything is due: an escalation row, or an open delivery (a claimed one
 /// when its lease runs out). Through the two partial indexes.
-pub const NEXT_ESCALATION: &str = "SELECT MIN(due_at) FROM escalations WHERE due_at IS NOT NULL";
+pub const NEXT_ESCALATION: &str = "SELECT MIN(t) FROM (
+       SELECT MIN(due_at) AS t FROM escalations WHERE due_at IS NOT NULL
+       UNION ALL
+       SELECT MIN(handoff_at) AS t FROM escalations WHERE handoff_at IS NOT NULL) AS soonest";
 pub const NEXT_DELIVERY: &str =
     "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at
          THEN lease_until ELSE next_attempt_at END)

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use tocsin_core::model::Scope;
 use tocsin_core::paging::delivery::{AfterAttempt, DeliveryStatus, LEASE};
 use tocsin_core::paging::effects::RowWrite;
-use tocsin_core::paging::engine::Next;
+use tocsin_core::paging::engine::{Handoff, Next};
 use tocsin_core::paging::escalation::NotificationKind;
 use tocsin_core::paging::fanout::{Planned, Recipient, Rule, UserReach};
 use tocsin_core::paging::notes::{attempt_note, resent_note, ACTOR};
 use tocsin_core::paging::records::Notification;
+use tocsin_core::schedule::{Override, ScheduleRules};
 use tocsin_core::{
-    ChannelId, EventId, IncidentId, NotificationId, PolicyId, ServiceId, TeamId, UserId,
+    ChannelId, EventId, IncidentId, NotificationId, PolicyId, ScheduleId, ServiceId, TeamId, UserId,
 };
 use tokio_postgres::{GenericClient, Row};
 
@@ -42,6 +43,49 @@ fn limit(n: usize) -> i64 {
 struct Tx<'a, C>(&'a C);
 
 impl<C: GenericClient + Sync> EngineTx for Tx<'_, C> {
+    async fn set_handoff(
+        &mut self, incident: IncidentId, h: Option<Handoff>,
+    ) -> Result<(), StoreError> {
+        self.0
+            .execute(
+                sql::SET_HANDOFF,
+                &[
+                    &h.map(|h| h.at),
+                    &h.map(|h| i(h.step)),
+                    &h.map(|h| i(h.loop_)),
+                    &incident,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn schedule(
+        &mut self, id: ScheduleId, team: TeamId, now: DateTime<Utc>,
+    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
+        let Some(row) = self.0.query_opt(sql::SCHEDULE_RULES, &[&id, &team]).await? else {
+            return Ok(None);
+        };
+        let text: String = get(&row, 0)?;
+        let Ok(rules) = serde_json::from_str::<ScheduleRules>(&text) else {
+            return Ok(None);
+        };
+        let overrides = self
+            .0
+            .query(sql::SCHEDULE_OVERRIDES, &[&id, &now])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Override {
+                    user: get(r, 0)?,
+                    start: get(r, 1)?,
+                    end: get(r, 2)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some((rules, overrides)))
+    }
+
     async fn user_reach(&mut self, user: UserId) -> Result<Option<UserReach>, StoreError> {
         let c = self.0;
         let Some(row) = c.query_opt(sql::USER, &[&user]).await? else {
@@ -210,20 +254,31 @@ pub(super) async fn write_escalation(
     Ok(())
 }
 
-fn due_row(r: &Row) -> Result<DueRow, StoreError> {
-    Ok(parse_due(DueCols {
-        incident: get(r, 0)?,
-        service: get(r, 1)?,
-        team: get(r, 2)?,
-        policy: get(r, 3)?,
-        rules: get(r, 4)?,
-        status: get(r, 5)?,
-        phase: get(r, 6)?,
-        round: u(r, 7)?,
-        step: u(r, 8)?,
-        loop_: u(r, 9)?,
-        due_at: get(r, 10)?,
-    }))
+fn opt_u(r: &Row, idx: usize) -> Result<Option<u32>, StoreError> {
+    let n: Option<i32> = get(r, idx)?;
+    Ok(n.map(|n| u32::try_from(n).unwrap_or(0)))
+}
+
+fn due_row(r: &Row, now: DateTime<Utc>) -> Result<DueRow, StoreError> {
+    Ok(parse_due(
+        DueCols {
+            incident: get(r, 0)?,
+            service: get(r, 1)?,
+            team: get(r, 2)?,
+            policy: get(r, 3)?,
+            rules: get(r, 4)?,
+            status: get(r, 5)?,
+            phase: get(r, 6)?,
+            round: u(r, 7)?,
+            step: u(r, 8)?,
+            loop_: u(r, 9)?,
+            due_at: get(r, 10)?,
+            handoff_at: get(r, 11)?,
+            handoff_step: opt_u(r, 12)?,
+            handoff_loop: opt_u(r, 13)?,
+        },
+        now,
+    ))
 }
 
 async fn claimed(
@@ -265,7 +320,7 @@ impl EngineStore for PgStore {
                 .query(due.as_str(), &[&now, &limit(n)])
                 .await?
                 .iter()
-                .map(due_row)
+                .map(|r| due_row(r, now))
                 .collect::<Result<Vec<_>, _>>()?;
             for row in &rows {
                 run_due_row(&mut Tx(&*tx), row, now).await?;

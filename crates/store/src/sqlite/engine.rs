@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use tocsin_core::model::Scope;
 use tocsin_core::paging::delivery::{AfterAttempt, DeliveryStatus, LEASE};
-use tocsin_core::paging::engine::Next;
+use tocsin_core::paging::engine::{Handoff, Next};
 use tocsin_core::paging::escalation::NotificationKind;
 use tocsin_core::paging::fanout::{Planned, Recipient, Rule, UserReach};
 use tocsin_core::paging::notes::{attempt_note, resent_note, ACTOR};
 use tocsin_core::paging::records::Notification;
-use tocsin_core::{ChannelId, IncidentId, NotificationId, PolicyId, TeamId, UserId};
+use tocsin_core::schedule::{Override, ScheduleRules};
+use tocsin_core::{ChannelId, IncidentId, NotificationId, PolicyId, ScheduleId, TeamId, UserId};
 
 use super::time::{from_db, opt_from_db, to_db};
 use super::SqliteStore;
@@ -24,6 +25,24 @@ use crate::{sql as common, StoreError};
 struct Tx<'c>(&'c Connection);
 
 impl EngineTx for Tx<'_> {
+    async fn set_handoff(
+        &mut self, incident: IncidentId, h: Option<Handoff>,
+    ) -> Result<(), StoreError> {
+        self.0.prepare_cached(sql::SET_HANDOFF)?.execute(params![
+            h.map(|h| to_db(h.at)),
+            h.map(|h| h.step),
+            h.map(|h| h.loop_),
+            incident
+        ])?;
+        Ok(())
+    }
+
+    async fn schedule(
+        &mut self, id: ScheduleId, team: TeamId, now: DateTime<Utc>,
+    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
+        self.schedule_rows(id, team, now)
+    }
+
     async fn user_reach(&mut self, user: UserId) -> Result<Option<UserReach>, StoreError> {
         let c = self.0;
         let Some((username, disabled)) = c
@@ -149,6 +168,35 @@ impl EngineTx for Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    fn schedule_rows(
+        &self, id: ScheduleId, team: TeamId, now: DateTime<Utc>,
+    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
+        let c = self.0;
+        let Some(text) = c
+            .prepare_cached(sql::SCHEDULE_RULES)?
+            .query_row(params![id, team], |r| r.get::<_, String>(0))
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let Ok(rules) = serde_json::from_str::<ScheduleRules>(&text) else {
+            return Ok(None);
+        };
+        let overrides = c
+            .prepare_cached(sql::SCHEDULE_OVERRIDES)?
+            .query_map(params![id, to_db(now)], |r| {
+                Ok(Override {
+                    user: r.get(0)?,
+                    start: from_db(r.get(1)?),
+                    end: from_db(r.get(2)?),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((rules, overrides)))
+    }
+}
+
 fn insert_note(
     c: &Connection, incident: IncidentId, service: tocsin_core::ServiceId, text: &str,
     now: DateTime<Utc>,
@@ -214,12 +262,15 @@ fn due_rows(c: &Connection, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueR
                     round: r.get(7)?,
                     step: r.get(8)?,
                     loop_: r.get(9)?,
-                    due_at: from_db(r.get(10)?),
+                    due_at: opt_from_db(r.get(10)?),
+                    handoff_at: opt_from_db(r.get(11)?),
+                    handoff_step: r.get(12)?,
+                    handoff_loop: r.get(13)?,
                 })
             },
         )?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows.into_iter().map(parse_due).collect())
+    Ok(rows.into_iter().map(|c| parse_due(c, now)).collect())
 }
 
 fn claim(
