@@ -192,7 +192,8 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
     );
 
     // Step 2 fires after its delay, to the channel.
-    let step2 = now + Duration::minutes(5) + Duration::seconds(1);
+    // Found two hours late (the server was down): it fires at once, marked late.
+    let step2 = now + Duration::minutes(5) + Duration::hours(2);
     assert_eq!(
         db.store
             .advance_escalations(step2, 64)
@@ -273,6 +274,12 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
         "{paging:?}"
     );
     assert!(paging.iter().any(|t| t.contains("resolved")), "{paging:?}");
+    assert!(
+        paging
+            .iter()
+            .any(|t| t.contains("Escalation step 2") && t.contains("late by 2 h")),
+        "{paging:?}"
+    );
 }
 
 pub async fn acknowledging_stops_escalation_and_people_are_told(db: Db) {

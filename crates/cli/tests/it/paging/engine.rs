@@ -131,6 +131,11 @@ async fn a_policy_pages_at_once_and_acknowledge_and_resolve_tell_everyone_paged(
         "{}",
         mails[0].data
     );
+    assert!(
+        mails[0].data.contains("multipart/alternative"),
+        "text and HTML parts"
+    );
+    assert!(mails[0].data.contains("text/html") && mails[0].data.contains("text/plain"));
     let sent = eventually("both notifications recorded as sent", || async {
         let (_, v) = server
             .get(&format!("/api/v1/incidents/{inc}/notifications"))
