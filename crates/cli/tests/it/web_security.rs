@@ -251,6 +251,16 @@ async fn pages_carry_the_browser_security_headers_and_no_inline_code() {
         .await;
     assert_eq!(st, 201, "{policy}");
     let policy = policy["id"].as_str().expect("policy");
+    let (st, schedule) = s
+        .post(
+            "/api/v1/schedules",
+            json!({"team_id": team, "name": "s", "time_zone": "Europe/Berlin",
+                "layers": [{"name": "l", "participants": [ann], "rotation": {"unit": "week", "length": 1},
+                    "start": "2026-01-05T09:00:00"}]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{schedule}");
+    let schedule = schedule["id"].as_str().expect("schedule");
     let pages = [
         "/".to_owned(),
         "/services".to_owned(),
@@ -261,6 +271,10 @@ async fn pages_carry_the_browser_security_headers_and_no_inline_code() {
         "/paging".to_owned(),
         "/paging/policies/new".to_owned(),
         format!("/paging/policies/{policy}"),
+        "/schedules".to_owned(),
+        "/schedules/new".to_owned(),
+        format!("/schedules/{schedule}"),
+        format!("/schedules/{schedule}/edit"),
         "/login".to_owned(),
     ];
     for page in &pages {

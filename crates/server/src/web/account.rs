@@ -5,10 +5,11 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
+use tocsin_core::UserId;
 
-use super::{contacts, fmt_time, layout, Ctx, WebCaller, WebError};
+use super::{contacts, fmt_time, layout, schedules, Ctx, WebCaller, WebError};
 use crate::error::ApiError;
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -51,6 +52,7 @@ pub async fn page(
             p { "Changing it signs you out everywhere else. Your API tokens keep working." }
         }
         (paging)
+        (upcoming_shifts(user.id, &ctx))
         section.card.spaced {
             h2 { "Your sessions" }
             div.table-wrap {
@@ -81,4 +83,27 @@ pub async fn page(
         }
     };
     Ok(ctx.respond(layout::page(&ctx, "Your account", "", body)))
+}
+
+/// "Your upcoming shifts": the script reads the schedules of the caller's teams and keeps the
+/// shifts that are theirs over the next 14 days; and the feed of their own shifts.
+fn upcoming_shifts(user: UserId, ctx: &Ctx) -> Markup {
+    let teams: Vec<String> = ctx.teams.iter().map(|t| t.id.to_string()).collect();
+    html! {
+        section.card.spaced #upcoming-shifts data-upcoming-user=(user) data-teams=(teams.join(",")) {
+            h2 { "Your upcoming shifts" }
+            p.muted { "The next 14 days, across the schedules of your teams." }
+            div.table-wrap {
+                table {
+                    thead { tr { th { "Schedule" } th { "From" } th { "To" } } }
+                    tbody #upcoming-rows { tr { td colspan="3" { "Loading…" } } }
+                }
+            }
+            p.error.action-error role="alert" hidden {}
+            section #my-calendar-feed {
+                h3 { "Calendar feed of your shifts" }
+                (schedules::feed_controls(&format!("/api/v1/users/{user}/calendar-feed"), true))
+            }
+        }
+    }
 }

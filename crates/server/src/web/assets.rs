@@ -8,6 +8,9 @@ const JS: &str = include_str!("../../assets/app.js");
 /// Paging's forms (contact methods, channels, the policy editor): apart from `app.js` so each
 /// stays one concern.
 const PAGING_JS: &str = include_str!("../../assets/paging.js");
+/// Schedules' pages (list, editor, timeline, overrides, calendar feeds, your upcoming shifts)
+/// and the policy editor's schedule targets: everything through the schedules API.
+const SCHEDULES_JS: &str = include_str!("../../assets/schedules.js");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -25,6 +28,10 @@ pub async fn js() -> impl IntoResponse {
 
 pub async fn paging_js() -> impl IntoResponse {
     script(PAGING_JS)
+}
+
+pub async fn schedules_js() -> impl IntoResponse {
+    script(SCHEDULES_JS)
 }
 
 fn script(body: &'static str) -> impl IntoResponse {

@@ -12,6 +12,7 @@ fn head(title: &str) -> Markup {
             link rel="stylesheet" href="/assets/app.css";
             script src="/assets/app.js" defer {}
             script src="/assets/paging.js" defer {}
+            script src="/assets/schedules.js" defer {}
         }
     }
 }
@@ -26,7 +27,7 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "Tocsin" }
                     nav aria-label="Main" {
-                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents"), ("/paging", "Paging")] {
+                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents"), ("/paging", "Paging"), ("/schedules", "Schedules")] {
                             a href=(href) aria-current=[(label == nav).then_some("page")] { (label) }
                         }
                     }

@@ -29,6 +29,7 @@ mod notifications;
 mod overview;
 mod paging;
 mod policy_editor;
+mod schedules;
 mod service_policy;
 mod services;
 
@@ -44,9 +45,14 @@ pub fn router() -> Router<AppState> {
         .route("/paging", get(paging::page))
         .route("/paging/policies/new", get(policy_editor::new))
         .route("/paging/policies/{id}", get(policy_editor::edit))
+        .route("/schedules", get(schedules::list))
+        .route("/schedules/new", get(schedules::new))
+        .route("/schedules/{id}", get(schedules::show))
+        .route("/schedules/{id}/edit", get(schedules::edit))
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
         .route("/assets/paging.js", get(assets::paging_js))
+        .route("/assets/schedules.js", get(assets::schedules_js))
 }
 
 /// A signed-in person. Pages that need one send everyone else to the login page, and come

@@ -62,6 +62,17 @@ impl Directory {
         })
     }
 
+    /// Every name the caller can see, as JSON `{user id: name}`: the schedule pages' script
+    /// names the users of shifts and overrides with it (the shifts API answers ids only).
+    pub fn names_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .names
+            .iter()
+            .map(|(id, n)| (id.to_string(), serde_json::Value::String(n.clone())))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    }
+
     pub fn user_name(&self, id: UserId) -> String {
         self.names
             .get(&id)
@@ -243,6 +254,17 @@ fn step_fields(i: usize, step: Option<&Step>, dir: &Directory) -> Markup {
                         "channel " (c.name)
                     }
                 }
+                // The team's schedules are added by `schedules.js` from the schedules API;
+                // those the step names already are here, so saving keeps them.
+                @for t in step.map(|s| s.targets.as_slice()).unwrap_or_default() {
+                    @if let Target::Schedule { id } = t {
+                        label.check {
+                            input type="checkbox" data-target-type="schedule" data-target-id=(id) checked;
+                            span data-schedule-label=(id) { "schedule " (id) }
+                        }
+                    }
+                }
+                span.schedule-targets hidden {}
                 @if dir.people.is_empty() && dir.channels.is_empty() {
                     p.muted { "The team has no members or channels to notify." }
                 }
