@@ -114,7 +114,16 @@ test("the pages run under the Content-Security-Policy: picker, search, copy", as
   // The team picker switches team by script, without an inline handler.
   const team = await page.evaluate(() => document.querySelector("#team-picker option").value);
   await Promise.all([page.waitForURL((u) => u.searchParams.get("team") === team), page.getByLabel("Team").selectOption(team)]);
-  for (const path of ["/", "/services", "/incidents", "/account", "/paging", "/paging/policies/new", "/login"]) await page.goto(server.base + path);
+  // The schedule pages draw their timeline by script (custom properties, no inline style).
+  const admin = (await server.api("GET", "/api/v1/users")).body.find((u) => u.username === "admin").id;
+  const sch = await server.api("POST", "/api/v1/schedules", { team_id: team, name: "Walk", time_zone: "Europe/Berlin",
+    layers: [{ name: "l", participants: [admin], rotation: { unit: "day", length: 1 }, start: "2026-01-05T09:00:00" }] });
+  assert.equal(sch.status, 201, JSON.stringify(sch.body));
+  for (const path of ["/", "/services", "/incidents", "/account", "/paging", "/paging/policies/new", "/schedules",
+    "/schedules/new", `/schedules/${sch.body.id}`, `/schedules/${sch.body.id}/edit`, "/login"]) {
+    await page.goto(server.base + path);
+    await page.waitForLoadState("networkidle");
+  }
   assert.deepEqual(page.cspViolations, []);
 });
 
