@@ -10,6 +10,7 @@ mod engine;
 mod lifecycle;
 mod paging;
 mod pg_race;
+mod schedules;
 mod timeline;
 mod upgrade;
 
@@ -81,4 +82,8 @@ conformance!(
     paging::policies_name_only_what_exists_and_hold_their_channels,
     paging::services_run_a_policy_of_their_own_team,
     paging::a_channel_and_a_policy_naming_it_never_both_win_a_race,
+    schedules::schedules_are_team_owned_unique_and_scoped,
+    schedules::overrides_belong_to_their_schedule_and_end,
+    schedules::calendar_feeds_are_found_by_hash_until_revoked,
+    schedules::policies_name_only_their_teams_schedules_which_stay_while_named,
 );
