@@ -75,6 +75,7 @@ conformance!(
     engine::acknowledging_stops_escalation_and_people_are_told,
     engine::failed_attempts_wait_their_backoff_and_give_up_after_five,
     engine::an_ack_timeout_retriggers_and_round_robin_takes_turns,
+    engine::a_schedule_target_pages_the_on_call_and_whoever_takes_over,
     paging::contact_methods_belong_to_their_user,
     paging::a_user_has_a_bounded_number_of_contact_methods,
     paging::notification_rules_go_with_their_contact_method,
