@@ -191,6 +191,8 @@ id_type!(ContactMethodId, "cm_", "contact method");
 id_type!(NotificationRuleId, "nrule_", "notification rule");
 id_type!(NotificationId, "ntf_", "notification");
 id_type!(ScheduleId, "sch_", "schedule");
+id_type!(OverrideId, "ovr_", "schedule override");
+id_type!(CalendarFeedId, "cal_", "calendar feed");
 
 #[cfg(test)]
 mod tests {

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest)
         .merge(api)
         .route("/api/v1/openapi.json", openapi)
+        .route("/calendar/{file}", get(api::calendar_secret_feed))
         .merge(web::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

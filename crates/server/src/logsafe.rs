@@ -154,6 +154,12 @@ mod tests {
             redact_path(&format!("/v1/incidents/kapacitor/{key}")),
             "/v1/incidents/kapacitor/<key>"
         );
+        // A secret calendar URL loses its token, keeping the route readable.
+        let feed = crate::secrets::new_calendar_token();
+        assert_eq!(
+            redact_path(&format!("/calendar/{feed}.ics")),
+            "/calendar/<key>.ics"
+        );
     }
 
     #[test]

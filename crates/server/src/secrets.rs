@@ -26,6 +26,11 @@ pub fn new_signing_secret() -> String {
     random("")
 }
 
+/// A secret calendar feed's token: the credential in its URL.
+pub fn new_calendar_token() -> String {
+    random("")
+}
+
 /// The shortest admin token an operator may choose.
 pub const MIN_GIVEN_TOKEN_CHARS: usize = 32;
 /// Different characters a chosen token needs (against `aaaa…a1`-style padding).

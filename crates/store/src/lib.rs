@@ -29,6 +29,9 @@ mod paging_sql;
 pub mod postgres;
 pub mod readonly;
 mod records;
+mod schedule_records;
+pub(crate) mod schedule_sql;
+pub mod schedules;
 mod sql;
 pub mod sqlite;
 pub mod stats;
@@ -89,6 +92,9 @@ pub trait Store:
     + paging::NotificationRuleStore
     + paging::ChannelStore
     + paging::PolicyStore
+    + schedules::ScheduleStore
+    + schedules::OverrideStore
+    + schedules::CalendarFeedStore
 {
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {

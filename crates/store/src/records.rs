@@ -77,6 +77,10 @@ pub fn abandoned<T>(_: T) -> StoreError {
 }
 
 /// Now, to the microsecond both databases keep, so a record created reads back equal.
+pub(crate) fn now_micros() -> DateTime<Utc> {
+    now()
+}
+
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default()
 }

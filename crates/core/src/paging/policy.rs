@@ -237,13 +237,15 @@ pub struct TargetRefused {
 impl PolicyRules {
     /// Checks what only the database knows, after a store looked the targets up: every user
     /// target must exist and every channel target belong to the policy's team (`exists` says
-    /// which do). Schedule targets are refused whatever `exists` says: schedules come later.
+    /// which do), and every schedule target be a schedule of the policy's team.
     /// The first refusal, in step order, names its target's path.
     pub fn check_targets(&self, exists: impl Fn(&Target) -> bool) -> Result<(), TargetRefused> {
         for (i, step) in self.steps.iter().enumerate() {
             for (j, t) in step.targets.iter().enumerate() {
                 let detail = match t {
-                    Target::Schedule { .. } => Some("schedules are not available yet".to_owned()),
+                    Target::Schedule { id } if !exists(t) => {
+                        Some(format!("the policy's team has no schedule {id}"))
+                    }
                     Target::User { id } if !exists(t) => Some(format!("there is no user {id}")),
                     Target::Channel { id } if !exists(t) => {
                         Some(format!("the policy's team has no channel {id}"))
@@ -259,6 +261,13 @@ impl PolicyRules {
             }
         }
         Ok(())
+    }
+
+    /// Whether the policy names `schedule` in any step.
+    pub fn names_schedule(&self, schedule: ScheduleId) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.targets.contains(&Target::Schedule { id: schedule }))
     }
 
     /// Whether the policy names `channel` in any step.
@@ -386,16 +395,19 @@ mod tests {
         let e = p.check_targets(|_| false).expect_err("the user is missing");
         assert_eq!(e.field, "steps[0].targets[0]");
         assert!(p.names_channel(c) && !p.names_channel(ChannelId::new()));
+        let s = ScheduleId::new();
         let sched = rules(vec![Step {
             delay_minutes: 0,
             round_robin: false,
-            targets: vec![Target::Schedule {
-                id: ScheduleId::new(),
-            }],
+            targets: vec![user(), Target::Schedule { id: s }],
         }]);
-        let e = sched.check_targets(|_| true).expect_err("no schedules yet");
-        assert_eq!(e.field, "steps[0].targets[0]");
-        assert!(e.detail.contains("schedules are not available yet"));
+        assert_eq!(sched.check_targets(|_| true), Ok(()));
+        let e = sched
+            .check_targets(|t| !matches!(t, Target::Schedule { .. }))
+            .expect_err("the schedule is not the team's");
+        assert_eq!(e.field, "steps[0].targets[1]");
+        assert!(e.detail.contains(&s.to_string()), "{e}");
+        assert!(sched.names_schedule(s) && !sched.names_schedule(ScheduleId::new()));
     }
 
     #[test]

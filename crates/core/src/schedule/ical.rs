@@ -17,29 +17,44 @@ pub fn feed(
     name: &str, schedule_key: &str, shifts: &[Shift], who: &HashMap<UserId, String>,
     stamp: DateTime<Utc>,
 ) -> String {
+    feed_of_many(name, &[(schedule_key, shifts)], who, stamp)
+}
+
+/// One feed of several schedules' shifts (a user's own feed): each group is a schedule's key
+/// and its shifts, so UIDs stay unique when two schedules hand over at the same instant.
+pub fn feed_of_many(
+    name: &str, groups: &[(&str, &[Shift])], who: &HashMap<UserId, String>, stamp: DateTime<Utc>,
+) -> String {
     let mut cal = Calendar::new();
     cal.name(name);
-    for s in shifts {
-        let person = who.get(&s.user_id).map_or("unknown user", String::as_str);
-        let why = match (&s.layer, s.is_override) {
-            (_, true) => " (override)".to_owned(),
-            (Some(layer), false) => format!(" ({layer})"),
-            (None, false) => String::new(),
-        };
-        let event = Event::new()
-            .uid(&format!(
-                "{schedule_key}-{}-{}@tocsin",
-                s.user_id,
-                s.start.timestamp()
-            ))
-            .summary(&format!("On call: {person}{why}"))
-            .timestamp(stamp)
-            .starts(s.start)
-            .ends(s.end)
-            .done();
-        cal.push(event);
+    for (schedule_key, shifts) in groups {
+        for s in *shifts {
+            cal.push(event(schedule_key, s, who, stamp));
+        }
     }
     cal.done().to_string()
+}
+
+fn event(
+    schedule_key: &str, s: &Shift, who: &HashMap<UserId, String>, stamp: DateTime<Utc>,
+) -> Event {
+    let person = who.get(&s.user_id).map_or("unknown user", String::as_str);
+    let why = match (&s.layer, s.is_override) {
+        (_, true) => " (override)".to_owned(),
+        (Some(layer), false) => format!(" ({layer})"),
+        (None, false) => String::new(),
+    };
+    Event::new()
+        .uid(&format!(
+            "{schedule_key}-{}-{}@tocsin",
+            s.user_id,
+            s.start.timestamp()
+        ))
+        .summary(&format!("On call: {person}{why}"))
+        .timestamp(stamp)
+        .starts(s.start)
+        .ends(s.end)
+        .done()
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 
 pub mod ical;
 mod layer;
+pub mod records;
 mod resolve;
 
 use chrono::{DateTime, Utc};

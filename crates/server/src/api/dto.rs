@@ -18,10 +18,12 @@ use tocsin_core::{
 use utoipa::ToSchema;
 
 mod paging;
+mod schedules;
 
 pub use paging::{
     Channel, ContactMethod, EscalationPolicy, NotificationRule, TestSend, TestStatus,
 };
+pub use schedules::{CalendarFeedUrl, OnCall, OnCallUser, Schedule, ScheduleOverride};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Team {

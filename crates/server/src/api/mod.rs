@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 mod alert_sources;
 pub(crate) mod audit;
+mod calendar;
 mod channels;
 mod contact_methods;
 pub mod dto;
@@ -23,6 +24,8 @@ mod notification_rules;
 mod notifications;
 mod paging;
 mod policies;
+mod schedule_overrides;
+mod schedules;
 mod services;
 mod session;
 mod sessions;
@@ -31,6 +34,7 @@ mod tokens;
 mod users;
 
 pub use alert_sources::{catalogue, AlertSourceView};
+pub use calendar::secret_feed as calendar_secret_feed;
 pub use events::{page as events_page, EventsParams};
 /// `ListParams` is public for the fuzz targets, which feed it arbitrary query strings.
 pub use incidents::{page, ListParams};
@@ -75,7 +79,10 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(contact_methods::router())
         .merge(notification_rules::router())
         .merge(channels::router())
-        .merge(policies::router());
+        .merge(policies::router())
+        .merge(schedules::router())
+        .merge(schedule_overrides::router())
+        .merge(calendar::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .split_for_parts();

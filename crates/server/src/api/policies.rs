@@ -41,8 +41,8 @@ pub struct PolicyBody {
     /// from the first step (1 to 10080; absent or null: never).
     #[serde(default)]
     ack_timeout_minutes: Option<u32>,
-    /// 1 to 20 steps, each with 1 to 50 targets: `{"type": "user" | "channel", "id"}`
-    /// (`schedule` targets are refused until schedules exist).
+    /// 1 to 20 steps, each with 1 to 50 targets: `{"type": "user" | "channel" | "schedule",
+    /// "id"}`; a schedule target pages whoever is on call on it when the step fires.
     steps: Vec<Step>,
 }
 
@@ -85,8 +85,8 @@ async fn list(
     )))
 }
 
-/// Create a policy (team admins). Every user target must exist and every channel target be
-/// the team's (400 naming `steps[i].targets[j]` otherwise).
+/// Create a policy (team admins). Every user target must exist and every channel and
+/// schedule target be the team's (400 naming `steps[i].targets[j]` otherwise).
 #[utoipa::path(post, path = "/escalation-policies", tag = "paging", request_body = PolicyBody,
     responses((status = 201, body = EscalationPolicy),
         (status = 409, description = "The team has a policy of that name", body = ErrorBody),

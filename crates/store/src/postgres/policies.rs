@@ -1,8 +1,9 @@
 //! [`PolicyStore`] for PostgreSQL, behaving as SQLite's does. Each write runs in one
-//! transaction with its checks: the channels a policy names are locked shared while it is
-//! written (a channel's delete locks it exclusively, see `channels.rs`), the policy given to
-//! a service is locked shared until the service names it, and the foreign key from services
-//! refuses the delete of a policy a service took meanwhile.
+//! transaction with its checks: the channels and schedules a policy names are locked shared
+//! while it is written (their deletes lock them exclusively, see `channels.rs` and
+//! `schedules.rs`), the policy given to a service is locked shared until the service names
+//! it, and the foreign key from services refuses the delete of a policy a service took
+//! meanwhile.
 
 use std::collections::HashSet;
 
@@ -18,6 +19,7 @@ use super::rows::SERVICE_COLS;
 use super::{bounded, conflict_as, refs, rows, scope_sql, Params, PgStore};
 use crate::paging::PolicyStore;
 use crate::paging_sql::{self as sql, POLICY_COLS};
+use crate::schedule_sql::SCHEDULE_IN_TEAM;
 use crate::{records, require_team, sql as common, StoreError};
 
 async fn get_in(
@@ -43,6 +45,7 @@ async fn check_targets(
 ) -> Result<(), StoreError> {
     let mut found = HashSet::new();
     let channel_in_team = format!("{} FOR SHARE", sql::CHANNEL_IN_TEAM);
+    let schedule_in_team = format!("{SCHEDULE_IN_TEAM} FOR SHARE");
     for t in rules.targets() {
         let exists = match t {
             Target::User { id } => c.query_opt(sql::USER_EXISTS, &[&id]).await?.is_some(),
@@ -50,7 +53,10 @@ async fn check_targets(
                 .query_opt(&channel_in_team, &[&id, &team])
                 .await?
                 .is_some(),
-            Target::Schedule { .. } => false,
+            Target::Schedule { id } => c
+                .query_opt(&schedule_in_team, &[&id, &team])
+                .await?
+                .is_some(),
         };
         if exists {
             found.insert(t);

@@ -16,6 +16,7 @@ use super::time::to_db;
 use super::{scope_sql, SqliteStore};
 use crate::paging::PolicyStore;
 use crate::paging_sql::{self as sql, POLICY_COLS};
+use crate::schedule_sql::SCHEDULE_IN_TEAM;
 use crate::{records, require_team, sql as common, StoreError};
 
 fn get_in(c: &Connection, scope: &Scope, id: PolicyId) -> Result<EscalationPolicy, StoreError> {
@@ -43,7 +44,10 @@ fn check_targets(c: &Connection, team: TeamId, rules: &PolicyRules) -> Result<()
                 .query_row(sql::CHANNEL_IN_TEAM, params![id, team], |_| Ok(()))
                 .optional()?
                 .is_some(),
-            Target::Schedule { .. } => false,
+            Target::Schedule { id } => c
+                .query_row(SCHEDULE_IN_TEAM, params![id, team], |_| Ok(()))
+                .optional()?
+                .is_some(),
         };
         if exists {
             found.insert(t);

@@ -559,3 +559,197 @@ pub async fn an_ack_timeout_retriggers_and_round_robin_takes_turns(db: Db) {
         .collect();
     assert_eq!(rounds, vec![0, 1], "{list:?}");
 }
+
+/// A step naming a schedule pages whoever is on call when it fires, and — while the incident
+/// waits, still triggered — whoever takes over at the next hand-off (or when an override
+/// starts or ends), under the same step, never twice.
+pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) {
+    use tocsin_core::schedule::{Layer, Rotation, RotationUnit, ScheduleRules};
+    let (team, svc) = team_and_service(&db.store, "oncall").await;
+    let scope = Scope::All;
+    let mut users = Vec::new();
+    for name in ["ana", "ben", "cy"] {
+        let id = db
+            .accounts
+            .create_user(new_user(name))
+            .await
+            .expect("user")
+            .id;
+        db.store
+            .create_contact_method(id, hook("pager"))
+            .await
+            .expect("cm");
+        users.push(id);
+    }
+    let (ana, ben, cy) = (users[0], users[1], users[2]);
+    let now = Utc::now();
+    // Hourly hand-offs, the first 30 minutes ago: ana now, ben from now + 30 min.
+    let start = (now - Duration::minutes(30))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let rules = ScheduleRules {
+        time_zone: "UTC".into(),
+        layers: vec![Layer {
+            name: "primary".into(),
+            participants: vec![ana, ben],
+            rotation: Rotation {
+                unit: RotationUnit::Hour,
+                length: 1,
+            },
+            start,
+            restrictions: vec![],
+        }],
+    };
+    let sch = db
+        .store
+        .create_schedule(&scope, team, "primary", &rules)
+        .await
+        .expect("schedule");
+    let policy = PolicyRules {
+        repeat: Repeat::Times(0),
+        ack_timeout_minutes: None,
+        steps: vec![
+            Step {
+                delay_minutes: 0,
+                round_robin: false,
+                targets: vec![Target::Schedule { id: sch.id }],
+            },
+            Step {
+                delay_minutes: 240,
+                round_robin: false,
+                targets: vec![Target::User { id: cy }],
+            },
+        ],
+    };
+    let p = db
+        .store
+        .create_policy(&scope, team, "by schedule", &policy)
+        .await
+        .expect("policy");
+    db.store
+        .set_service_policy(&scope, svc.id, Some(p.id))
+        .await
+        .expect("assign");
+    let paged = |list: &[tocsin_core::paging::records::Notification]| -> Vec<_> {
+        list.iter()
+            .map(|n| (n.step, n.user_id.expect("a user")))
+            .collect()
+    };
+
+    let inc = db
+        .store
+        .ingest(&svc, alert("q", CRIT))
+        .await
+        .expect("ingest")
+        .incident_id
+        .expect("id");
+    assert_eq!(
+        db.store.advance_escalations(Utc::now(), 64).await.expect("step 1"),
+        1
+    );
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    assert_eq!(
+        paged(&list),
+        vec![(0, ana)],
+        "whoever is on call when the step fires"
+    );
+    // Nothing before the hand-off; at it, ben is paged under step 1, once.
+    let handoff = now + Duration::minutes(30);
+    assert_eq!(
+        db.store
+            .advance_escalations(handoff - Duration::seconds(1), 64)
+            .await
+            .expect("wait"),
+        0
+    );
+    assert_eq!(
+        db.store
+            .advance_escalations(handoff + Duration::seconds(1), 64)
+            .await
+            .expect("hand-off"),
+        1
+    );
+    assert_eq!(
+        db.store
+            .advance_escalations(handoff + Duration::seconds(2), 64)
+            .await
+            .expect("once"),
+        0
+    );
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    assert_eq!(paged(&list), vec![(0, ana), (0, ben)]);
+    // Acknowledged: the next hand-off pages nobody.
+    db.store.acknowledge(&scope, inc, "ben").await.expect("ack");
+    let later = handoff + Duration::minutes(61);
+    db.store
+        .advance_escalations(later, 64)
+        .await
+        .expect("notice and hand-off");
+    db.store
+        .advance_escalations(later, 64)
+        .await
+        .expect("again");
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    assert!(
+        list.iter()
+            .filter(|n| n.kind != NotificationKind::Acknowledged)
+            .count()
+            == 2,
+        "no page after the acknowledgement: {list:?}"
+    );
+
+    // An override: cy instead of ana for ten minutes, then ana again.
+    db.store
+        .create_override(
+            &scope,
+            sch.id,
+            cy,
+            now - Duration::minutes(1),
+            now + Duration::minutes(10),
+        )
+        .await
+        .expect("override");
+    let inc = db
+        .store
+        .ingest(&svc, alert("r", CRIT))
+        .await
+        .expect("ingest")
+        .incident_id
+        .expect("id");
+    db.store.advance_escalations(Utc::now(), 64).await.expect("step 1");
+    db.store
+        .advance_escalations(now + Duration::minutes(10) + Duration::seconds(1), 64)
+        .await
+        .expect("override ends");
+    let list = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list");
+    assert_eq!(
+        paged(&list),
+        vec![(0, cy), (0, ana)],
+        "the override, then the layer"
+    );
+    let page = db
+        .store
+        .timeline_page(&scope, inc, &EventPageQuery::newest(50))
+        .await
+        .expect("timeline");
+    assert!(page
+        .events
+        .iter()
+        .any(|e| e.text.as_deref().is_some_and(|t| t.contains("handed over"))));
+}

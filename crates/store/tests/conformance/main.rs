@@ -10,6 +10,7 @@ mod engine;
 mod lifecycle;
 mod paging;
 mod pg_race;
+mod schedules;
 mod timeline;
 mod upgrade;
 
@@ -74,6 +75,7 @@ conformance!(
     engine::acknowledging_stops_escalation_and_people_are_told,
     engine::failed_attempts_wait_their_backoff_and_give_up_after_five,
     engine::an_ack_timeout_retriggers_and_round_robin_takes_turns,
+    engine::a_schedule_target_pages_the_on_call_and_whoever_takes_over,
     paging::contact_methods_belong_to_their_user,
     paging::a_user_has_a_bounded_number_of_contact_methods,
     paging::notification_rules_go_with_their_contact_method,
@@ -81,4 +83,8 @@ conformance!(
     paging::policies_name_only_what_exists_and_hold_their_channels,
     paging::services_run_a_policy_of_their_own_team,
     paging::a_channel_and_a_policy_naming_it_never_both_win_a_race,
+    schedules::schedules_are_team_owned_unique_and_scoped,
+    schedules::overrides_belong_to_their_schedule_and_end,
+    schedules::calendar_feeds_are_found_by_hash_until_revoked,
+    schedules::policies_name_only_their_teams_schedules_which_stay_while_named,
 );

@@ -29,7 +29,7 @@ fn email(name: &str) -> NewDestination {
     }
 }
 
-async fn user(db: &Db, name: &str) -> UserId {
+pub(crate) async fn user(db: &Db, name: &str) -> UserId {
     db.accounts
         .create_user(new_user(name))
         .await
@@ -37,11 +37,11 @@ async fn user(db: &Db, name: &str) -> UserId {
         .id
 }
 
-fn team(t: TeamId) -> Scope {
+pub(crate) fn team(t: TeamId) -> Scope {
     Scope::Teams(vec![t])
 }
 
-fn one_step(targets: Vec<Target>) -> PolicyRules {
+pub(crate) fn one_step(targets: Vec<Target>) -> PolicyRules {
     PolicyRules {
         repeat: Repeat::Times(1),
         ack_timeout_minutes: Some(30),
@@ -53,11 +53,11 @@ fn one_step(targets: Vec<Target>) -> PolicyRules {
     }
 }
 
-fn not_found<T: std::fmt::Debug>(r: Result<T, StoreError>) {
+pub(crate) fn not_found<T: std::fmt::Debug>(r: Result<T, StoreError>) {
     assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
 }
 
-fn conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) -> String {
+pub(crate) fn conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) -> String {
     match r {
         Err(StoreError::Conflict(detail)) => detail,
         other => panic!("expected a conflict, got {other:?}"),
@@ -65,7 +65,7 @@ fn conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) -> String {
 }
 
 /// The field an `Invalid` names.
-fn invalid<T: std::fmt::Debug>(r: Result<T, StoreError>) -> (String, String) {
+pub(crate) fn invalid<T: std::fmt::Debug>(r: Result<T, StoreError>) -> (String, String) {
     match r {
         Err(StoreError::Invalid { field, detail }) => (field, detail),
         other => panic!("expected invalid, got {other:?}"),
@@ -286,8 +286,9 @@ pub async fn policies_name_only_what_exists_and_hold_their_channels(db: Db) {
     let sched = one_step(vec![Target::Schedule {
         id: ScheduleId::new(),
     }]);
-    let (_, detail) = invalid(s.create_policy(&team(a), a, "Sched", &sched).await);
-    assert!(detail.contains("schedules"), "{detail}");
+    let (field, detail) = invalid(s.create_policy(&team(a), a, "Sched", &sched).await);
+    assert_eq!(field, "steps[0].targets[0]");
+    assert!(detail.contains("schedule"), "{detail}");
     not_found(s.create_policy(&team(b), a, "Scope", &rules).await);
     assert_eq!(
         s.list_policies(&team(a), None).await.expect("list"),
