@@ -152,7 +152,7 @@ test("a weekly rotation of two: timeline, an override takes over now, a policy s
   assert.ok(await page.locator("#steps fieldset.step").first().getByLabel("schedule Primary rotation").isChecked());
 
   // A schedule a policy uses cannot be deleted: the page says why.
-  await page.goto(`${server.base}/schedules/${schedule}?team=${team}`);
+  await page.goto(`${server.base}/schedules/${schedule}`);
   await page.getByRole("button", { name: "Delete schedule" }).click();
   await page.locator("#schedule-delete-error").waitFor({ state: "visible" });
 
@@ -196,7 +196,7 @@ test("the editor keeps restrictions and layers, and shows the gaps they leave", 
   assert.deepEqual(saved.layers[0].restrictions, [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "17:00" }]);
   assert.deepEqual(saved.layers[0].participants, [carol]);
   // Edit: the form holds what was saved.
-  await page.goto(`${server.base}/schedules/${saved.id}/edit?team=${team}`);
+  await page.goto(`${server.base}/schedules/${saved.id}/edit`);
   const edited = page.locator("#layers fieldset.layer").first();
   await edited.locator(".participant-list > li", { hasText: "carol" }).waitFor();
   assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Office hours");

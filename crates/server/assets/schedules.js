@@ -1,7 +1,7 @@
 // On-call schedules in the browser (issue 15): the list with who is on call now, the editor,
 // a schedule's two-week timeline, overrides and calendar feed, your upcoming shifts on the
-// account page, and schedules as targets in the policy editor. Everything is read and written
-// through the schedules API with `api` and `showError` of app.js; the pages are shells.
+// account page. Everything is read and written through the schedules API with `api` and
+// `showError` of app.js; the pages are shells.
 "use strict";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -66,7 +66,7 @@ async function loadList(section) {
     for (const s of all) {
       const now = el("td", { class: "on-call-now", text: "…" });
       const until = el("td", { text: "…" });
-      const link = el("a", { href: `/schedules/${s.id}?team=${team}`, text: s.name });
+      const link = el("a", { href: `/schedules/${s.id}`, text: s.name });
       rows.append(el("tr", { "data-schedule": s.id }, el("td", {}, link), el("td", { class: "opt", text: s.time_zone }), now, until));
       api("GET", `/api/v1/schedules/${s.id}/on-call`).then((oc) => {
         now.textContent = oc.users.length ? oc.users.map((u) => u.username).join(", ") : "Nobody";
@@ -169,7 +169,7 @@ async function saveSchedule(form) {
   const id = form.dataset.scheduleId;
   try {
     const saved = await api(id ? "PUT" : "POST", id ? `/api/v1/schedules/${id}` : "/api/v1/schedules", scheduleBody(form));
-    const to = `/schedules/${saved.id}?team=${form.dataset.team}`;
+    const to = `/schedules/${saved.id}`;
     if (!saved.gaps || !saved.gaps.length) { location.assign(to); return; }
     // Gaps are worth a look before leaving: say where they are.
     if (!id) form.dataset.scheduleId = saved.id;
@@ -335,33 +335,10 @@ async function loadUpcoming(section) {
       return;
     }
     mine.forEach((x) => rows.append(el("tr", { "data-schedule": x.schedule.id },
-      el("td", {}, el("a", { href: `/schedules/${x.schedule.id}?team=${x.schedule.team_id}`, text: x.schedule.name }),
+      el("td", {}, el("a", { href: `/schedules/${x.schedule.id}`, text: x.schedule.name }),
         x.override ? " (override)" : ""),
       el("td", { text: when(x.start) }), el("td", { text: when(x.end) }))));
   } catch (e) { rows.innerHTML = ""; showError(err, e); }
-}
-
-// ---------------------------------------------------------------------------------------
-// The policy editor: the team's schedules as targets beside people and channels.
-async function addScheduleTargets(form) {
-  let all;
-  try { all = await api("GET", `/api/v1/schedules?team_id=${encodeURIComponent(form.dataset.team)}`); }
-  catch (e) { showError(form.querySelector(".error"), e); return; }
-  const tpl = document.getElementById("step-template");
-  const boxes = [...form.querySelectorAll("fieldset.targets")];
-  if (tpl) boxes.push(...tpl.content.querySelectorAll("fieldset.targets"));
-  boxes.forEach((box) => {
-    const marker = box.querySelector(".schedule-targets");
-    all.forEach((s) => {
-      const named = box.querySelector(`[data-schedule-label="${s.id}"]`);
-      if (named) { named.textContent = `schedule ${s.name}`; return; }
-      const input = el("input", { type: "checkbox" });
-      input.setAttribute("data-target-type", "schedule");
-      input.setAttribute("data-target-id", s.id);
-      const label = el("label", { class: "check" }, input, el("span", { "data-schedule-label": s.id, text: `schedule ${s.name}` }));
-      if (marker) box.insertBefore(label, marker); else box.append(label);
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -437,6 +414,4 @@ document.addEventListener("DOMContentLoaded", () => {
   if (overrides) presetOverride(overrides);
   const upcoming = document.getElementById("upcoming-shifts");
   if (upcoming) loadUpcoming(upcoming);
-  const policy = document.getElementById("policy-form");
-  if (policy) addScheduleTargets(policy);
 });

@@ -127,7 +127,7 @@ async fn schedule_pages_show_team_admins_their_controls_and_responders_none() {
         ],
     );
     has_none(&editor, "the editor", &["data-schedule-id"]);
-    let path = format!("/schedules/{}/edit?team={}", w.schedule, w.team);
+    let path = format!("/schedules/{}/edit", w.schedule);
     let edit = page_ok(&w.s, &w.ann, &path).await;
     has_all(
         &edit,
@@ -137,7 +137,7 @@ async fn schedule_pages_show_team_admins_their_controls_and_responders_none() {
             "Save schedule",
         ],
     );
-    let path = format!("/schedules/{}?team={}", w.schedule, w.team);
+    let path = format!("/schedules/{}", w.schedule);
     let show = page_ok(&w.s, &w.ann, &path).await;
     has_all(
         &show,
@@ -182,7 +182,7 @@ async fn schedule_pages_show_team_admins_their_controls_and_responders_none() {
         &["Only the team's admins and owners"],
     );
     has_none(&list, "bob's /schedules", &ADMIN_CONTROLS);
-    let path = format!("/schedules/{}?team={}", w.schedule, w.team);
+    let path = format!("/schedules/{}", w.schedule);
     let show = page_ok(&w.s, &w.bob, &path).await;
     has_all(
         &show,
@@ -192,7 +192,7 @@ async fn schedule_pages_show_team_admins_their_controls_and_responders_none() {
     has_none(&show, "bob's schedule", &ADMIN_CONTROLS);
     for path in [
         format!("/schedules/new?team={}", w.team),
-        format!("/schedules/{}/edit?team={}", w.schedule, w.team),
+        format!("/schedules/{}/edit", w.schedule),
     ] {
         let (st, _) = page(&w.s, &w.bob, &path).await;
         assert_eq!(st, 403, "{path} is for team admins");
@@ -233,7 +233,7 @@ async fn a_policy_step_naming_a_schedule_keeps_it_checked_in_the_editor() {
                 "data-target-type=\"schedule\" data-target-id=\"{}\" checked",
                 w.schedule
             ),
-            "class=\"schedule-targets\"",
+            "schedule Primary rotation",
         ],
     );
     let paging = page_ok(&w.s, &w.ann, "/paging").await;
@@ -242,4 +242,37 @@ async fn a_policy_step_naming_a_schedule_keeps_it_checked_in_the_editor() {
         "/paging",
         &["Step 1, after 0 min: schedule Primary rotation"],
     );
+}
+
+#[tokio::test]
+async fn another_teams_schedule_is_not_found_on_the_pages() {
+    let w = world().await;
+    let (st, team) = w.s.post("/api/v1/teams", json!({"name": "Payments"})).await;
+    assert_eq!(st, 201, "{team}");
+    let body = json!({"team_id": team["id"], "name": "Payments rotation", "time_zone": "UTC",
+        "layers": [{"name": "Daily", "participants": [w.ann_id],
+            "rotation": {"unit": "day", "length": 1}, "start": "2026-01-05T09:00:00"}]});
+    let (st, v) = w.s.post("/api/v1/schedules", body).await;
+    assert_eq!(st, 201, "{v}");
+    let other = v["id"].as_str().expect("schedule");
+    for path in [
+        format!("/schedules/{other}"),
+        format!("/schedules/{other}/edit"),
+    ] {
+        let (st, html) = page(&w.s, &w.bob, &path).await;
+        assert_eq!(st, 404, "{path}: {html}");
+        has_none(&html, &path, &["Payments rotation"]);
+        // The org admin sees it, with its own team picked.
+        let html = page_ok(&w.s, &w.ann, &path).await;
+        has_all(
+            &html,
+            &path,
+            &[&format!(
+                "data-team=\"{}\"",
+                team["id"].as_str().expect("id")
+            )],
+        );
+    }
+    let (st, _) = page(&w.s, &w.bob, "/schedules/sch_nonsense").await;
+    assert_eq!(st, 400, "a malformed id");
 }

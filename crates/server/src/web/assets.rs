@@ -8,8 +8,8 @@ const JS: &str = include_str!("../../assets/app.js");
 /// Paging's forms (contact methods, channels, the policy editor): apart from `app.js` so each
 /// stays one concern.
 const PAGING_JS: &str = include_str!("../../assets/paging.js");
-/// Schedules' pages (list, editor, timeline, overrides, calendar feeds, your upcoming shifts)
-/// and the policy editor's schedule targets: everything through the schedules API.
+/// Schedules' pages (list, editor, timeline, overrides, calendar feeds, your upcoming
+/// shifts): everything through the schedules API.
 const SCHEDULES_JS: &str = include_str!("../../assets/schedules.js");
 
 pub async fn css() -> impl IntoResponse {

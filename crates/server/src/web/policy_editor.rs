@@ -1,8 +1,8 @@
 //! Creating and editing an escalation policy: its name, how it loops, and its steps, each a
-//! delay and the targets it notifies (picked from the team's people and channels). The page
-//! renders the form; `paging.js` turns it into the API's JSON body (`POST` or `PUT
-//! /api/v1/escalation-policies`), so core's rules and the store's checks answer as they do for
-//! any client. Only team admins and owners get the page, as only they may save it.
+//! delay and the targets it notifies (picked from the team's people, channels and schedules).
+//! The page renders the form; `paging.js` turns it into the API's JSON body (`POST` or `PUT
+//! /api/v1/escalation-policies`), so core's rules and the store's checks answer as they do
+//! for any client. Only team admins and owners get the page, as only they may save it.
 
 use std::collections::HashMap;
 
@@ -12,7 +12,7 @@ use axum::response::Response;
 use maud::{html, Markup};
 use tocsin_core::paging::policy::{Repeat, Step, Target, MAX_DELAY_MINUTES, MAX_REPEAT};
 use tocsin_core::paging::records::{Channel, EscalationPolicy};
-use tocsin_core::{PolicyId, TeamId, UserId};
+use tocsin_core::{PolicyId, ScheduleId, TeamId, UserId};
 
 use super::overview::TeamParam;
 use super::paging::manages_paging;
@@ -30,6 +30,8 @@ pub struct Directory {
     /// Every user the caller can see, for naming targets.
     names: HashMap<UserId, String>,
     pub channels: Vec<Channel>,
+    /// The team's schedules: a step may page whoever is on call on one.
+    pub schedules: Vec<(ScheduleId, String)>,
 }
 
 impl Directory {
@@ -55,10 +57,18 @@ impl Directory {
             .collect();
         names.extend(people.iter().cloned());
         let channels = s.store.list_channels(scope, Some(team)).await?;
+        let schedules = s
+            .store
+            .list_schedules(scope, Some(team))
+            .await?
+            .into_iter()
+            .map(|sch| (sch.id, sch.name))
+            .collect();
         Ok(Directory {
             people,
             names,
             channels,
+            schedules,
         })
     }
 
@@ -88,7 +98,10 @@ impl Directory {
                 Some(c) => format!("channel {}", c.name),
                 None => format!("channel {id} (removed)"),
             },
-            Target::Schedule { id } => format!("schedule {id}"),
+            Target::Schedule { id } => match self.schedules.iter().find(|(s, _)| s == id) {
+                Some((_, name)) => format!("schedule {name}"),
+                None => format!("schedule {id} (removed)"),
+            },
         }
     }
 }
@@ -254,19 +267,15 @@ fn step_fields(i: usize, step: Option<&Step>, dir: &Directory) -> Markup {
                         "channel " (c.name)
                     }
                 }
-                // The team's schedules are added by `schedules.js` from the schedules API;
-                // those the step names already are here, so saving keeps them.
-                @for t in step.map(|s| s.targets.as_slice()).unwrap_or_default() {
-                    @if let Target::Schedule { id } = t {
-                        label.check {
-                            input type="checkbox" data-target-type="schedule" data-target-id=(id) checked;
-                            span data-schedule-label=(id) { "schedule " (id) }
-                        }
+                @for (id, name) in &dir.schedules {
+                    label.check {
+                        input type="checkbox" data-target-type="schedule" data-target-id=(id)
+                            checked[has(Target::Schedule { id: *id })];
+                        "schedule " (name)
                     }
                 }
-                span.schedule-targets hidden {}
-                @if dir.people.is_empty() && dir.channels.is_empty() {
-                    p.muted { "The team has no members or channels to notify." }
+                @if dir.people.is_empty() && dir.channels.is_empty() && dir.schedules.is_empty() {
+                    p.muted { "The team has no members, channels or schedules to notify." }
                 }
             }
             p { button.secondary type="button" data-remove-step="1" { "Remove step" } }

@@ -5,7 +5,8 @@
 //! The pages are shells: `schedules.js` reads and writes everything through the schedules API,
 //! as any client does, so core's rules and the API's checks answer the browser too and the
 //! pages need no second path to the store. The server renders what it already knows — the
-//! team, whether the caller may change its schedules, and the names of the people in it.
+//! schedule's team (404 for another team's), whether the caller may change its schedules, and
+//! the names of the people in it.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -17,6 +18,7 @@ use super::overview::TeamParam;
 use super::paging::manages_paging;
 use super::policy_editor::Directory;
 use super::{layout, Ctx, WebCaller, WebError, WebPath};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -101,14 +103,23 @@ pub async fn new(
     editor(&s, ctx, None).await
 }
 
-/// `/schedules/{id}/edit?team=…`: the script loads the schedule into the form.
+/// `/schedules/{id}/edit`: the script loads the schedule into the form.
 pub async fn edit(
     State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
-    WebPath(id): WebPath<ScheduleId>, ApiQuery(q): ApiQuery<TeamParam>,
+    WebPath(id): WebPath<ScheduleId>,
 ) -> Result<Response, WebError> {
-    let path = format!("/schedules/{id}/edit");
-    let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), &path).await?;
+    let ctx = schedule_ctx(&s, caller, &headers, id, &format!("/schedules/{id}/edit")).await?;
     editor(&s, ctx, Some(id)).await
+}
+
+/// The page's context with the schedule's own team picked; not found (a 404 page) for a
+/// schedule of a team the caller cannot see, as the API answers.
+async fn schedule_ctx(
+    s: &AppState, caller: Caller, headers: &HeaderMap, id: ScheduleId, path: &str,
+) -> Result<Ctx, WebError> {
+    let schedule = s.store.get_schedule(caller.reads(), id).await?;
+    let team = schedule.team_id.to_string();
+    Ok(Ctx::load(s, caller, headers, Some(&team), path).await?)
 }
 
 fn picked_team(ctx: &Ctx) -> Result<(TeamId, String), ApiError> {
@@ -225,13 +236,12 @@ fn restriction_fields() -> Markup {
     }
 }
 
-/// `/schedules/{id}?team=…`: the timeline, the overrides, the calendar feed.
+/// `/schedules/{id}`: the timeline, the overrides, the calendar feed.
 pub async fn show(
     State(s): State<AppState>, WebCaller(caller): WebCaller, headers: HeaderMap,
-    WebPath(id): WebPath<ScheduleId>, ApiQuery(q): ApiQuery<TeamParam>,
+    WebPath(id): WebPath<ScheduleId>,
 ) -> Result<Response, WebError> {
-    let path = format!("/schedules/{id}");
-    let ctx = Ctx::load(&s, caller, &headers, q.team.as_deref(), &path).await?;
+    let ctx = schedule_ctx(&s, caller, &headers, id, &format!("/schedules/{id}")).await?;
     let (team, team_name) = picked_team(&ctx)?;
     let manages = manages_paging(&ctx.caller.grants, team);
     let dir = Directory::load(&s, &ctx.caller, team).await?;
@@ -290,7 +300,7 @@ pub async fn show(
             }
             @if manages {
                 p.row {
-                    a.button.secondary href={"/schedules/" (id) "/edit?team=" (team)} { "Edit schedule" }
+                    a.button.secondary href={"/schedules/" (id) "/edit"} { "Edit schedule" }
                     button.secondary type="button" data-delete-schedule=(api)
                         data-done={"/schedules?team=" (team)} { "Delete schedule" }
                 }
