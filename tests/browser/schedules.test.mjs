@@ -23,6 +23,12 @@ after(async () => {
   server?.stop();
 });
 
+/** Inputs, selects and text areas without a label. */
+async function unlabeled(page) {
+  return page.evaluate(() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).length);
+}
+
 /** Poll `probe` until it returns something truthy, or fail after `ms`. */
 async function until(what, ms, probe) {
   const deadline = Date.now() + ms;
@@ -65,6 +71,9 @@ test("a weekly rotation of two: timeline, an override takes over now, a policy s
   await layer.getByLabel("Participant to add").selectOption({ label: "carol" });
   await layer.getByRole("button", { name: "Add participant" }).click();
   assert.deepEqual(await layer.locator(".participant-list > li > span").allTextContents(), ["admin", "carol"]);
+  await layer.getByRole("button", { name: "Restrict to certain days and times" }).click();
+  assert.equal(await unlabeled(page), 0, "every field of the editor has a label");
+  await layer.getByRole("button", { name: "Remove restriction" }).click();
   await shot(page, "schedule-editor");
 
   // A refusal names the field, next to the form; the page stays.
@@ -85,6 +94,7 @@ test("a weekly rotation of two: timeline, an override takes over now, a policy s
   await row.locator(".tl-shift", { hasText: "carol" }).first().waitFor();
   assert.equal(await row.locator(".tl-gap").count(), 0);
   await page.getByText("Someone is on call all the time.").waitFor();
+  assert.equal(await unlabeled(page), 0, "every field of the schedule's page has a label");
   // Blocks are placed by the custom properties the script sets: carol's starts to the right.
   const lefts = await row.locator(".tl-shift").evaluateAll((bs) => bs.map((b) => [b.textContent, b.getBoundingClientRect().left]));
   const at = (who) => lefts.find(([t]) => t === who)[1];

@@ -135,6 +135,10 @@ test("a member of one team sees nothing of another team in any page", async () =
   const urlB = sources.body.find((s) => s.source === "kapacitor").webhook_url;
   const incB = await postAlert(urlB, kapacitorAlert("b:host=secret", "CRITICAL", "B only incident"));
   assert.equal(incB.status, 202);
+  const admin = (await server.api("GET", "/api/v1/users")).body.find((u) => u.username === "admin").id;
+  const schB = await server.api("POST", "/api/v1/schedules", { team_id: teamB.body.id, name: "B secret rotation",
+    time_zone: "UTC", layers: [{ name: "l", participants: [admin], rotation: { unit: "day", length: 1 }, start: "2026-01-05T09:00:00" }] });
+  assert.equal(schB.status, 201, JSON.stringify(schB.body));
 
   // Alice is a responder in the Default Team only.
   const teamA = (await server.api("GET", "/api/v1/teams")).body.find((t) => t.name === "Default Team").id;
@@ -145,15 +149,20 @@ test("a member of one team sees nothing of another team in any page", async () =
 
   const page = await newPage();
   await signIn(page, server.base, "alice", "alice-password-1");
-  const pages = ["/", "/services", "/incidents", "/incidents?status=open", `/?team=${teamB.body.id}`, `/services?team=${teamB.body.id}`];
+  const pages = ["/", "/services", "/incidents", "/incidents?status=open", `/?team=${teamB.body.id}`, `/services?team=${teamB.body.id}`,
+    "/schedules", `/schedules?team=${teamB.body.id}`, "/account", "/paging"];
   for (const path of pages) {
     await page.goto(server.base + path);
+    // The schedule pages fill themselves from the API: look once the script is done.
+    await page.waitForLoadState("networkidle");
     const html = await page.content();
+    assert.ok(!html.includes("B secret rotation"), `${path} shows B's schedule`);
     assert.ok(!html.includes("Team B"), `${path} shows Team B`);
     assert.ok(!html.includes("B secret service"), `${path} shows B's service`);
     assert.ok(!html.includes("B only incident"), `${path} shows B's incident`);
   }
-  for (const path of [`/services/${svcB.body.id}`, `/incidents/${incB.body.incident_id}`]) {
+  for (const path of [`/services/${svcB.body.id}`, `/incidents/${incB.body.incident_id}`, `/schedules/${schB.body.id}`,
+    `/schedules/${schB.body.id}/edit`]) {
     const res = await page.goto(server.base + path);
     assert.equal(res.status(), 404, path);
     assert.ok(!(await page.content()).includes("B only incident"));
