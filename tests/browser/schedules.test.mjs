@@ -89,7 +89,7 @@ test("a weekly rotation of two: timeline, an override takes over now, a policy s
   // The schedule's page: admin is on call now; the timeline shows both, no gap.
   await page.locator("#schedule-title", { hasText: "Primary rotation" }).waitFor();
   await page.locator("#on-call-now-text", { hasText: "admin" }).waitFor();
-  const row = page.locator("#timeline-body .tl-row");
+  const row = page.locator('#timeline-body .tl-row[data-row="final"]');
   await row.locator(".tl-shift", { hasText: "admin" }).first().waitFor();
   await row.locator(".tl-shift", { hasText: "carol" }).first().waitFor();
   assert.equal(await row.locator(".tl-gap").count(), 0);
@@ -116,6 +116,7 @@ test("a weekly rotation of two: timeline, an override takes over now, a policy s
   await overrides.locator("#override-rows tr[data-override]", { hasText: "carol" }).waitFor();
   await page.locator("#on-call-now-text", { hasText: "carol" }).waitFor();
   await row.locator(".tl-shift.tl-override", { hasText: "carol" }).waitFor();
+  await page.locator('#timeline-body .tl-row[data-row="overrides"] .tl-shift', { hasText: "carol" }).waitFor();
   const oc = await server.api("GET", `/api/v1/schedules/${schedule}/on-call`);
   assert.deepEqual(oc.body.users.map((u) => u.username), ["carol"]);
   // The override went to the API as UTC instants two hours apart.

@@ -203,7 +203,7 @@ async function loadSchedulePage(root) {
     nowText.textContent = oc.users.length
       ? `${oc.users.map((u) => u.username).join(", ")}${oc.until ? ` until ${when(oc.until)}` : ""}`
       : `Nobody${oc.until ? ` until ${when(oc.until)}` : ""}`;
-    renderTimeline(root.querySelector("#timeline-body"), root.querySelector("#timeline-gaps"), shifts, names, from, to);
+    renderTimeline(root.querySelector("#timeline-body"), root.querySelector("#timeline-gaps"), shifts, overrides, names, from, to);
     renderOverrides(root, overrides, names, base);
   } catch (e) { nowText.textContent = `Could not load the schedule: ${e.message || e}`; }
 }
@@ -230,7 +230,7 @@ function block(cls, startMs, endMs, from, span, text, title) {
   return b;
 }
 
-function renderTimeline(box, gapsLine, shifts, names, fromDate, toDate) {
+function renderTimeline(box, gapsLine, shifts, overrides, names, fromDate, toDate) {
   const from = fromDate.getTime();
   const span = toDate.getTime() - from;
   box.innerHTML = "";
@@ -241,6 +241,15 @@ function renderTimeline(box, gapsLine, shifts, names, fromDate, toDate) {
     const t = block("tl-tick", d.getTime(), d.getTime(), from, span, dayFmt.format(d), "");
     ticks.append(t);
   }
+  // The overrides as asked for, above what they make of the rotation.
+  const overRow = el("div", { class: "tl-row tl-thin", "data-row": "overrides" });
+  overrides.forEach((o) => {
+    const start = Math.max(Date.parse(o.start), from);
+    const end = Math.min(Date.parse(o.end), toDate.getTime());
+    if (end <= start) return;
+    const who = nameOf(names, o.user_id);
+    overRow.append(block("tl-shift tl-override tl-c5", start, end, from, span, who, `Override: ${who}, ${when(o.start)} – ${when(o.end)}`));
+  });
   const row = el("div", { class: "tl-row", "data-row": "final" });
   const sorted = [...shifts].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   const users = [...new Set(sorted.map((s) => s.user_id))];
@@ -256,7 +265,8 @@ function renderTimeline(box, gapsLine, shifts, names, fromDate, toDate) {
   const gaps = gapsBetween(sorted, fromDate, toDate);
   gaps.forEach((g) => row.append(block("tl-gap", Date.parse(g.start), Date.parse(g.end), from, span, "nobody",
     `Nobody: ${when(g.start)} – ${when(g.end)}`)));
-  box.append(ticks, row);
+  box.append(ticks, el("p", { class: "tl-caption", text: "Overrides" }), overRow,
+    el("p", { class: "tl-caption", text: "On call (layers and overrides together)" }), row);
   // The same, readable without the picture.
   const list = el("ol", { class: "tl-list" });
   sorted.forEach((s) => list.append(el("li", {
