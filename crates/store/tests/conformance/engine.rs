@@ -644,7 +644,10 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
         .incident_id
         .expect("id");
     assert_eq!(
-        db.store.advance_escalations(Utc::now(), 64).await.expect("step 1"),
+        db.store
+            .advance_escalations(Utc::now(), 64)
+            .await
+            .expect("step 1"),
         1
     );
     let list = db
@@ -728,7 +731,10 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
         .expect("ingest")
         .incident_id
         .expect("id");
-    db.store.advance_escalations(Utc::now(), 64).await.expect("step 1");
+    db.store
+        .advance_escalations(Utc::now(), 64)
+        .await
+        .expect("step 1");
     db.store
         .advance_escalations(now + Duration::minutes(10) + Duration::seconds(1), 64)
         .await
