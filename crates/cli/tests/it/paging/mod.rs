@@ -8,6 +8,7 @@ mod contact_methods;
 mod engine;
 #[cfg(feature = "postgres-tests")]
 mod nodes;
+mod oncall;
 mod policies;
 mod survive;
 
