@@ -30,6 +30,7 @@ mod paging_pages;
 #[cfg(feature = "postgres-tests")]
 mod postgres;
 mod restart;
+mod schedules;
 mod secrets;
 mod sign_in_limits;
 mod slow_clients;
