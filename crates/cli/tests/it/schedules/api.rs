@@ -1,5 +1,5 @@
-//! Schedules, on-call answers, shifts and overrides through the API (SQLite; the same store
-//! calls are proven on PostgreSQL by the conformance suite).
+//! Schedules, on-call answers, shifts and overrides through the API (the hand-off scenario on
+//! both databases; every store call is proven on both by the conformance suite).
 
 use serde_json::{json, Value};
 
@@ -24,7 +24,18 @@ async fn on_call(w: &super::World, sch: &str, at: &str) -> (Vec<String>, Value) 
 
 #[tokio::test]
 async fn on_call_hands_over_at_the_local_time_across_daylight_saving_and_shifts_agree() {
-    let w = world().await;
+    hand_offs(world().await).await;
+}
+
+#[cfg(feature = "postgres-tests")]
+#[tokio::test]
+async fn on_call_hand_offs_and_overrides_on_postgres() {
+    hand_offs(super::world_pg().await).await;
+}
+
+/// Who is on call and the shifts, across a hand-off and a daylight-saving change, with an
+/// override; on whichever database `w` runs.
+async fn hand_offs(w: super::World) {
     // From Monday 1 March 2027, 09:00 in Berlin: 08:00Z until 28 March, 07:00Z after.
     let body = daily(&w.a, "Payments", &[&w.ann, &w.bob], "2027-03-01T09:00:00");
     let (st, sch) = w.server.post("/api/v1/schedules", body.clone()).await;

@@ -21,11 +21,29 @@ pub struct World {
     pub ann: String,
     pub bob: String,
     pub ann_token: String,
+    /// A PostgreSQL cluster the server uses, kept alive with it.
+    pub _pg: Option<Box<dyn std::any::Any + Send>>,
 }
 
+/// On SQLite.
 pub async fn world() -> World {
     let tmp = tempfile::tempdir().expect("tmp");
     let server = Server::spawn_app(tmp.path()).await;
+    world_on(tmp, server, None).await
+}
+
+/// On a PostgreSQL cluster of its own.
+#[cfg(feature = "postgres-tests")]
+pub async fn world_pg() -> World {
+    let pg = crate::pg_cluster::PgCluster::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app_pg(tmp.path(), &pg.url).await;
+    world_on(tmp, server, Some(Box::new(pg))).await
+}
+
+async fn world_on(
+    tmp: tempfile::TempDir, server: Server, pg: Option<Box<dyn std::any::Any + Send>>,
+) -> World {
     let ann = server.new_user("ann", PASSWORD, false).await;
     let bob = server.new_user("bob", PASSWORD, false).await;
     let ann_token = server.user_token("ann", PASSWORD).await;
@@ -38,6 +56,7 @@ pub async fn world() -> World {
         ann,
         bob,
         ann_token,
+        _pg: pg,
     }
 }
 
