@@ -177,10 +177,21 @@ async fn calendar_feeds_parse_and_secret_urls_work_without_auth_until_revoked() 
         )
         .await;
     assert_eq!(st, 404);
+    // Disabling ann stops her feed; enabling her brings it back.
+    let my_url = mine["url"].as_str().expect("url");
+    w.server
+        .admin("POST", &format!("/users/{}/disable", w.ann), None)
+        .await;
+    assert_eq!(fetch(my_url).await.0, 404);
+    w.server
+        .admin("POST", &format!("/users/{}/enable", w.ann), None)
+        .await;
+    assert_eq!(fetch(my_url).await.0, 200);
+    let ann_token = w.server.user_token("ann", crate::paging::PASSWORD).await;
     let (st, v): (u16, Value) = w
         .server
         .call(
-            Some(&w.ann_token),
+            Some(&ann_token),
             "DELETE",
             &format!("/api/v1/users/{}/calendar-feed", w.ann),
             None,
