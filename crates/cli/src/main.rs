@@ -9,6 +9,7 @@ mod kapacitor_config;
 mod migrate;
 mod paging;
 mod remote;
+mod schedules;
 mod seed;
 
 // Shared with the integration tests through the library (src/lib.rs).
@@ -16,6 +17,7 @@ use tocsin::{db, serve};
 
 use paging::{ChannelCmd, ContactMethodCmd, NotificationRuleCmd, PolicyCmd};
 use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
+use schedules::{OncallArgs, ScheduleCmd};
 
 #[derive(Parser)]
 #[command(
@@ -23,7 +25,7 @@ use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
     version,
     about = "Self-hosted incident response: alerts in, incidents out.",
     after_help = "Admin commands (user, token, team, service, incidents, contact-method, \
-                  notification-rule, channel, policy) talk to a running server: \
+                  notification-rule, channel, policy, schedule, oncall) talk to a running server: \
                   --server / TOCSIN_SERVER (default http://127.0.0.1:8080) and --token / TOCSIN_TOKEN."
 )]
 struct Cli {
@@ -60,6 +62,10 @@ enum Command {
     Channel(Remote<ChannelCmd>),
     /// Escalation policies: create, list, show, remove.
     Policy(Remote<PolicyCmd>),
+    /// On-call schedules: create, list, show, remove, shifts, override add|list|remove.
+    Schedule(Remote<ScheduleCmd>),
+    /// Who is on call now (or --at an instant), on every schedule you see or --schedule.
+    Oncall(OncallArgs),
     /// Incidents: list, ack, resolve.
     Incidents(Remote<IncidentCmd>),
     /// Print the OpenAPI document (as served at /api/v1/openapi.json; docs/openapi.json).
@@ -91,6 +97,8 @@ fn main() -> anyhow::Result<()> {
         Command::NotificationRule(r) => rt.block_on(paging::notification_rules(r)),
         Command::Channel(r) => rt.block_on(paging::channels(r)),
         Command::Policy(r) => rt.block_on(paging::policies(r)),
+        Command::Schedule(r) => rt.block_on(schedules::schedules(r)),
+        Command::Oncall(a) => rt.block_on(schedules::oncall(a)),
         Command::Openapi => {
             print!("{}", tocsin_server::api::openapi_json());
             Ok(())

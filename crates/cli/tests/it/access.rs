@@ -25,7 +25,8 @@ const CALLERS: [&str; 6] = [
 /// `{team}`, `{svc}`, `{user}` (a member of the team), `{spare}` (a user made a member just
 /// before), `{inc}` (a new incident), `{tok}` (a new team token), `{chn}` (a new email
 /// channel of the team), `{pol}` (a new escalation policy of the team, paging `{user}`),
-/// `{n}` (a unique number);
+/// `{sch}` (a new schedule of the team, rotating `{user}`; `{ovr}` a new override on it, and
+/// `{schf}` a new schedule with a live calendar feed), `{n}` (a unique number);
 /// in org routes also `{me}` (the caller's own user) and `{foreign_session}` (a session of
 /// a user who is none of the callers).
 /// Every row runs twice: on team A's resources (the callers' team, these statuses) and on
@@ -235,6 +236,96 @@ const TEAM_ROUTES: &[Route] = &[
         None,
         [200, 404, 404, 404, 404, 404],
     ),
+    (
+        "GET",
+        "/schedules/{sch}",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/schedules",
+        Some(
+            r#"{"team_id": "{team}", "name": "s {n}", "time_zone": "Europe/Berlin", "layers": [{"name": "l", "participants": ["{user}"], "rotation": {"unit": "week", "length": 1}, "start": "2026-01-05T09:00:00"}]}"#,
+        ),
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "PUT",
+        "/schedules/{sch}",
+        Some(
+            r#"{"team_id": "{team}", "name": "s {n}", "time_zone": "Europe/Berlin", "layers": [{"name": "l", "participants": ["{user}"], "rotation": {"unit": "week", "length": 1}, "start": "2026-01-05T09:00:00"}]}"#,
+        ),
+        [200, 200, 200, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/schedules/{sch}",
+        None,
+        [204, 204, 204, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/schedules/{sch}/on-call",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/schedules/{sch}/shifts?from=2027-01-01T00:00:00Z&to=2027-01-08T00:00:00Z",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/schedules/{sch}/overrides",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/schedules/{sch}/overrides",
+        Some(
+            r#"{"user_id": "{user}", "start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z"}"#,
+        ),
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/schedules/{sch}/overrides/{ovr}",
+        None,
+        [204, 204, 204, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/schedules/{sch}/calendar.ics",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/schedules/{sch}/calendar-feed",
+        None,
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/schedules/{schf}/calendar-feed",
+        None,
+        [204, 204, 204, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/users/{user}/calendar.ics",
+        None,
+        [200, 404, 404, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/users/{user}/calendar-feed",
+        None,
+        [201, 404, 404, 404, 404, 404],
+    ),
 ];
 
 /// Routes with no team in them.
@@ -292,6 +383,25 @@ const ORG_ROUTES: &[Route] = &[
         "/users/{me}/contact-methods",
         Some(r#"{"type": "email", "name": "mine {n}", "address": "me@example.com"}"#),
         [201, 201, 201, 201, 201, 201],
+    ),
+    ("GET", "/schedules", None, [200, 200, 200, 200, 200, 200]),
+    (
+        "POST",
+        "/users/{me}/calendar-feed",
+        None,
+        [201, 201, 201, 201, 201, 201],
+    ),
+    (
+        "GET",
+        "/users/{me}/calendar.ics",
+        None,
+        [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "DELETE",
+        "/users/{me}/calendar-feed",
+        None,
+        [204, 204, 204, 204, 204, 204],
     ),
     (
         "GET",
@@ -415,6 +525,38 @@ impl World {
                 )
                 .await;
             out = out.replace("{pol}", p["id"].as_str().expect("policy id"));
+        }
+        for (mark, feed) in [("{sch}", false), ("{schf}", true)] {
+            if !out.contains(mark) {
+                continue;
+            }
+            self.n += 1;
+            let sch = self
+                .admin(
+                    "POST",
+                    "/schedules",
+                    Some(json!({"team_id": team, "name": format!("schedule {}", self.n),
+                        "time_zone": "UTC", "layers": [{"name": "l", "participants": [user],
+                        "rotation": {"unit": "day", "length": 1}, "start": "2026-01-01T00:00:00"}]})),
+                )
+                .await;
+            let sch = sch["id"].as_str().expect("schedule id").to_owned();
+            if feed {
+                self.admin("POST", &format!("/schedules/{sch}/calendar-feed"), None)
+                    .await;
+            }
+            if out.contains("{ovr}") {
+                let o = self
+                    .admin(
+                        "POST",
+                        &format!("/schedules/{sch}/overrides"),
+                        Some(json!({"user_id": user, "start": "2027-01-01T00:00:00Z",
+                            "end": "2027-01-02T00:00:00Z"})),
+                    )
+                    .await;
+                out = out.replace("{ovr}", o["id"].as_str().expect("override id"));
+            }
+            out = out.replace(mark, &sch);
         }
         if out.contains("{tok}") {
             self.n += 1;

@@ -31,6 +31,7 @@ mod paging_pages;
 mod postgres;
 mod restart;
 mod schedule_pages;
+mod schedules;
 mod secrets;
 mod sign_in_limits;
 mod slow_clients;

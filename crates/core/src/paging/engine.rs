@@ -213,7 +213,7 @@ pub fn begin_handoff(
         .filter(|t| matches!(t, Target::Schedule { .. }))
         .copied()
         .collect();
-    (!targets.is_empty()).then(|| StepFired {
+    (!targets.is_empty()).then_some(StepFired {
         round: row.round,
         step: h.step,
         loop_: h.loop_,

@@ -235,7 +235,7 @@ async fn revoke_user_feed(
 }
 
 /// `GET /calendar/<token>.ics`, without credentials: the feed the token was made for. An
-/// unknown or revoked token, or any other name, is 404.
+/// unknown or revoked token, a disabled user's, or any other name, is 404.
 pub async fn secret_feed(
     State(s): State<AppState>, ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
@@ -251,7 +251,13 @@ pub async fn secret_feed(
             let sch = s.store.get_schedule(&Scope::All, id).await?;
             schedule_feed(&s, &sch).await?
         }
-        FeedOf::User(user) => user_feed(&s, user).await?,
+        FeedOf::User(user) => {
+            // A disabled user's feed stops with their sessions and tokens.
+            match s.accounts.user_by_id(user).await? {
+                Some(u) if !u.disabled => user_feed(&s, user).await?,
+                _ => return Err(not_found()),
+            }
+        }
     };
     Ok(ics(text))
 }

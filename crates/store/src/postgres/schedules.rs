@@ -183,7 +183,7 @@ impl ScheduleStore for PgStore {
         .await
     }
 
-    async fn schedule_for_engine(
+    async fn schedule_for_engine_at(
         &self, id: ScheduleId, now: DateTime<Utc>,
     ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
         bounded(async {

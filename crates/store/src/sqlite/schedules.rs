@@ -180,7 +180,7 @@ impl ScheduleStore for SqliteStore {
             .await
     }
 
-    async fn schedule_for_engine(
+    async fn schedule_for_engine_at(
         &self, id: ScheduleId, now: DateTime<Utc>,
     ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
         self.read(move |c| {

@@ -103,7 +103,7 @@ pub async fn schedules_are_team_owned_unique_and_scoped(db: Db) {
     assert_eq!(s.get_schedule(&Scope::All, day.id).await.expect("get"), up);
     // The engine's read: no scope, rules and current overrides; none when gone.
     let (er, eo) = s
-        .schedule_for_engine(theirs.id, Utc::now())
+        .schedule_for_engine(theirs.id)
         .await
         .expect("read")
         .expect("there");
@@ -111,11 +111,7 @@ pub async fn schedules_are_team_owned_unique_and_scoped(db: Db) {
     s.delete_schedule(&team(a), all.id).await.expect("delete");
     not_found(s.get_schedule(&Scope::All, all.id).await);
     not_found(s.delete_schedule(&Scope::All, ScheduleId::new()).await);
-    assert!(s
-        .schedule_for_engine(all.id, Utc::now())
-        .await
-        .expect("read")
-        .is_none());
+    assert!(s.schedule_for_engine(all.id).await.expect("read").is_none());
 }
 
 pub async fn overrides_belong_to_their_schedule_and_end(db: Db) {
@@ -156,7 +152,7 @@ pub async fn overrides_belong_to_their_schedule_and_end(db: Db) {
     );
     // The engine sees the same, as rules.
     let (_, eo) = s
-        .schedule_for_engine(sch.id, t1)
+        .schedule_for_engine_at(sch.id, t1)
         .await
         .expect("read")
         .expect("there");
@@ -167,6 +163,26 @@ pub async fn overrides_belong_to_their_schedule_and_end(db: Db) {
             start: t1,
             end: t2
         }]
+    );
+    // Without an instant: the store's clock; an override already ended is left out.
+    s.create_override(
+        &team(a),
+        sch.id,
+        bob,
+        at("2020-01-01T00:00:00Z"),
+        at("2020-01-02T00:00:00Z"),
+    )
+    .await
+    .expect("a past override");
+    let (_, now) = s
+        .schedule_for_engine(sch.id)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        now.iter().map(|o| o.start).collect::<Vec<_>>(),
+        vec![t0, t1],
+        "only those not yet ended"
     );
     // A user who does not exist names `user_id`; another team's schedule is not found.
     let (field, _) = invalid(

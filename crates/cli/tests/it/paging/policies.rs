@@ -175,7 +175,7 @@ async fn policies_are_checked_named_and_run_by_services_of_their_team() {
         (
             json!({"steps": step(json!([{"type": "schedule", "id": "sch_01J00000000000000000000000"}]))}),
             "invalid_field",
-            "schedules are not available yet",
+            "the policy's team has no schedule sch_01J00000000000000000000000",
         ),
         (json!({"steps": []}), "invalid_field", "steps"),
         (
