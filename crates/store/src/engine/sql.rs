@@ -29,12 +29,9 @@ pub const SET_HANDOFF: &str =
     "UPDATE escalations SET handoff_at = $1, handoff_step = $2, handoff_loop = $3
      WHERE incident_id = $4";
 
-/// A schedule of the team, for the engine (its rules are evaluated in core).
+/// A schedule of the team, for the engine (its rules are evaluated in core; its overrides
+/// are read with `schedule_sql::ENGINE_SCHEDULE_OVERRIDES`).
 pub const SCHEDULE_RULES: &str = "SELECT rules FROM schedules WHERE id = $1 AND team_id = $2";
-
-/// A schedule's overrides that have not ended.
-pub const SCHEDULE_OVERRIDES: &str =
-    "SELECT user_id, start_at, end_at FROM schedule_overrides WHERE schedule_id = $1 AND end_at > $2";
 
 pub const SET_ROW: &str =
     "UPDATE escalations SET phase = $1, round = $2, step = $3, loop = $4, due_at = $5

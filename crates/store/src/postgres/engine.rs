@@ -24,6 +24,7 @@ use super::{bounded, PgStore};
 use crate::engine::detail::{claimed_from, parse_due, ClaimedRow, DueCols};
 use crate::engine::{run_due_row, sql, DueRow, EngineTx};
 use crate::paging::{Claimed, EngineStore, NotificationStore};
+use crate::schedule_records::parse_rules;
 use crate::{sql as common, StoreError};
 
 /// Counters are `INTEGER` columns; they never come near its limit.
@@ -67,22 +68,10 @@ impl<C: GenericClient + Sync> EngineTx for Tx<'_, C> {
             return Ok(None);
         };
         let text: String = get(&row, 0)?;
-        let Ok(rules) = serde_json::from_str::<ScheduleRules>(&text) else {
+        let Ok(rules) = parse_rules(&text) else {
             return Ok(None);
         };
-        let overrides = self
-            .0
-            .query(sql::SCHEDULE_OVERRIDES, &[&id, &now])
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Override {
-                    user: get(r, 0)?,
-                    start: get(r, 1)?,
-                    end: get(r, 2)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let overrides = super::schedules::overrides_after(self.0, id, now).await?;
         Ok(Some((rules, overrides)))
     }
 

@@ -76,7 +76,7 @@ async fn check_participants(
     records::check_participants(rules, |u| Ok(found.contains(&u)))
 }
 
-async fn overrides_after(
+pub(super) async fn overrides_after(
     c: &impl GenericClient, id: ScheduleId, after: DateTime<Utc>,
 ) -> Result<Vec<Override>, StoreError> {
     c.query(sql::ENGINE_SCHEDULE_OVERRIDES, &[&id, &after])

@@ -20,6 +20,7 @@ use super::SqliteStore;
 use crate::engine::detail::{claimed_from, parse_due, ClaimedRow, DueCols};
 use crate::engine::{now_or_never, run_due_row, sql, DueRow, EngineTx};
 use crate::paging::{Claimed, EngineStore, NotificationStore};
+use crate::schedule_records::parse_rules;
 use crate::{sql as common, StoreError};
 
 struct Tx<'c>(&'c Connection);
@@ -180,19 +181,10 @@ impl Tx<'_> {
         else {
             return Ok(None);
         };
-        let Ok(rules) = serde_json::from_str::<ScheduleRules>(&text) else {
+        let Ok(rules) = parse_rules(&text) else {
             return Ok(None);
         };
-        let overrides = c
-            .prepare_cached(sql::SCHEDULE_OVERRIDES)?
-            .query_map(params![id, to_db(now)], |r| {
-                Ok(Override {
-                    user: r.get(0)?,
-                    start: from_db(r.get(1)?),
-                    end: from_db(r.get(2)?),
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let overrides = super::schedules::overrides_after(c, id, now)?;
         Ok(Some((rules, overrides)))
     }
 }

@@ -69,7 +69,7 @@ fn check_participants(c: &Connection, rules: &ScheduleRules) -> Result<(), Store
     })
 }
 
-fn overrides_after(
+pub(super) fn overrides_after(
     c: &Connection, id: ScheduleId, after: DateTime<Utc>,
 ) -> Result<Vec<Override>, StoreError> {
     Ok(c.prepare_cached(sql::ENGINE_SCHEDULE_OVERRIDES)?
