@@ -82,8 +82,8 @@ def paging(d, meta):
             "one server; server CPU includes sending the pages (the generator waits for the last "
             "page before it ends).\n"
         )
-        out.append("| run | alerts/s | server CPU µs/alert | p99 ms | incidents paged | other webhooks | errors |")
-        out.append("|---|---:|---:|---:|---:|---:|---|")
+        out.append("| run | alerts/s | server CPU µs/alert | 202 p99 ms | incidents opened | paged | never paged | 202 → page p50 ms | p99 ms | other webhooks | errors |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         rows = {}
         for name in sorted(offs + ons, key=lambda n: (n.rsplit("-", 1)[1], "-on-" in n)):
             x = load(d, name)
@@ -92,7 +92,9 @@ def paging(d, meta):
             errs = ", ".join(f"{k}: {v}" for k, v in x["errors"].items()) or "0"
             out.append(
                 f"| {label} | {x['alerts_per_sec']:.0f} | {x['server_cpu_us_per_alert'] or 0:.0f} | "
-                f"{ms(x['latency_us']['p99'])} | {p['paged']} | {p['other_events']} | {errs} |"
+                f"{ms(x['latency_us']['p99'])} | {p['opened']} | {p['paged']} | "
+                + (f"{p['missing']} | {ms(p['latency_us']['p50'])} | {ms(p['latency_us']['p99'])} | " if p["policy_delay_minutes"] is not None else "— | — | — | ")
+                + f"{p['other_events']} | {errs} |"
             )
             rows.setdefault("-on-" in name, []).append(x)
         if rows.get(True) and rows.get(False):
@@ -102,7 +104,7 @@ def paging(d, meta):
             on_r, off_r = mean(rows[True], "alerts_per_sec"), mean(rows[False], "alerts_per_sec")
             on_c, off_c = mean(rows[True], "server_cpu_us_per_alert"), mean(rows[False], "server_cpu_us_per_alert")
             out.append(
-                f"| **policy ÷ no policy** (means) | **{ratio(on_r, off_r)}** | **{ratio(on_c, off_c)}** | | | | |"
+                f"| **policy ÷ no policy** (means) | **{ratio(on_r, off_r)}** | **{ratio(on_c, off_c)}** | | | | | | | | |"
             )
     if pending:
         n = pending["pending"]

@@ -221,7 +221,7 @@ PY
 
 # Nanoseconds on CPU of all of a process's threads (schedstat: finer than clock ticks, which
 # an idle server hardly reaches).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # idle NAME: the server's CPU over $idle_s seconds with no load, and its RSS.
 idle() {

@@ -51,6 +51,8 @@ pub struct Tally {
     /// Of those, how many had an `incident.triggered` webhook.
     pub paged: u64,
     pub missing: u64,
+    /// Up to five of the missing incidents' ids, to look at their timelines.
+    pub missing_sample: Vec<String>,
     /// `incident.triggered` webhooks beyond the first for an incident.
     pub duplicates: u64,
     /// Incidents paged that no 202 of this run opened (another run's, or not answered yet).
@@ -192,7 +194,16 @@ impl Tracker {
             .values()
             .filter(|e| e.paged.is_some() && e.answered.is_none())
             .count() as u64;
+        let mut missing_sample: Vec<String> = g
+            .incidents
+            .iter()
+            .filter(|(_, e)| e.answered.is_some() && e.paged.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        missing_sample.sort();
+        missing_sample.truncate(5);
         Tally {
+            missing_sample,
             opened: g.opened,
             paged: g.paged,
             missing: g.opened - g.paged,
@@ -260,6 +271,7 @@ mod tests {
             (s.opened, s.paged, s.missing, s.duplicates, s.unmatched),
             (3, 2, 1, 1, 1)
         );
+        assert_eq!(s.missing_sample, ["inc_c"]);
         assert_eq!(
             (
                 s.paged_before_answer,
@@ -269,21 +281,21 @@ mod tests {
             ),
             (1, 6, 1, 1)
         );
-        // Two samples: 1 µs (before the answer) and 20 ms.
+        // Two samples: 1 µs (before the answer) and 20 ms (to the histogram's 3 digits).
         assert_eq!(s.latency_us.p50, 1);
         assert!(
-            (19_990..=20_010).contains(&s.latency_us.max),
+            (19_960..=20_040).contains(&s.latency_us.max),
             "{:?}",
             s.latency_us
         );
         // From due: inc_b 6 ms (due at 1, paged at 7), inc_a 25 ms.
         assert!(
-            (5_990..=6_010).contains(&s.from_due_us.p50),
+            (5_960..=6_040).contains(&s.from_due_us.p50),
             "{:?}",
             s.from_due_us
         );
         assert!(
-            (24_990..=25_010).contains(&s.from_due_us.max),
+            (24_960..=25_040).contains(&s.from_due_us.max),
             "{:?}",
             s.from_due_us
         );
