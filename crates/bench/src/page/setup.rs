@@ -3,6 +3,8 @@
 //! a policy, a user `bench-pager` whose only contact method is a webhook to this generator's
 //! receiver, and a one-step policy naming that user, assigned to the service.
 
+use std::time::Duration;
+
 use anyhow::{bail, Context};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -16,6 +18,8 @@ use crate::target::Endpoint;
 
 /// The user every policy of the generator pages; made once per server.
 pub const PAGER: &str = "bench-pager";
+/// The longest one set-up call may take: the run stays bounded if the server hangs.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A loopback Tocsin's API, called with the admin token.
 pub struct Api {
@@ -40,6 +44,14 @@ impl Api {
     pub async fn call(
         &self, method: Method, path: &str, body: Option<Value>,
     ) -> anyhow::Result<(u16, Value)> {
+        tokio::time::timeout(CALL_TIMEOUT, self.call_once(method.clone(), path, body))
+            .await
+            .with_context(|| format!("{method} /api/v1{path}: no answer in {CALL_TIMEOUT:?}"))?
+    }
+
+    async fn call_once(
+        &self, method: Method, path: &str, body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
         let stream = TcpStream::connect(self.base.addr)
             .await
             .with_context(|| format!("connecting to {}", self.base.display()))?;
@@ -48,7 +60,7 @@ impl Api {
         tokio::spawn(conn);
         let bytes = body.map(|b| b.to_string()).unwrap_or_default();
         let req = Request::builder()
-            .method(method.clone())
+            .method(method)
             .uri(format!("/api/v1{path}"))
             .header(HOST, self.base.host.as_str())
             .header(AUTHORIZATION, format!("Bearer {}", self.token))
