@@ -5,11 +5,17 @@
 #      (and on PostgreSQL when TOCSIN_BENCH_POSTGRES_URL is set)
 #   3. Prometheus Alertmanager (Debian's prometheus-alertmanager), POST /api/v2/alerts
 #   4. tocsin again with 100k and 1M resolved incidents stored (tocsin seed), and RSS
+#   5. paging (issue 14): 202 → page latency at 10, 100, 1000 new incidents/s; ingest with a
+#      policy paging a receiver vs no policy; idle CPU and RSS with 10,000 steps pending
 # Same generator (tocsin-bench), same concurrency, same key space for all. Writes the results
 # into docs/PERFORMANCE.md between the bench markers and prints them.
 #
 # Knobs: BENCH_DURATION (s, default 5), BENCH_CONCURRENCY (64), BENCH_KEYS (1000),
-# BENCH_OK_FRACTION (0.2), BENCH_SCALE ("100000 1000000"; empty to skip), BENCH_NO_DOC=1.
+# BENCH_OK_FRACTION (0.2), BENCH_SCALE ("100000 1000000"; empty to skip), BENCH_NO_DOC=1,
+# BENCH_ONLY (a list of steps: noop tocsin alertmanager scale paging; default all),
+# BENCH_PAGING=0 (skip step 5), BENCH_PAGE_RATES ("10 100 1000"), BENCH_PAGE_DURATION (s, 5),
+# BENCH_PAGE_ROUNDS (alternating no-policy/policy pairs, 2), BENCH_PENDING (10000),
+# BENCH_IDLE_SECONDS (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,6 +25,15 @@ keys=${BENCH_KEYS:-1000}
 okf=${BENCH_OK_FRACTION:-0.2}
 scale=${BENCH_SCALE-100000 1000000}
 token=bench_admin_token_0123456789abcdef0123
+only=${BENCH_ONLY:-}
+page_rates=${BENCH_PAGE_RATES:-10 100 1000}
+page_duration=${BENCH_PAGE_DURATION:-5}
+page_rounds=${BENCH_PAGE_ROUNDS:-2}
+pending=${BENCH_PENDING:-10000}
+idle_s=${BENCH_IDLE_SECONDS:-10}
+
+# want STEP: whether BENCH_ONLY (empty: everything) names it.
+want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -26,7 +41,7 @@ step "building release binaries"
 cargo build --release --quiet -p tocsin -p tocsin-bench
 bin=$root/target/release
 
-if ! command -v prometheus-alertmanager >/dev/null; then
+if want alertmanager && ! command -v prometheus-alertmanager >/dev/null; then
   step "installing prometheus-alertmanager (Debian)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq prometheus-alertmanager >/dev/null
@@ -126,12 +141,15 @@ tocsin_run() {
 
 echo "{\"loadavg_before\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"started\": \"$(date -u +%FT%TZ)\", \"commit\": \"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\", \"duration\": $duration, \"concurrency\": $conc, \"keys\": $keys, \"ok_fraction\": $okf, \"cpus\": $(nproc), \"cpu_model\": \"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)\"}" >"$results/meta.json"
 
+if want noop; then
 step "1. no-op ceiling"
 start noop "$bin/noop-server" --listen 127.0.0.1:0
 bench noop noop "$base/"
 echo "{\"peak_rss_kib\": $(hwm "$pid")}" >"$results/noop.mem.json"
 stop "$pid"
+fi
 
+if want tocsin; then
 step "2. tocsin, SQLite, empty"
 tocsin_run tocsin-sqlite "$work/sqlite0"
 step "2b. tocsin, SQLite, one connection (latency of a lone alert: one fsync each)"
@@ -146,6 +164,9 @@ if [ -n "${TOCSIN_BENCH_POSTGRES_URL:-}" ]; then
   tocsin_run tocsin-postgres "$work/pg" --database-url "$TOCSIN_BENCH_POSTGRES_URL" ||
     echo '{"error": "tocsin did not start with TOCSIN_BENCH_POSTGRES_URL"}' >"$results/tocsin-postgres.json"
 fi
+fi
+
+if want alertmanager; then
 
 step "3. Prometheus Alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}')"
 mkdir -p "$work/am"
@@ -170,8 +191,10 @@ done
 bench alertmanager alertmanager "http://127.0.0.1:$am_port"
 echo "{\"peak_rss_kib\": $(hwm "$pid")}" >"$results/alertmanager.mem.json"
 stop "$pid"
+fi
 
 stored=0
+want scale || scale=""
 for n in $scale; do
   step "4. tocsin with $n incidents stored"
   add=$((n - stored))
@@ -181,6 +204,68 @@ for n in $scale; do
   tocsin_run "tocsin-sqlite-$n" "$work/scale"
   du -sk "$work/scale" | awk '{print "{\"db_kib\": " $1 "}"}' >"$results/tocsin-sqlite-$n.db.json"
 done
+
+# page NAME [args]: one page-mode run of the generator against the server at $base.
+page() {
+  local name=$1; shift
+  "$bin/tocsin-bench" --target tocsin --page --url "$base" --admin-token "$token" -c "$conc" \
+    --json "$@" >"$results/$name.json"
+  python3 - "$results/$name.json" "$name" >&2 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); p = r["page"]; l = p["latency_us"]
+print(f"{sys.argv[2]:>22}: {r['accepted']} accepted, {p['opened']} opened, {p['paged']} paged, "
+      f"{p['missing']} missing, {p['duplicates']} duplicates; 202 → page p50 {l['p50']/1000:.2f} ms"
+      f"  p99 {l['p99']/1000:.2f} ms  p99.9 {l['p999']/1000:.2f} ms  errors {r['errors'] or 0}")
+PY
+}
+
+# Nanoseconds on CPU of all of a process's threads (schedstat: finer than clock ticks, which
+# an idle server hardly reaches).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
+
+# idle NAME: the server's CPU over $idle_s seconds with no load, and its RSS.
+idle() {
+  local c0 c1
+  c0=$(cpu_ns "$pid")
+  sleep "$idle_s"
+  c1=$(cpu_ns "$pid")
+  echo "{\"seconds\": $idle_s, \"cpu_ms\": $(( (c1 - c0) / 1000000 )), \"rss_kib\": $(rss "$pid")}" \
+    | tee "$results/$1.json" >&2
+}
+
+if [ "${BENCH_PAGING:-1}" != 0 ] && want paging; then
+  serve_page() { # NAME: a fresh tocsin serve for one part of step 5
+    TOCSIN_ADMIN_TOKEN=$token start "$1" "$bin/tocsin" serve --listen 127.0.0.1:0 \
+      --data-dir "$work/$1" --rate-limit-per-key 0
+  }
+  step "5a. paging: 202 → page latency, new incidents at $page_rates per second"
+  serve_page tocsin-page-latency
+  for r in $page_rates; do
+    page "page-latency-$r" --new-incidents --rate "$r" -d "$page_duration"
+  done
+  stop "$pid"
+
+  step "5b. paging: ingest with a policy paging a receiver (answers 204) vs no policy"
+  serve_page tocsin-page-ingest
+  for round in $(seq 1 "$page_rounds"); do
+    bench "page-ingest-off-$round" tocsin "$base" --page --admin-token "$token" --no-policy --settle 3
+    bench "page-ingest-on-$round" tocsin "$base" --page --admin-token "$token" --settle 3
+  done
+  stop "$pid"
+
+  step "5c. paging: $pending incidents each waiting on a 60-minute step"
+  serve_page tocsin-page-pending
+  page page-pending-0 --new-incidents --rate 100 -d "$page_duration"
+  sleep 1
+  idle page-idle-0
+  page page-pending-fill --new-incidents --policy-delay 60 --rate 1000 -n "$pending" \
+    -d 600 --settle 0
+  sleep 1
+  idle page-idle-pending
+  page page-pending-n --new-incidents --rate 100 -d "$page_duration"
+  echo "{\"pending\": $pending}" >"$results/page-pending.json"
+  stop "$pid"
+fi
 
 echo "{\"loadavg_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$results/meta-after.json"
 python3 "$root/bench/report.py" "$results" ${BENCH_NO_DOC:+--no-doc} "$root/docs/PERFORMANCE.md"

@@ -2,6 +2,7 @@
 //! the integration tests drive it in-process against a real server.
 
 pub mod load;
+pub mod page;
 pub mod report;
 pub mod target;
 

@@ -40,6 +40,15 @@ pub struct Plan {
     /// Share of alerts that are recoveries (level OK / endsAt set).
     pub ok_fraction: f64,
     pub seed: u64,
+    /// Every alert opens a new incident: alert *i* has key *i*, level CRITICAL (`keys` and
+    /// `ok_fraction` are not used). For page latency, where each alert must page once.
+    pub new_incidents: bool,
+}
+
+/// Told of every answer, as soon as its body is read (page mode matches answers to the
+/// webhooks they cause). `due` is when the alert was due to be sent.
+pub trait Observer: Send + Sync {
+    fn answered(&self, due: Instant, status: u16, body: &[u8]);
 }
 
 /// What one connection saw; merged into the report.
@@ -85,12 +94,19 @@ pub struct Outcome {
 }
 
 pub async fn run(plan: Arc<Plan>, progress: Arc<Progress>) -> Outcome {
+    run_observed(plan, progress, None).await
+}
+
+/// [`run`], telling `observer` of every answer.
+pub async fn run_observed(
+    plan: Arc<Plan>, progress: Arc<Progress>, observer: Option<Arc<dyn Observer>>,
+) -> Outcome {
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(plan.concurrency);
     for worker in 0..plan.concurrency {
-        let (plan, progress) = (plan.clone(), progress.clone());
+        let (plan, progress, observer) = (plan.clone(), progress.clone(), observer.clone());
         tasks.push(tokio::spawn(async move {
-            connection(worker as u64, &plan, &progress, start).await
+            connection(worker as u64, &plan, &progress, observer.as_deref(), start).await
         }));
     }
     let mut tally = Tally::new();
@@ -125,7 +141,9 @@ async fn connect(ep: &Endpoint) -> std::io::Result<SendRequest<Full<Bytes>>> {
     Ok(sender)
 }
 
-async fn connection(worker: u64, plan: &Plan, progress: &Progress, start: Instant) -> Tally {
+async fn connection(
+    worker: u64, plan: &Plan, progress: &Progress, observer: Option<&dyn Observer>, start: Instant,
+) -> Tally {
     let mut tally = Tally::new();
     let mut rng = SmallRng::seed_from_u64(plan.seed ^ worker.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut sender: Option<SendRequest<Full<Bytes>>> = None;
@@ -158,10 +176,18 @@ async fn connection(worker: u64, plan: &Plan, progress: &Progress, start: Instan
             }
         }
         let Some(s) = sender.as_mut() else { continue };
-        let alert = Alert {
-            key: rng.random_range(0..plan.keys.max(1)),
-            ok: rng.random_bool(plan.ok_fraction.clamp(0.0, 1.0)),
-            critical: rng.random_bool(0.5),
+        let alert = if plan.new_incidents {
+            Alert {
+                key: u32::try_from(i).unwrap_or(u32::MAX),
+                ok: false,
+                critical: true,
+            }
+        } else {
+            Alert {
+                key: rng.random_range(0..plan.keys.max(1)),
+                ok: rng.random_bool(plan.ok_fraction.clamp(0.0, 1.0)),
+                critical: rng.random_bool(0.5),
+            }
         };
         target::body(plan.kind, alert, Utc::now(), &mut body);
         let req = Request::post(plan.endpoint.path.as_str())
@@ -176,7 +202,10 @@ async fn connection(worker: u64, plan: &Plan, progress: &Progress, start: Instan
             s.ready().await?;
             let resp = s.send_request(req).await?;
             let status = resp.status().as_u16();
-            resp.into_body().collect().await?;
+            let body = resp.into_body().collect().await?.to_bytes();
+            if let Some(o) = observer {
+                o.answered(due, status, &body);
+            }
             Ok::<u16, hyper::Error>(status)
         }
         .await;

@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use tocsin_bench::{Endpoint, Kind, Plan, Progress};
+use tocsin_bench::{page, Endpoint, Kind, Plan, Progress};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -47,9 +47,41 @@ struct Args {
     /// Random seed, for repeatable key sequences.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Every alert opens a new incident: its own key, level CRITICAL (--keys and
+    /// --ok-fraction are not used).
+    #[arg(long)]
+    new_incidents: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    page: PageArgs,
+}
+
+/// Page mode: the latency from an alert's 202 to its page, and what paging costs ingest.
+#[derive(clap::Args, Debug)]
+struct PageArgs {
+    /// Page mode. --url is then the Tocsin server's base URL: the generator runs a loopback
+    /// webhook receiver, makes a new service through the API with a one-step policy paging a
+    /// user (`bench-pager`) whose contact method is that receiver, sends the load to the
+    /// service's Kapacitor webhook and matches each page to the 202 that opened its incident.
+    #[arg(long)]
+    page: bool,
+    /// Page mode: the admin token the set-up is made with.
+    #[arg(long, env = "TOCSIN_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Page mode: minutes the policy's one step waits before paging.
+    #[arg(long, default_value_t = 0)]
+    policy_delay: u32,
+    /// Page mode: the service gets no policy (the same run with the engine idle).
+    #[arg(long)]
+    no_policy: bool,
+    /// Page mode: what the receiver answers each webhook.
+    #[arg(long, default_value_t = 204)]
+    receiver_status: u16,
+    /// Page mode: after the load, the longest wait for pages still on their way, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    settle: f64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -66,10 +98,19 @@ fn main() -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&args.ok_fraction) {
         bail!("--ok-fraction must be between 0 and 1");
     }
+    if args.page.page && args.target != Kind::Tocsin {
+        bail!("--page needs --target tocsin");
+    }
+    if !(args.page.settle >= 0.0 && args.page.settle <= 600.0) {
+        bail!("--settle must be between 0 and 600 seconds");
+    }
+    if !(200..300).contains(&args.page.receiver_status) {
+        bail!("--receiver-status must be a 2xx status");
+    }
     let endpoint = Endpoint::parse(&args.url, args.target)?;
     let plan = Arc::new(Plan {
         kind: args.target,
-        endpoint,
+        endpoint: endpoint.clone(),
         concurrency: args.concurrency,
         rate: args.rate,
         requests: args.requests,
@@ -77,12 +118,39 @@ fn main() -> anyhow::Result<()> {
         keys: args.keys,
         ok_fraction: args.ok_fraction,
         seed: args.seed,
+        new_incidents: args.new_incidents,
     });
+    let page = if args.page.page {
+        Some(page::Options {
+            base: endpoint.clone(),
+            admin_token: args
+                .page
+                .admin_token
+                .clone()
+                .context("--page needs --admin-token (or TOCSIN_ADMIN_TOKEN)")?,
+            delay_minutes: (!args.page.no_policy).then_some(args.page.policy_delay),
+            receiver_status: args.page.receiver_status,
+            settle: Duration::from_secs_f64(args.page.settle),
+        })
+    } else {
+        None
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let progress = Progress::new();
     let bar = progress_bar(&plan);
+    if let Some(opts) = page {
+        let report = rt.block_on(async { page::run(&opts, Plan::clone(&plan), progress).await });
+        bar.finish_and_clear();
+        let report = report?;
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            print!("{}", report.text());
+        }
+        return Ok(());
+    }
     let report = rt.block_on(async {
         let ticker = {
             let (bar, progress) = (bar.clone(), progress.clone());

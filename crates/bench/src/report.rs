@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::load::{Outcome, Plan};
@@ -25,7 +26,7 @@ pub struct Report {
     pub error_count: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Latency {
     pub p50: u64,
     pub p90: u64,
@@ -33,6 +34,20 @@ pub struct Latency {
     pub p999: u64,
     pub max: u64,
     pub mean: f64,
+}
+
+impl Latency {
+    /// The summary of a histogram of microseconds (all zero when it is empty).
+    pub fn of(h: &Histogram<u64>) -> Self {
+        Latency {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
 }
 
 impl Report {
@@ -67,14 +82,7 @@ impl Report {
             } else {
                 0.0
             },
-            latency_us: Latency {
-                p50: h.value_at_quantile(0.50),
-                p90: h.value_at_quantile(0.90),
-                p99: h.value_at_quantile(0.99),
-                p999: h.value_at_quantile(0.999),
-                max: h.max(),
-                mean: h.mean(),
-            },
+            latency_us: Latency::of(h),
             errors,
             error_count,
         }

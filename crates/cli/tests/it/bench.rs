@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tocsin_bench::{Endpoint, Kind, Plan, Progress};
+use tocsin_bench::{page, Endpoint, Kind, Plan, Progress};
 
 use crate::support::{alert, bin, Server, ADMIN_TOKEN};
 
@@ -25,6 +25,7 @@ async fn the_generator_measures_a_real_tocsin_without_errors() {
         keys: 20,
         ok_fraction: 0.3,
         seed: 3,
+        new_incidents: false,
     });
     let report = tocsin_bench::measure(plan, Progress::new()).await;
     assert!(report.accepted > 0, "{report:?}");
@@ -102,4 +103,65 @@ async fn seeded_history_is_what_ingest_leaves_and_numbering_continues() {
     let (s, b) = server.send(&url, alert(key, "CRITICAL")).await;
     assert_eq!((s, b["action"].as_str()), (202, Some("opened")), "{b}");
     assert_eq!(b["incident_number"], 1201);
+}
+
+/// Page mode against the real server: the generator sets a service up with a policy paging
+/// its own loopback receiver, opens new incidents at a fixed rate, and every one is paged
+/// once and matched to its 202; without a policy nothing is paged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_mode_matches_every_page_to_the_alert_that_opened_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(tmp.path()).await;
+    let base = Endpoint::parse(&server.base, Kind::Tocsin).expect("loopback base URL");
+    let plan = |n: u64| Plan {
+        kind: Kind::Tocsin,
+        endpoint: base.clone(),
+        concurrency: 4,
+        rate: Some(50.0),
+        requests: Some(n),
+        duration: Duration::from_secs(10),
+        keys: 1,
+        ok_fraction: 0.0,
+        seed: 1,
+        new_incidents: true,
+    };
+    let mut opts = page::Options {
+        base: base.clone(),
+        admin_token: ADMIN_TOKEN.to_owned(),
+        delay_minutes: Some(0),
+        receiver_status: 204,
+        settle: Duration::from_secs(10),
+    };
+    let r = page::run(&opts, plan(20), Progress::new())
+        .await
+        .expect("page run");
+    assert_eq!((r.load.accepted, r.load.error_count), (20, 0), "{r:?}");
+    let p = &r.page.tally;
+    assert_eq!(
+        (p.opened, p.paged, p.missing, p.duplicates, p.unmatched),
+        (20, 20, 0, 0, 0),
+        "{r:?}"
+    );
+    assert!(
+        p.latency_us.max > 0 && p.latency_us.max < 10_000_000,
+        "{r:?}"
+    );
+    let incidents = server.incidents(&r.page.service_id).await;
+    assert_eq!(incidents.len(), 20);
+
+    // A second run reuses the pager (its old receiver's contact method replaced); without a
+    // policy, nothing is paged.
+    let again = page::run(&opts, plan(5), Progress::new())
+        .await
+        .expect("second page run");
+    assert_eq!((again.page.tally.paged, again.page.tally.missing), (5, 0));
+    opts.delay_minutes = None;
+    let off = page::run(&opts, plan(5), Progress::new())
+        .await
+        .expect("run without a policy");
+    assert_eq!(
+        (off.page.tally.opened, off.page.tally.webhooks),
+        (5, 0),
+        "{off:?}"
+    );
 }
