@@ -182,7 +182,10 @@ pub(crate) async fn run_due_row<T: EngineTx>(
         }
     };
     tx.set_row(row.incident, next).await?;
-    tx.set_handoff(row.incident, handoff).await?;
+    // Most rows never wait for a hand-off: no write when there was none and is none.
+    if handoff.is_some() || row.handoff.is_some() {
+        tx.set_handoff(row.incident, handoff).await?;
+    }
     Ok(inserted)
 }
 
