@@ -94,6 +94,11 @@ test("a weekly rotation of two: timeline, an override takes over now, a policy s
   await row.locator(".tl-shift", { hasText: "carol" }).first().waitFor();
   assert.equal(await row.locator(".tl-gap").count(), 0);
   await page.getByText("Someone is on call all the time.").waitFor();
+  // Above the result, the layer's own rotation, by name.
+  await page.locator("#timeline-body .tl-caption", { hasText: "Layer: " }).first().waitFor();
+  const layerRow = page.locator('#timeline-body .tl-row[data-row="layer-0"]');
+  await layerRow.locator(".tl-shift", { hasText: "admin" }).first().waitFor();
+  await layerRow.locator(".tl-shift", { hasText: "carol" }).first().waitFor();
   assert.equal(await unlabeled(page), 0, "every field of the schedule's page has a label");
   // Blocks are placed by the custom properties the script sets: carol's starts to the right.
   const lefts = await row.locator(".tl-shift").evaluateAll((bs) => bs.map((b) => [b.textContent, b.getBoundingClientRect().left]));

@@ -192,18 +192,20 @@ async function loadSchedulePage(root) {
   const to = new Date(from.getTime() + TIMELINE_DAYS * DAY_MS);
   const nowText = root.querySelector("#on-call-now-text");
   try {
-    const [s, oc, shifts, overrides] = await Promise.all([
+    const range = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+    const [s, oc, shifts, overrides, layers] = await Promise.all([
       api("GET", base),
       api("GET", `${base}/on-call`),
-      api("GET", `${base}/shifts?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`),
+      api("GET", `${base}/shifts?${range}`),
       api("GET", `${base}/overrides`),
+      api("GET", `${base}/layers?${range}`),
     ]);
     root.querySelector("#schedule-title").textContent = s.name;
     root.querySelector("#schedule-zone").textContent = `Time zone ${s.time_zone}; times below are yours.`;
     nowText.textContent = oc.users.length
       ? `${oc.users.map((u) => u.username).join(", ")}${oc.until ? ` until ${when(oc.until)}` : ""}`
       : `Nobody${oc.until ? ` until ${when(oc.until)}` : ""}`;
-    renderTimeline(root.querySelector("#timeline-body"), root.querySelector("#timeline-gaps"), shifts, overrides, names, from, to);
+    renderTimeline(root.querySelector("#timeline-body"), root.querySelector("#timeline-gaps"), shifts, overrides, layers, names, from, to);
     renderOverrides(root, overrides, names, base);
   } catch (e) { nowText.textContent = `Could not load the schedule: ${e.message || e}`; }
 }
@@ -230,7 +232,7 @@ function block(cls, startMs, endMs, from, span, text, title) {
   return b;
 }
 
-function renderTimeline(box, gapsLine, shifts, overrides, names, fromDate, toDate) {
+function renderTimeline(box, gapsLine, shifts, overrides, layers, names, fromDate, toDate) {
   const from = fromDate.getTime();
   const span = toDate.getTime() - from;
   box.innerHTML = "";
@@ -241,6 +243,17 @@ function renderTimeline(box, gapsLine, shifts, overrides, names, fromDate, toDat
     const t = block("tl-tick", d.getTime(), d.getTime(), from, span, dayFmt.format(d), "");
     ticks.append(t);
   }
+  // Each layer's own rotation, in the schedule's order (the last layer wins where they meet).
+  const layerRows = layers.map((l, i) => {
+    const r = el("div", { class: "tl-row tl-thin", "data-row": `layer-${i}` });
+    const people = [...new Set(l.shifts.map((x) => x.user_id))];
+    l.shifts.forEach((x) => {
+      const who = nameOf(names, x.user_id);
+      r.append(block(`tl-shift tl-c${people.indexOf(x.user_id) % 6}`, Date.parse(x.start), Date.parse(x.end), from, span, who,
+        `${l.layer}: ${who}, ${when(x.start)} – ${when(x.end)}`));
+    });
+    return [el("p", { class: "tl-caption", text: `Layer: ${l.layer}` }), r];
+  }).flat();
   // The overrides as asked for, above what they make of the rotation.
   const overRow = el("div", { class: "tl-row tl-thin", "data-row": "overrides" });
   overrides.forEach((o) => {
@@ -265,7 +278,7 @@ function renderTimeline(box, gapsLine, shifts, overrides, names, fromDate, toDat
   const gaps = gapsBetween(sorted, fromDate, toDate);
   gaps.forEach((g) => row.append(block("tl-gap", Date.parse(g.start), Date.parse(g.end), from, span, "nobody",
     `Nobody: ${when(g.start)} – ${when(g.end)}`)));
-  box.append(ticks, el("p", { class: "tl-caption", text: "Overrides" }), overRow,
+  box.append(ticks, ...layerRows, el("p", { class: "tl-caption", text: "Overrides" }), overRow,
     el("p", { class: "tl-caption", text: "On call (layers and overrides together)" }), row);
   // The same, readable without the picture.
   const list = el("ol", { class: "tl-list" });

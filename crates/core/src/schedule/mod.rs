@@ -141,6 +141,35 @@ impl ScheduleRules {
     }
 }
 
+/// One layer's own rotation over a range, before stacking and overrides: the rows of a
+/// schedule's timeline above its final result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LayerShifts {
+    pub layer: String,
+    pub shifts: Vec<Shift>,
+}
+
+/// Each layer alone over `[from, to)`, in the schedule's order: every layer is compiled as a
+/// schedule of its own, so its shifts follow exactly the rules the final result does.
+pub fn layer_shifts(
+    rules: &ScheduleRules, from: DateTime<Utc>, to: DateTime<Utc>,
+) -> Result<Vec<LayerShifts>, ScheduleError> {
+    rules
+        .layers
+        .iter()
+        .map(|l| {
+            let alone = ScheduleRules {
+                time_zone: rules.time_zone.clone(),
+                layers: vec![l.clone()],
+            };
+            Ok(LayerShifts {
+                layer: l.name.clone(),
+                shifts: alone.compile()?.shifts(&[], from, to),
+            })
+        })
+        .collect()
+}
+
 /// How far ahead the paging engine looks for a schedule's next hand-off.
 pub const HANDOFF_HORIZON_DAYS: i64 = 30;
 

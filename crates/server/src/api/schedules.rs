@@ -11,7 +11,9 @@ use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use tocsin_core::schedule::records::{GAP_HORIZON_DAYS, UNTIL_HORIZON_DAYS};
-use tocsin_core::schedule::{check_range, Compiled, Layer, ScheduleRules, Shift, Span};
+use tocsin_core::schedule::{
+    check_range, layer_shifts, Compiled, Layer, LayerShifts, ScheduleRules, Shift, Span,
+};
 use tocsin_core::{ScheduleId, TeamId, UserId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, update, remove))
         .routes(routes!(on_call))
         .routes(routes!(shifts))
+        .routes(routes!(layers))
 }
 
 /// A schedule as written: `team_id` on creation (and, on update, only the schedule's own).
@@ -280,15 +283,8 @@ pub struct ShiftsQuery {
     to: Option<String>,
 }
 
-/// The final shifts over `[from, to)`: layers stacked (the last wins), overrides on top, cut
-/// at the range's ends. Gaps are where no shift is.
-#[utoipa::path(get, path = "/schedules/{id}/shifts", tag = "schedules",
-    params(("id" = ScheduleId, Path, description = "schedule id"), ShiftsQuery),
-    responses((status = 200, body = Vec<Shift>), (status = "4XX", body = ErrorBody)))]
-async fn shifts(
-    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ScheduleId>,
-    ApiQuery(q): ApiQuery<ShiftsQuery>,
-) -> Result<Json<Vec<Shift>>, ApiError> {
+/// `from` and `to`, both required, checked by `check_range`.
+fn range(q: ShiftsQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let required = |field: &str, v: Option<String>| {
         v.filter(|t| !t.is_empty()).ok_or_else(|| {
             ApiError::bad_request(
@@ -302,6 +298,19 @@ async fn shifts(
     check_range(from, to).map_err(|e| {
         ApiError::bad_request("invalid_query", format!("query parameter `to`: {e}"))
     })?;
+    Ok((from, to))
+}
+
+/// The final shifts over `[from, to)`: layers stacked (the last wins), overrides on top, cut
+/// at the range's ends. Gaps are where no shift is.
+#[utoipa::path(get, path = "/schedules/{id}/shifts", tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "schedule id"), ShiftsQuery),
+    responses((status = 200, body = Vec<Shift>), (status = "4XX", body = ErrorBody)))]
+async fn shifts(
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ScheduleId>,
+    ApiQuery(q): ApiQuery<ShiftsQuery>,
+) -> Result<Json<Vec<Shift>>, ApiError> {
+    let (from, to) = range(q)?;
     let sch = s.store.get_schedule(caller.reads(), id).await?;
     let overrides: Vec<_> = s
         .store
@@ -311,4 +320,20 @@ async fn shifts(
         .map(|o| o.rule())
         .collect();
     Ok(Json(compiled(&sch.rules)?.shifts(&overrides, from, to)))
+}
+
+/// Each layer's own rotation over `[from, to)`, before stacking and overrides (the rows
+/// of the schedule's timeline above its final result).
+#[utoipa::path(get, path = "/schedules/{id}/layers", tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "schedule id"), ShiftsQuery),
+    responses((status = 200, body = Vec<LayerShifts>), (status = "4XX", body = ErrorBody)))]
+async fn layers(
+    State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<ScheduleId>,
+    ApiQuery(q): ApiQuery<ShiftsQuery>,
+) -> Result<Json<Vec<LayerShifts>>, ApiError> {
+    let (from, to) = range(q)?;
+    let sch = s.store.get_schedule(caller.reads(), id).await?;
+    let layers = layer_shifts(&sch.rules, from, to)
+        .map_err(|e| ApiError::internal("a stored schedule's rules", e))?;
+    Ok(Json(layers))
 }

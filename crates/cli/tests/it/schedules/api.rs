@@ -494,3 +494,68 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
         "{e}"
     );
 }
+
+/// Each layer's own rotation, for the timeline's rows: the restricted layer has only its
+/// hours, and where both layers cover an instant the final result takes the last layer.
+#[tokio::test]
+async fn layers_show_their_own_rotation_under_the_final_result() {
+    let w = world().await;
+    let mut rules = daily(&w.a, "Layered", &[&w.ann], "2026-01-05T09:00:00");
+    let mut office = rules["layers"][0].clone();
+    office["name"] = json!("office");
+    office["participants"] = json!([w.bob]);
+    office["restrictions"] =
+        json!([{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}]);
+    rules["layers"] = json!([rules["layers"][0].clone(), office]);
+    let (st, sch) = w.server.post("/api/v1/schedules", rules).await;
+    assert_eq!(st, 201, "{sch}");
+    let sch = id(&sch);
+    // Monday 2026-03-02, Berlin: 08:00Z to the next day.
+    let range = "from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z";
+    let (st, layers) = w
+        .server
+        .get(&format!("/api/v1/schedules/{sch}/layers?{range}"))
+        .await;
+    assert_eq!(st, 200, "{layers}");
+    let layers = layers.as_array().expect("layers");
+    assert_eq!(layers.len(), 2);
+    assert_eq!(layers[1]["layer"], "office");
+    let office: Vec<(&str, &str)> = layers[1]["shifts"]
+        .as_array()
+        .expect("shifts")
+        .iter()
+        .map(|s| {
+            (
+                s["start"].as_str().unwrap_or(""),
+                s["end"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        office,
+        [("2026-03-02T08:00:00Z", "2026-03-02T16:00:00Z")],
+        "09:00–17:00 Berlin"
+    );
+    let (_, finals) = w
+        .server
+        .get(&format!("/api/v1/schedules/{sch}/shifts?{range}"))
+        .await;
+    let at_noon: Vec<&Value> = finals
+        .as_array()
+        .expect("shifts")
+        .iter()
+        .filter(|s| {
+            s["start"].as_str() <= Some("2026-03-02T11:00:00Z")
+                && s["end"].as_str() > Some("2026-03-02T11:00:00Z")
+        })
+        .collect();
+    assert_eq!(at_noon.len(), 1);
+    assert_eq!(at_noon[0]["user_id"], json!(w.bob), "the last layer wins");
+    let (st, bad) = w
+        .server
+        .get(&format!(
+            "/api/v1/schedules/{sch}/layers?from=2026-03-02T00:00:00Z"
+        ))
+        .await;
+    assert_eq!(st, 400, "{bad}");
+}
