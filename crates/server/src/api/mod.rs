@@ -3,6 +3,7 @@
 //! `/api/v1/openapi.json` is generated from the same code that routes.
 
 use axum::Router;
+use tocsin_core::TeamId;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{Modify, OpenApi};
@@ -135,6 +136,22 @@ pub fn parse_id<T: std::str::FromStr<Err = tocsin_core::ids::InvalidId>>(
 }
 
 /// A name for a team, service or token: trimmed, 1–100 characters, no control characters.
+/// A team-owned resource stays in its team: a `PUT` may repeat its `team_id` but not change
+/// it (moving would carry its targets and history into another tenant).
+pub(crate) fn stays_in_team(
+    given: Option<TeamId>, team: TeamId, what: &str,
+) -> Result<(), ApiError> {
+    if given.is_some_and(|t| t != team) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!(
+                "field `team_id`: a {what} stays in its team; create one in the other team instead"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn parse_name(field: &str, s: &str) -> Result<String, ApiError> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {

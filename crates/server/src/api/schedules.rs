@@ -188,12 +188,7 @@ async fn update(
     let old = s.store.get_schedule(caller.reads(), id).await?;
     let team = caller.at::<role::Admin>(old.team_id)?;
     let (moved_to, name, rules) = body.check()?;
-    if moved_to.is_some_and(|t| t != old.team_id) {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "field `team_id`: a schedule stays in its team; create one in the other team instead",
-        ));
-    }
+    super::stays_in_team(moved_to, old.team_id, "schedule")?;
     let sch = s
         .store
         .update_schedule(team.scope(), id, &name, &rules)
