@@ -3,13 +3,9 @@
 
 pub const SCHEDULE_COLS: &str = "id, team_id, name, rules, created_at, updated_at";
 
-/// The paging engine's first read: a schedule's rules (JSON, `ScheduleRules`) by id, whatever
-/// its team. `$1`: the schedule id.
-pub const ENGINE_SCHEDULE_RULES: &str = "SELECT rules FROM schedules WHERE id = $1";
-
-/// The paging engine's second read: a schedule's overrides not ended at `$2` (user, start,
-/// end), by start. `$1`: the schedule id; `$2`: now.
-pub const ENGINE_SCHEDULE_OVERRIDES: &str = "SELECT user_id, start_at, end_at
+/// A schedule's overrides not ended at `$2` (user, start, end), by start: what the API lists,
+/// the feeds show and the paging engine reads. `$1`: the schedule id.
+pub const OVERRIDES_AFTER: &str = "SELECT user_id, start_at, end_at
      FROM schedule_overrides WHERE schedule_id = $1 AND end_at > $2 ORDER BY start_at, id";
 
 pub const INSERT_SCHEDULE: &str = "INSERT INTO schedules

@@ -32,22 +32,6 @@ pub trait ScheduleStore: Send + Sync + 'static {
     ) -> Result<Schedule, StoreError>;
     /// Refused (409) while an escalation policy names it; its overrides and feeds go with it.
     async fn delete_schedule(&self, scope: &Scope, id: ScheduleId) -> Result<(), StoreError>;
-    /// For the paging engine, which acts for the system (no scope): the rules and the
-    /// overrides not yet ended. `None` when the schedule is gone. "Not yet ended" is at the
-    /// store's clock; the engine, which works at a given `now`, calls
-    /// [`ScheduleStore::schedule_for_engine_at`].
-    async fn schedule_for_engine(
-        &self, id: ScheduleId,
-    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
-        self.schedule_for_engine_at(id, Utc::now()).await
-    }
-    /// [`ScheduleStore::schedule_for_engine`] with the overrides ending after `now`. The engine
-    /// may run the same two reads inside its own transaction instead:
-    /// `schedule_sql::ENGINE_SCHEDULE_RULES` (`$1` the id → `rules`, JSON) and
-    /// `schedule_sql::ENGINE_SCHEDULE_OVERRIDES` (`$1` the id, `$2` now → user, start, end).
-    async fn schedule_for_engine_at(
-        &self, id: ScheduleId, now: DateTime<Utc>,
-    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError>;
     /// For a user's calendar feed (no scope: the feed's secret is the credential): every
     /// schedule whose layers name `user` or that has an override for them ending after
     /// `after`, each with its overrides ending after `after`.

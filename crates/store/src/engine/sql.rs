@@ -30,7 +30,7 @@ pub const SET_HANDOFF: &str =
      WHERE incident_id = $4";
 
 /// A schedule of the team, for the engine (its rules are evaluated in core; its overrides
-/// are read with `schedule_sql::ENGINE_SCHEDULE_OVERRIDES`).
+/// are read with `schedule_sql::OVERRIDES_AFTER`).
 pub const SCHEDULE_RULES: &str = "SELECT rules FROM schedules WHERE id = $1 AND team_id = $2";
 
 pub const SET_ROW: &str =

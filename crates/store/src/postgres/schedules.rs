@@ -79,7 +79,7 @@ async fn check_participants(
 pub(super) async fn overrides_after(
     c: &impl GenericClient, id: ScheduleId, after: DateTime<Utc>,
 ) -> Result<Vec<Override>, StoreError> {
-    c.query(sql::ENGINE_SCHEDULE_OVERRIDES, &[&id, &after])
+    c.query(sql::OVERRIDES_AFTER, &[&id, &after])
         .await?
         .iter()
         .map(|r| {
@@ -179,20 +179,6 @@ impl ScheduleStore for PgStore {
             tx.execute(sql::DELETE_SCHEDULE, &[&id]).await?;
             tx.commit().await?;
             Ok(())
-        })
-        .await
-    }
-
-    async fn schedule_for_engine_at(
-        &self, id: ScheduleId, now: DateTime<Utc>,
-    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
-        bounded(async {
-            let c = self.client().await?;
-            let Some(r) = c.query_opt(sql::ENGINE_SCHEDULE_RULES, &[&id]).await? else {
-                return Ok(None);
-            };
-            let rules = records::parse_rules(&col::<String>(&r, 0)?)?;
-            Ok(Some((rules, overrides_after(&**c, id, now).await?)))
         })
         .await
     }

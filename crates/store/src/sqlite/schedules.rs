@@ -72,7 +72,7 @@ fn check_participants(c: &Connection, rules: &ScheduleRules) -> Result<(), Store
 pub(super) fn overrides_after(
     c: &Connection, id: ScheduleId, after: DateTime<Utc>,
 ) -> Result<Vec<Override>, StoreError> {
-    Ok(c.prepare_cached(sql::ENGINE_SCHEDULE_OVERRIDES)?
+    Ok(c.prepare_cached(sql::OVERRIDES_AFTER)?
         .query_map(params![id, to_db(after)], |r| {
             Ok(Override {
                 user: r.get(0)?,
@@ -178,24 +178,6 @@ impl ScheduleStore for SqliteStore {
                 Ok(())
             })
             .await
-    }
-
-    async fn schedule_for_engine_at(
-        &self, id: ScheduleId, now: DateTime<Utc>,
-    ) -> Result<Option<(ScheduleRules, Vec<Override>)>, StoreError> {
-        self.read(move |c| {
-            let Some(text) = c
-                .query_row(sql::ENGINE_SCHEDULE_RULES, params![id], |r| {
-                    r.get::<_, String>(0)
-                })
-                .optional()?
-            else {
-                return Ok(None);
-            };
-            let rules = records::parse_rules(&text)?;
-            Ok(Some((rules, overrides_after(c, id, now)?)))
-        })
-        .await
     }
 
     async fn schedules_of_user(

@@ -101,17 +101,23 @@ pub async fn schedules_are_team_owned_unique_and_scoped(db: Db) {
             .await,
     );
     assert_eq!(s.get_schedule(&Scope::All, day.id).await.expect("get"), up);
-    // The engine's read: no scope, rules and current overrides; none when gone.
-    let (er, eo) = s
-        .schedule_for_engine(theirs.id)
-        .await
-        .expect("read")
-        .expect("there");
-    assert_eq!((er, eo), (theirs.rules.clone(), vec![]));
+    // Read without the caller's scope, as the engine and the feeds do: the rules as stored.
+    assert_eq!(
+        s.get_schedule(&Scope::All, theirs.id)
+            .await
+            .expect("read")
+            .rules,
+        theirs.rules
+    );
     s.delete_schedule(&team(a), all.id).await.expect("delete");
     not_found(s.get_schedule(&Scope::All, all.id).await);
     not_found(s.delete_schedule(&Scope::All, ScheduleId::new()).await);
-    assert!(s.schedule_for_engine(all.id).await.expect("read").is_none());
+    assert!(s
+        .list_schedules(&Scope::All, None)
+        .await
+        .expect("list")
+        .iter()
+        .all(|x| x.id != all.id));
 }
 
 pub async fn overrides_belong_to_their_schedule_and_end(db: Db) {
@@ -150,21 +156,23 @@ pub async fn overrides_belong_to_their_schedule_and_end(db: Db) {
         s.list_overrides(&team(a), sch.id, t1).await.expect("list"),
         vec![late]
     );
-    // The engine sees the same, as rules.
-    let (_, eo) = s
-        .schedule_for_engine_at(sch.id, t1)
+    // The rule form the engine evaluates, from the same read.
+    let as_rules: Vec<Override> = s
+        .list_overrides(&team(a), sch.id, t1)
         .await
-        .expect("read")
-        .expect("there");
+        .expect("list")
+        .iter()
+        .map(|o| o.rule())
+        .collect();
     assert_eq!(
-        eo,
+        as_rules,
         vec![Override {
             user: bob,
             start: t1,
             end: t2
         }]
     );
-    // Without an instant: the store's clock; an override already ended is left out.
+    // An override already ended is left out of what is current.
     s.create_override(
         &team(a),
         sch.id,
@@ -174,13 +182,12 @@ pub async fn overrides_belong_to_their_schedule_and_end(db: Db) {
     )
     .await
     .expect("a past override");
-    let (_, now) = s
-        .schedule_for_engine(sch.id)
+    let current = s
+        .list_overrides(&team(a), sch.id, chrono::Utc::now())
         .await
-        .expect("read")
-        .expect("there");
+        .expect("list");
     assert_eq!(
-        now.iter().map(|o| o.start).collect::<Vec<_>>(),
+        current.iter().map(|o| o.start).collect::<Vec<_>>(),
         vec![t0, t1],
         "only those not yet ended"
     );
