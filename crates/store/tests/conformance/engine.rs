@@ -4,12 +4,16 @@
 //! and notices to everyone paged when the incident is acknowledged or resolved.
 
 use chrono::{Duration, Utc};
+use tocsin_core::model::Service;
 use tocsin_core::model::{EventKind, Scope};
 use tocsin_core::paging::delivery::{after_attempt, Attempt, DeliveryStatus, LEASE};
 use tocsin_core::paging::escalation::NotificationKind;
 use tocsin_core::paging::policy::{PolicyRules, Repeat, Step, Target};
 use tocsin_core::paging::records::MethodKind;
-use tocsin_core::{Action, EventPageQuery, IncidentStatus, Severity};
+use tocsin_core::{
+    Action, ContactMethodId, EventPageQuery, IncidentId, IncidentStatus, PolicyId, Severity,
+    TeamId, UserId,
+};
 use tocsin_store::paging::NewDestination;
 
 use crate::accounts::{new_user, Db};
@@ -26,20 +30,65 @@ fn hook(name: &str) -> NewDestination {
     }
 }
 
-pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
-    let (team, svc) = team_and_service(&db.store, "paged").await;
-    let scope = Scope::All;
-    let alice = db
+/// A user with one webhook contact method; returns both ids.
+async fn pager(db: &Db, name: &str) -> (UserId, ContactMethodId) {
+    let user = db
         .accounts
-        .create_user(new_user("alice"))
+        .create_user(new_user(name))
         .await
         .expect("user")
         .id;
     let cm = db
         .store
-        .create_contact_method(alice, hook("pager"))
+        .create_contact_method(user, hook("pager"))
         .await
-        .expect("contact method");
+        .expect("contact method")
+        .id;
+    (user, cm)
+}
+
+/// One step at once, to `targets`, run once (or as `repeat` says).
+fn at_once(targets: Vec<Target>, repeat: Repeat, ack_timeout_minutes: Option<u32>) -> PolicyRules {
+    PolicyRules {
+        repeat,
+        ack_timeout_minutes,
+        steps: vec![Step {
+            delay_minutes: 0,
+            round_robin: false,
+            targets,
+        }],
+    }
+}
+
+/// `rules` as a policy of `team`, run by `svc`.
+async fn assign(db: &Db, team: TeamId, svc: &Service, name: &str, rules: &PolicyRules) -> PolicyId {
+    let policy = db
+        .store
+        .create_policy(&Scope::All, team, name, rules)
+        .await
+        .expect("policy")
+        .id;
+    db.store
+        .set_service_policy(&Scope::All, svc.id, Some(policy))
+        .await
+        .expect("assign");
+    policy
+}
+
+/// A CRITICAL alert for `key` that opens an incident; its id.
+async fn open(db: &Db, svc: &Service, key: &str) -> IncidentId {
+    db.store
+        .ingest(svc, alert(key, CRIT))
+        .await
+        .expect("ingest")
+        .incident_id
+        .expect("an incident")
+}
+
+pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
+    let (team, svc) = team_and_service(&db.store, "paged").await;
+    let scope = Scope::All;
+    let (alice, cm) = pager(&db, "alice").await;
     let chn = db
         .store
         .create_channel(&scope, team, hook("ops"))
@@ -68,11 +117,7 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
         .expect("policy");
 
     // A service without a policy: an incident pages nobody, and nothing is due.
-    let quiet = db
-        .store
-        .ingest(&svc, alert("before", CRIT))
-        .await
-        .expect("ingest");
+    let quiet = open(&db, &svc, "before").await;
     assert_eq!(
         db.store
             .advance_escalations(Utc::now(), 64)
@@ -82,7 +127,7 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
     );
     let none = db
         .store
-        .incident_notifications(&scope, quiet.incident_id.expect("id"))
+        .incident_notifications(&scope, quiet)
         .await
         .expect("list");
     assert!(none.is_empty());
@@ -91,12 +136,7 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
         .set_service_policy(&scope, svc.id, Some(policy.id))
         .await
         .expect("assign");
-    let opened = db
-        .store
-        .ingest(&svc, alert("cpu", CRIT))
-        .await
-        .expect("ingest");
-    let inc = opened.incident_id.expect("incident");
+    let inc = open(&db, &svc, "cpu").await;
     // The start row was written with the incident: something is due now.
     let due = db
         .store
@@ -135,7 +175,7 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
         (
             NotificationKind::Triggered,
             Some(alice),
-            Some(cm.id),
+            Some(cm),
             DeliveryStatus::Pending
         )
     );
@@ -285,41 +325,14 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
 pub async fn acknowledging_stops_escalation_and_people_are_told(db: Db) {
     let (team, svc) = team_and_service(&db.store, "acked").await;
     let scope = Scope::All;
-    let bob = db
-        .accounts
-        .create_user(new_user("bob"))
-        .await
-        .expect("user")
-        .id;
-    db.store
-        .create_contact_method(bob, hook("pager"))
-        .await
-        .expect("cm");
-    let rules = PolicyRules {
-        repeat: Repeat::UntilAcknowledged,
-        ack_timeout_minutes: None,
-        steps: vec![Step {
-            delay_minutes: 0,
-            round_robin: false,
-            targets: vec![Target::User { id: bob }],
-        }],
-    };
-    let policy = db
-        .store
-        .create_policy(&scope, team, "p", &rules)
-        .await
-        .expect("policy");
-    db.store
-        .set_service_policy(&scope, svc.id, Some(policy.id))
-        .await
-        .expect("assign");
-    let inc = db
-        .store
-        .ingest(&svc, alert("disk", CRIT))
-        .await
-        .expect("ingest")
-        .incident_id
-        .expect("id");
+    let (bob, _) = pager(&db, "bob").await;
+    let rules = at_once(
+        vec![Target::User { id: bob }],
+        Repeat::UntilAcknowledged,
+        None,
+    );
+    assign(&db, team, &svc, "p", &rules).await;
+    let inc = open(&db, &svc, "disk").await;
     let now = Utc::now();
     assert_eq!(
         db.store
@@ -363,41 +376,10 @@ pub async fn acknowledging_stops_escalation_and_people_are_told(db: Db) {
 pub async fn failed_attempts_wait_their_backoff_and_give_up_after_five(db: Db) {
     let (team, svc) = team_and_service(&db.store, "retries").await;
     let scope = Scope::All;
-    let carol = db
-        .accounts
-        .create_user(new_user("carol"))
-        .await
-        .expect("user")
-        .id;
-    db.store
-        .create_contact_method(carol, hook("pager"))
-        .await
-        .expect("cm");
-    let rules = PolicyRules {
-        repeat: Repeat::Times(0),
-        ack_timeout_minutes: None,
-        steps: vec![Step {
-            delay_minutes: 0,
-            round_robin: false,
-            targets: vec![Target::User { id: carol }],
-        }],
-    };
-    let policy = db
-        .store
-        .create_policy(&scope, team, "p", &rules)
-        .await
-        .expect("policy");
-    db.store
-        .set_service_policy(&scope, svc.id, Some(policy.id))
-        .await
-        .expect("assign");
-    let inc = db
-        .store
-        .ingest(&svc, alert("net", CRIT))
-        .await
-        .expect("ingest")
-        .incident_id
-        .expect("id");
+    let (carol, _) = pager(&db, "carol").await;
+    let rules = at_once(vec![Target::User { id: carol }], Repeat::Times(0), None);
+    assign(&db, team, &svc, "p", &rules).await;
+    let inc = open(&db, &svc, "net").await;
     let mut now = Utc::now();
     db.store
         .advance_escalations(now, 64)
@@ -459,46 +441,16 @@ pub async fn an_ack_timeout_retriggers_and_round_robin_takes_turns(db: Db) {
     let scope = Scope::All;
     let mut users = Vec::new();
     for name in ["dan", "eve"] {
-        let id = db
-            .accounts
-            .create_user(new_user(name))
-            .await
-            .expect("user")
-            .id;
-        db.store
-            .create_contact_method(id, hook("pager"))
-            .await
-            .expect("cm");
-        users.push(id);
+        users.push(pager(&db, name).await.0);
     }
-    let rules = PolicyRules {
-        repeat: Repeat::Times(0),
-        ack_timeout_minutes: Some(30),
-        steps: vec![Step {
-            delay_minutes: 0,
-            round_robin: true,
-            targets: users.iter().map(|id| Target::User { id: *id }).collect(),
-        }],
-    };
-    let policy = db
-        .store
-        .create_policy(&scope, team, "rr", &rules)
-        .await
-        .expect("policy");
-    db.store
-        .set_service_policy(&scope, svc.id, Some(policy.id))
-        .await
-        .expect("assign");
+    let targets = users.iter().map(|id| Target::User { id: *id }).collect();
+    let mut rules = at_once(targets, Repeat::Times(0), Some(30));
+    rules.steps[0].round_robin = true;
+    assign(&db, team, &svc, "rr", &rules).await;
     let mut paged = Vec::new();
     let mut incidents = Vec::new();
     for key in ["a", "b"] {
-        let inc = db
-            .store
-            .ingest(&svc, alert(key, CRIT))
-            .await
-            .expect("ingest")
-            .incident_id
-            .expect("id");
+        let inc = open(&db, &svc, key).await;
         db.store
             .advance_escalations(Utc::now(), 64)
             .await
@@ -569,17 +521,7 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
     let scope = Scope::All;
     let mut users = Vec::new();
     for name in ["ana", "ben", "cy"] {
-        let id = db
-            .accounts
-            .create_user(new_user(name))
-            .await
-            .expect("user")
-            .id;
-        db.store
-            .create_contact_method(id, hook("pager"))
-            .await
-            .expect("cm");
-        users.push(id);
+        users.push(pager(&db, name).await.0);
     }
     let (ana, ben, cy) = (users[0], users[1], users[2]);
     let now = Utc::now();
@@ -621,28 +563,14 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
             },
         ],
     };
-    let p = db
-        .store
-        .create_policy(&scope, team, "by schedule", &policy)
-        .await
-        .expect("policy");
-    db.store
-        .set_service_policy(&scope, svc.id, Some(p.id))
-        .await
-        .expect("assign");
+    assign(&db, team, &svc, "by schedule", &policy).await;
     let paged = |list: &[tocsin_core::paging::records::Notification]| -> Vec<_> {
         list.iter()
             .map(|n| (n.step, n.user_id.expect("a user")))
             .collect()
     };
 
-    let inc = db
-        .store
-        .ingest(&svc, alert("q", CRIT))
-        .await
-        .expect("ingest")
-        .incident_id
-        .expect("id");
+    let inc = open(&db, &svc, "q").await;
     assert_eq!(
         db.store
             .advance_escalations(Utc::now(), 64)
@@ -724,13 +652,7 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
         )
         .await
         .expect("override");
-    let inc = db
-        .store
-        .ingest(&svc, alert("r", CRIT))
-        .await
-        .expect("ingest")
-        .incident_id
-        .expect("id");
+    let inc = open(&db, &svc, "r").await;
     db.store
         .advance_escalations(Utc::now(), 64)
         .await
