@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tocsin_server::notify::testing::{Answer, HttpReceiver};
 
-use crate::support::{alert, eventually_within, Server, Session};
+use crate::support::{alert, eventually_within, has_all, has_none, page, page_ok, Server, Session};
 
 const PW: &str = "a long enough password";
 
@@ -53,36 +53,6 @@ async fn world() -> World {
 }
 
 /// A page as the session sees it: status and HTML.
-async fn page(s: &Server, who: &Session, path: &str) -> (u16, String) {
-    let r = s
-        .no_redirects()
-        .get(s.url(path))
-        .header("cookie", &who.cookie)
-        .send()
-        .await
-        .expect("GET page");
-    let st = r.status().as_u16();
-    (st, r.text().await.expect("html"))
-}
-
-async fn page_ok(s: &Server, who: &Session, path: &str) -> String {
-    let (st, html) = page(s, who, path).await;
-    assert_eq!(st, 200, "{path}: {html}");
-    html
-}
-
-fn has_all(html: &str, path: &str, wants: &[&str]) {
-    for w in wants {
-        assert!(html.contains(w), "{path} should have {w:?}");
-    }
-}
-
-fn has_none(html: &str, path: &str, unwanted: &[&str]) {
-    for w in unwanted {
-        assert!(!html.contains(w), "{path} should not have {w:?}");
-    }
-}
-
 /// What only a team admin may do on the paging and service pages.
 const ADMIN_CONTROLS: [&str; 5] = [
     "New escalation policy",

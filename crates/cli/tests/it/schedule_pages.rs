@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::support::{Server, Session};
+use crate::support::{has_all, has_none, page, page_ok, Server, Session};
 
 const PW: &str = "a long enough password";
 
@@ -50,36 +50,6 @@ async fn world() -> World {
         bob_id,
         team,
         schedule,
-    }
-}
-
-async fn page(s: &Server, who: &Session, path: &str) -> (u16, String) {
-    let r = s
-        .no_redirects()
-        .get(s.url(path))
-        .header("cookie", &who.cookie)
-        .send()
-        .await
-        .expect("GET page");
-    let st = r.status().as_u16();
-    (st, r.text().await.expect("html"))
-}
-
-async fn page_ok(s: &Server, who: &Session, path: &str) -> String {
-    let (st, html) = page(s, who, path).await;
-    assert_eq!(st, 200, "{path}: {html}");
-    html
-}
-
-fn has_all(html: &str, path: &str, wants: &[&str]) {
-    for w in wants {
-        assert!(html.contains(w), "{path} should have {w:?}");
-    }
-}
-
-fn has_none(html: &str, path: &str, unwanted: &[&str]) {
-    for w in unwanted {
-        assert!(!html.contains(w), "{path} should not have {w:?}");
     }
 }
 

@@ -82,3 +82,35 @@ where
         }
     }
 }
+
+/// A page as `who` sees it (no redirect followed): its status and HTML.
+pub async fn page(s: &Server, who: &super::Session, path: &str) -> (u16, String) {
+    let r = s
+        .no_redirects()
+        .get(s.url(path))
+        .header("cookie", &who.cookie)
+        .send()
+        .await
+        .expect("GET page");
+    let st = r.status().as_u16();
+    (st, r.text().await.expect("html"))
+}
+
+/// A page that must answer 200, as `who` sees it.
+pub async fn page_ok(s: &Server, who: &super::Session, path: &str) -> String {
+    let (st, html) = page(s, who, path).await;
+    assert_eq!(st, 200, "{path}: {html}");
+    html
+}
+
+pub fn has_all(html: &str, path: &str, wants: &[&str]) {
+    for w in wants {
+        assert!(html.contains(w), "{path} should have {w:?}");
+    }
+}
+
+pub fn has_none(html: &str, path: &str, unwanted: &[&str]) {
+    for w in unwanted {
+        assert!(!html.contains(w), "{path} should not have {w:?}");
+    }
+}
