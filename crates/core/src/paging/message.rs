@@ -1,6 +1,8 @@
-//! What a notification says, on each kind of contact method: the bytes are decided here, once,
-//! so a retry sends exactly what the first attempt sent and tests can check them without a
-//! network.
+//! What a notification says, on each kind of contact method: the bytes are a pure function of
+//! the delivery (its id, kind and `occurred_at`, all fixed when it was planned) and the incident
+//! as it is when the attempt is made, so tests check them without a network. A retry carries
+//! the same delivery id and `occurred_at`; its incident object is the current one (an incident
+//! acknowledged between two attempts says so).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
