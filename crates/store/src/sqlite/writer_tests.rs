@@ -166,9 +166,13 @@ async fn the_wal_stays_bounded_under_a_steady_load() {
     let wal = std::fs::metadata(store.path.with_extension("db-wal"))
         .expect("wal file")
         .len();
+    // Without the checkpointer and the catch-up the WAL holds every page written, more than
+    // `written`. With them it stays near half of it on a quiet machine; the bound is what
+    // was written, not half, because how far the checkpointer lags depends on the CPU time
+    // other work leaves it (a CI run once saw 50.5%).
     let written = WRITES as u64 * 4096;
     assert!(
-        wal < written / 2,
+        wal < written,
         "the WAL grew to {wal} bytes for {written} bytes written"
     );
 }
