@@ -4,5 +4,6 @@
 //! one bootstrap (flags, first start, state) instead of two copies of it.
 
 pub mod db;
+pub mod log_sink;
 pub mod paging_args;
 pub mod serve;

@@ -203,7 +203,8 @@ pub async fn prepare(
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    init_logging(args.log_json);
+    // Held to the end: dropping it flushes the lines still queued for stderr.
+    let _log = init_logging(args.log_json);
     let ready = prepare(args, Secrets::from_env(), &mut |line| println!("{line}")).await?;
     let (bound, public_url) = (ready.addr, &ready.public_url);
     tracing::info!(listen = %bound, public_url = %public_url, "tocsin is listening");
@@ -214,12 +215,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_logging(json: bool) {
+/// Log lines go to stderr through [`crate::log_sink`]: buffered and written by a thread of its
+/// own, warnings and errors at once. The returned guard writes what is queued when dropped.
+fn init_logging(json: bool) -> crate::log_sink::Guard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = crate::log_sink::LogSink::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         // Colour codes only for a person at a terminal, not in log files and journals.
         .with_ansi(std::io::stderr().is_terminal());
     if json {
@@ -227,6 +231,7 @@ fn init_logging(json: bool) {
     } else {
         builder.init();
     }
+    guard
 }
 
 async fn shutdown_signal() {

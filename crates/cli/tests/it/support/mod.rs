@@ -191,15 +191,50 @@ impl Server {
         panic!("server not healthy; log:\n{}", self.log());
     }
 
-    /// What a process server wrote to stderr. An in-process server's log is not captured
-    /// (tracing is process-global): a test that reads the log starts a process.
+    /// What a process server wrote to stderr, every line logged before this call included. An
+    /// in-process server's log is not captured (tracing is process-global): a test that reads
+    /// the log starts a process.
+    ///
+    /// The server writes info lines out every 50 ms (`tocsin::log_sink`), in order, so a
+    /// running server is sent a request of its own first and the log read once that request's
+    /// line is in it; a stopped server has written everything at shutdown.
     pub fn log(&self) -> String {
         match &self.running {
-            Running::Process { log, .. } => std::fs::read_to_string(log).unwrap_or_default(),
+            Running::Process { log, .. } => {
+                let read = || std::fs::read_to_string(log).unwrap_or_default();
+                let Some(mark) = self.log_mark() else {
+                    return read();
+                };
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
+                    let text = read();
+                    if text.contains(&mark) || Instant::now() > deadline {
+                        return text;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
             Running::InProcess { .. } => {
                 panic!("an in-process server's log is not captured: start it with Server::start*")
             }
         }
+    }
+
+    /// Sends `GET /log-mark-<n>` (a 404, logged like any request) with a blocking socket, so
+    /// `log` works from sync and async tests alike; `None` when the server does not answer.
+    fn log_mark(&self) -> Option<String> {
+        use std::io::{Read, Write};
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = format!("/log-mark-{n}");
+        let addr = self.base.strip_prefix("http://")?;
+        let mut sock = std::net::TcpStream::connect(addr).ok()?;
+        sock.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        sock.write_all(req.as_bytes()).ok()?;
+        let mut answer = Vec::new();
+        sock.read_to_end(&mut answer).ok()?;
+        Some(path)
     }
 
     pub fn url(&self, path: &str) -> String {
