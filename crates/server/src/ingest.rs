@@ -17,6 +17,7 @@ use tocsin_core::{AlertEvent, Decision, EventId, IncidentId, SourceKind};
 use crate::error::ApiError;
 use crate::json::body_rejection;
 use crate::state::AppState;
+use crate::telemetry::Metrics;
 
 /// Kapacitor bodies are a few KB; 256 KiB leaves room for big `details` and stops abuse.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -42,38 +43,31 @@ impl From<IngestOutcome> for Accepted {
     }
 }
 
-/// Refuse a body whose declared length is over [`MAX_BODY`] before reading any of it, on
-/// every route, so a sender announcing 10 MB costs us nothing; refusals on a webhook path are
-/// counted as alerts of its source. Bodies without a length are cut at the limit while being
-/// read (ingest) or at the extractors' own limit.
-pub async fn refuse_declared_oversize(
-    State(state): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next,
-) -> axum::response::Response {
-    let declared = req
+/// The refusal of a body whose declared length is over [`MAX_BODY`], decided before reading any
+/// of it, on every route (the edge middleware asks), so a sender announcing 10 MB costs us
+/// nothing; refusals on a webhook path are counted as alerts of its source. Bodies without a
+/// length are cut at the limit while being read (ingest) or at the extractors' own limit.
+pub fn declared_oversize(metrics: &Metrics, req: &axum::extract::Request) -> Option<ApiError> {
+    let n = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(n) if n > MAX_BODY as u64 => {
-            let path = req.uri().path();
-            let source = path
-                .strip_prefix("/v1/incidents/")
-                .and_then(|rest| rest.split('/').next())
-                .and_then(SourceKind::from_slug);
-            if let Some(source) = source {
-                state
-                    .metrics
-                    .count_alert(source.slug(), "payload_too_large");
-            }
-            axum::response::IntoResponse::into_response(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is {n} bytes, over the limit of {MAX_BODY} bytes"),
-            ))
-        }
-        _ => next.run(req).await,
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n > MAX_BODY as u64)?;
+    let source = req
+        .uri()
+        .path()
+        .strip_prefix("/v1/incidents/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(SourceKind::from_slug);
+    if let Some(source) = source {
+        metrics.count_alert(source.slug(), "payload_too_large");
     }
+    Some(ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is {n} bytes, over the limit of {MAX_BODY} bytes"),
+    ))
 }
 
 pub async fn receive(

@@ -4,12 +4,9 @@
 //! port 0 and stop it when they like; `main` only parses flags and builds the store.
 
 use std::future::Future;
-use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -17,6 +14,7 @@ use tokio::net::TcpListener;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod edge;
 pub mod engine;
 pub mod error;
 pub mod health;
@@ -71,35 +69,14 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
-        // Every route, not only ingest: no request body we take is near the limit, and a
-        // declared huge one is refused before a byte of it is read.
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ingest::refuse_declared_oversize,
+            edge::Edge {
+                metrics: state.metrics.clone(),
+                request_timeout,
+            },
+            edge::edge,
         ))
-        .layer(axum::middleware::from_fn(
-            move |req: Request, next: Next| within(request_timeout, req, next),
-        ))
-        .layer(axum::middleware::from_fn(security_headers::add))
-        .layer(axum::middleware::from_fn(telemetry::log_request))
         .with_state(state)
-}
-
-/// A request, body reading included, gets `limit` to finish; then the client hears 408 and the
-/// connection's resources are freed. An alert already queued for commit may still be stored.
-async fn within(limit: Duration, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(res) => res,
-        Err(_) => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            format!(
-                "the request did not finish within {} s (a body sent too slowly?)",
-                limit.as_secs_f64()
-            ),
-        )
-        .into_response(),
-    }
 }
 
 /// Serve until `shutdown` completes, then finish in-flight requests. The connection limits

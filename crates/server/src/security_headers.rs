@@ -1,5 +1,5 @@
-//! Headers that tell browsers how to treat what we send, set on every response by one layer
-//! so no page can forget them.
+//! Headers that tell browsers how to treat what we send, set on every response by the edge
+//! middleware ([`crate::edge`]) so no page can forget them.
 //!
 //! - `Content-Security-Policy`: scripts, styles, images and fetches only from this server, and
 //!   no inline script or style at all (the pages have none: behaviour lives in
@@ -17,22 +17,19 @@
 //!   and API answers are per person, and some show a webhook key, a write credential, which
 //!   must not stay in a shared or disk cache.
 
-use axum::extract::Request;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::Response;
 
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; script-src 'self'; \
      style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
-/// The layer: runs the request, then adds the headers the handler did not set.
-pub async fn add(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// Adds the headers the handler did not set (called by the edge middleware on every answer).
+pub fn apply(res: &mut Response) {
     let h = res.headers_mut();
     for (name, value) in [
         (CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_VALUE),
@@ -43,5 +40,4 @@ pub async fn add(req: Request, next: Next) -> Response {
     ] {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     }
-    res
 }

@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{Method, StatusCode};
 
 use crate::logsafe::{escape, redact_path};
 
@@ -67,12 +65,13 @@ impl Metrics {
         self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// One atomic add for the bucket the duration falls in (not one per bucket it is under:
+    /// those are contended across workers on every alert); [`Metrics::render`] sums them into
+    /// Prometheus' cumulative buckets. Past the last bound only the count and sum move.
     pub fn observe_ingest(&self, d: Duration) {
         let secs = d.as_secs_f64();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+            self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_sum_us.fetch_add(
@@ -95,9 +94,13 @@ impl Metrics {
         }
         out.push_str("# HELP tocsin_ingest_seconds Time from request to durable commit for accepted alerts.\n");
         out.push_str("# TYPE tocsin_ingest_seconds histogram\n");
+        let mut cumulative = 0;
         for (i, b) in BUCKETS.iter().enumerate() {
-            let n = self.latency_buckets[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "tocsin_ingest_seconds_bucket{{le=\"{b}\"}} {n}");
+            cumulative += self.latency_buckets[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "tocsin_ingest_seconds_bucket{{le=\"{b}\"}} {cumulative}"
+            );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
         let _ = writeln!(out, "tocsin_ingest_seconds_bucket{{le=\"+Inf\"}} {count}");
@@ -174,23 +177,47 @@ pub fn render_commits(s: &tocsin_store::CommitSnapshot) -> String {
 }
 
 /// One line per request, accepted alerts included, once it is answered: method, path (anything
-/// key-shaped redacted, escaped: [`crate::logsafe`]), status and latency. Operators who want fewer lines set `TOCSIN_LOG=warn`
-/// (refusals are logged at warn by the limits). A plain middleware rather than tower-http's
-/// trace layer: that opened a span per request, about a tenth of the request path's CPU under
-/// ingest load, and nothing inside a request logs in need of one.
-pub async fn log_request(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let res = next.run(req).await;
-    let status = res.status().as_u16();
+/// key-shaped redacted, escaped: [`crate::logsafe`]), status and latency. Operators who want
+/// fewer lines set `TOCSIN_LOG=warn` (refusals are logged at warn by the limits). Called by the
+/// edge middleware rather than tower-http's trace layer: that opened a span per request, about
+/// a tenth of the request path's CPU under ingest load, and nothing inside a request logs in
+/// need of one. The line is queued, not written, here (the `tocsin serve` log writer).
+pub fn log_served(method: &Method, path: &str, status: StatusCode, started: Instant) {
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let path = escape(&redact_path(uri.path()));
+    let path = escape(&redact_path(path));
     let method = escape(method.as_str());
-    if res.status().is_server_error() {
+    let status = status.as_u16();
+    if status >= 500 {
         tracing::error!(method, path, status, latency_us, "served");
     } else {
         tracing::info!(method, path, status, latency_us, "served");
     }
-    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingest_buckets_are_cumulative_as_prometheus_reads_them() {
+        let m = Metrics::default();
+        m.observe_ingest(Duration::from_micros(700));
+        m.observe_ingest(Duration::from_millis(3));
+        m.observe_ingest(Duration::from_secs(9));
+        let text = m.render(None);
+        for line in [
+            "tocsin_ingest_seconds_bucket{le=\"0.0005\"} 0",
+            "tocsin_ingest_seconds_bucket{le=\"0.001\"} 1",
+            "tocsin_ingest_seconds_bucket{le=\"0.0025\"} 1",
+            "tocsin_ingest_seconds_bucket{le=\"0.005\"} 2",
+            "tocsin_ingest_seconds_bucket{le=\"5\"} 2",
+            "tocsin_ingest_seconds_bucket{le=\"+Inf\"} 3",
+            "tocsin_ingest_seconds_count 3",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
 }
