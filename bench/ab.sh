@@ -4,7 +4,7 @@
 # of B, on loopback, warms it for 1 s and loads it for BENCH_DURATION s with the same
 # generator, and reports alerts/s, p99 and the server's CPU per accepted alert (which moves
 # far less than alerts/s with what else runs on the machine). Builds each commit's release
-# binaries once, in a git worktree under target/ab/. Knobs: BENCH_DURATION (5),
+# binaries once, in a git worktree under target/ab/ ("." is the work tree as it is). Knobs: BENCH_DURATION (5),
 # BENCH_CONCURRENCY (64), BENCH_KEYS (1000), BENCH_OK_FRACTION (0.2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,26 +17,11 @@ keys=${BENCH_KEYS:-1000}
 okf=${BENCH_OK_FRACTION:-0.2}
 token=bench_admin_token_0123456789abcdef0123
 
-build() { # REV -> prints the directory holding its release binaries
-  local rev sha dir
-  rev=$1
-  sha=$(git rev-parse --short "$rev^{commit}")
-  dir=$root/target/ab/$sha
-  if [ ! -x "$dir/bin/tocsin" ]; then
-    echo "building $rev ($sha)" >&2
-    rm -rf "$dir/src"
-    git worktree add -q --detach "$dir/src" "$sha" >&2
-    (cd "$dir/src" && CARGO_TARGET_DIR=$root/target/ab/build cargo build --release --quiet \
-      -p tocsin -p tocsin-bench >&2)
-    mkdir -p "$dir/bin"
-    cp "$root/target/ab/build/release/tocsin" "$root/target/ab/build/release/tocsin-bench" "$dir/bin/"
-    git worktree remove --force "$dir/src" >&2
-  fi
-  echo "$dir/bin"
-}
+# shellcheck source=bench/build.sh
+. "$root/bench/build.sh"
 
-a=$(build "$1")
-b=$(build "$2")
+a=$(build_rev "$1")
+b=$(build_rev "$2")
 work=$(mktemp -d -t tocsin-ab.XXXXXX)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
