@@ -12,6 +12,7 @@
 mod checks;
 pub mod conf;
 mod lex;
+pub mod live;
 mod parse;
 mod template;
 
