@@ -19,6 +19,10 @@ pub struct Args {
     /// Kapacitor's HTTP API, e.g. http://127.0.0.1:9092.
     #[arg(long, env = "KAPACITOR_URL")]
     kapacitor_url: String,
+    /// Kapacitor's config file, for its `[[httppost]]` endpoints, when its config API is off
+    /// (`[config-override] enabled = false`); otherwise they come from `GET /kapacitor/v1/config/httppost`.
+    #[arg(long)]
+    kapacitor_conf: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -41,6 +45,12 @@ impl Kapacitor {
             .await
             .with_context(|| format!("GET {url}: is Kapacitor running there?"))?;
         let status = res.status();
+        if status == reqwest::StatusCode::FORBIDDEN && path.starts_with("/kapacitor/v1/config") {
+            bail!(
+                "GET {url}: 403: Kapacitor's config API is off ([config-override] enabled = false); \
+                 pass its kapacitor.conf with --kapacitor-conf"
+            );
+        }
         if !status.is_success() {
             bail!("GET {url}: {status}");
         }
@@ -105,8 +115,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
     };
-    let endpoints = live::parse_httppost(&k.get("/kapacitor/v1/config/httppost").await?)
-        .context("Kapacitor's httppost config is not what Kapacitor answers")?;
+    let endpoints = match &args.kapacitor_conf {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+            tocsin_core::kapacitor_check::endpoints(&text)
+                .map_err(|e| anyhow::anyhow!("{path} is not a valid kapacitor.conf: {e}"))?
+        }
+        None => live::parse_httppost(&k.get("/kapacitor/v1/config/httppost").await?)
+            .context("Kapacitor's httppost config is not what Kapacitor answers")?,
+    };
     let tasks = k.tasks().await?;
     let services: Vec<Service> = keys
         .iter()
