@@ -20,6 +20,7 @@ mod contact_methods;
 pub mod dto;
 mod events;
 mod incidents;
+pub mod kapacitor;
 mod login_csrf;
 mod notification_rules;
 mod notifications;
@@ -83,7 +84,8 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(policies::router())
         .merge(schedules::router())
         .merge(schedule_overrides::router())
-        .merge(calendar::router());
+        .merge(calendar::router())
+        .merge(kapacitor::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .split_for_parts();

@@ -13,6 +13,7 @@ fn head(title: &str) -> Markup {
             script src="/assets/app.js" defer {}
             script src="/assets/paging.js" defer {}
             script src="/assets/schedules.js" defer {}
+            script src="/assets/kapacitor.js" defer {}
         }
     }
 }

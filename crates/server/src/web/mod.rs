@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/app.js", get(assets::js))
         .route("/assets/paging.js", get(assets::paging_js))
         .route("/assets/schedules.js", get(assets::schedules_js))
+        .route("/assets/kapacitor.js", get(assets::kapacitor_js))
 }
 
 /// A signed-in person. Pages that need one send everyone else to the login page, and come
