@@ -20,7 +20,7 @@ document.addEventListener("submit", async (ev) => {
     for (const f of data.findings) {
       const li = document.createElement("li");
       li.dataset.code = f.code;
-      li.className = f.severity;
+      li.className = `finding-${f.severity}`;
       const where = document.createElement("strong");
       where.textContent = `${f.line}:${f.column} ${f.severity} ${f.code}`;
       const msg = document.createElement("span");
