@@ -78,6 +78,25 @@ const TEAM_ROUTES: &[Route] = &[
         None,
         [200, 200, 200, 200, 200, 404],
     ),
+    // The team's Kapacitor: members read it, admins set it (the server then calls it).
+    (
+        "GET",
+        "/teams/{team}/kapacitor",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/teams/{team}/kapacitor/tasks",
+        None,
+        [409, 409, 409, 409, 409, 404],
+    ),
+    (
+        "PUT",
+        "/teams/{team}/kapacitor",
+        Some(r#"{"kapacitor_url": null}"#),
+        [200, 200, 200, 403, 403, 404],
+    ),
     (
         "POST",
         "/services/{svc}/alert-sources/kapacitor/test",

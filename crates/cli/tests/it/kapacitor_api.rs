@@ -145,11 +145,7 @@ async fn the_service_page_has_the_check_box() {
         &path,
     )
     .await;
-    has_all(
-        &html,
-        &path,
-        &[".id('{{ .TaskName }}:{{ .Group }}')"],
-    );
+    has_all(&html, &path, &[".id('{{ .TaskName }}:{{ .Group }}')"]);
     for who in ["ann", "obs"] {
         let html = page_ok(
             &server,
@@ -168,4 +164,104 @@ async fn the_service_page_has_the_check_box() {
             ],
         );
     }
+}
+
+#[tokio::test]
+async fn the_teams_kapacitor_url_is_checked_and_called_only_through_the_guard() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(tmp.path()).await;
+    let (_, teams) = server.get("/api/v1/teams").await;
+    let team = teams[0]["id"].as_str().expect("team").to_owned();
+    let path = format!("/api/v1/teams/{team}/kapacitor");
+
+    let (st, v) = server.get(&path).await;
+    assert_eq!((st, &v), (200, &json!({"kapacitor_url": null})));
+    let (st, v) = server.get(&format!("{path}/tasks")).await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (409, Some("no_kapacitor_url")),
+        "{v}"
+    );
+
+    for bad in ["ftp://k:21", "not a url", "http://"] {
+        let (st, v) = server
+            .call(
+                Some(crate::support::ADMIN_TOKEN),
+                "PUT",
+                &path,
+                Some(json!({"kapacitor_url": bad})),
+            )
+            .await;
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (400, Some("invalid_field")),
+            "{bad}: {v}"
+        );
+    }
+    let (st, v) = server.get(&path).await;
+    assert_eq!(
+        (st, &v),
+        (200, &json!({"kapacitor_url": null})),
+        "unchanged"
+    );
+
+    // The metadata address is stored (it is a URL) but never called: the guard refuses it.
+    let (st, v) = server
+        .call(
+            Some(crate::support::ADMIN_TOKEN),
+            "PUT",
+            &path,
+            Some(json!({"kapacitor_url": "http://169.254.169.254/"})),
+        )
+        .await;
+    assert_eq!(
+        (st, &v),
+        (200, &json!({"kapacitor_url": "http://169.254.169.254"}))
+    );
+    let (st, v) = server.get(&format!("{path}/tasks")).await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (502, Some("kapacitor_unreachable")),
+        "{v}"
+    );
+    assert!(
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("link-local")),
+        "{v}"
+    );
+    // The team's page says the same, in place of the listing.
+    let session = {
+        server.new_user("ann", "correct horse battery", true).await;
+        server.session("ann", "correct horse battery").await
+    };
+    let page = format!("/kapacitor?team={team}");
+    let html = page_ok(&server, &session, &page).await;
+    has_all(
+        &html,
+        &page,
+        &[
+            "Kapacitor URL",
+            "http://169.254.169.254",
+            "link-local",
+            "kapacitor_url",
+        ],
+    );
+
+    // Nothing listens on port 9 of loopback: unreachable, quickly.
+    let (st, _) = server
+        .call(
+            Some(crate::support::ADMIN_TOKEN),
+            "PUT",
+            &path,
+            Some(json!({"kapacitor_url": "http://127.0.0.1:9"})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, v) = server.get(&format!("{path}/tasks")).await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (502, Some("kapacitor_unreachable")),
+        "{v}"
+    );
 }

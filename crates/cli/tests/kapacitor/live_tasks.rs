@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::kapacitord::Kapacitor;
-use crate::support::{bin, eventually, Server};
+use crate::support::{bin, eventually, page_ok, Server, ADMIN_TOKEN};
 use crate::{cpu, httppost_block};
 
 fn alert(id: &str, extra: &str, post: &str) -> String {
@@ -161,4 +161,61 @@ async fn lists_exactly_the_enabled_tasks_posting_to_tocsin() {
         !text.contains("elsewhere") && !text.contains("disabled"),
         "{text}"
     );
+
+    // The team's setting and page: the server reads the same Kapacitor through its outbound
+    // guard and lists the same tasks.
+    let (_, teams) = server.get("/api/v1/teams").await;
+    let team = teams[0]["id"].as_str().expect("team").to_owned();
+    let (st, v) = server
+        .call(
+            Some(ADMIN_TOKEN),
+            "PUT",
+            &format!("/api/v1/teams/{team}/kapacitor"),
+            Some(json!({"kapacitor_url": kap.base})),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = server
+        .get(&format!("/api/v1/teams/{team}/kapacitor/tasks"))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let ids: Vec<&str> = v["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["by_endpoint", "by_url"], "{v:#}");
+    assert!(v["tasks"][1]["last_alerted_at"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("2023-11-14T22:13:30")));
+    assert_eq!(
+        v["tasks"][1]["findings"][0]["code"],
+        "state-changes-only-without-interval"
+    );
+    assert_eq!(v["silent_services"][0]["name"], "payments", "{v:#}");
+    assert_eq!(v["silent_services"].as_array().map(Vec::len), Some(1));
+
+    server.new_user("ann", "correct horse battery", true).await;
+    let session = server.session("ann", "correct horse battery").await;
+    let html = page_ok(&server, &session, &format!("/kapacitor?team={team}")).await;
+    for want in [
+        r#"data-task="by_url""#,
+        r#"data-task="by_endpoint""#,
+        r#"data-code="state-changes-only-without-interval""#,
+        "Silent services",
+        "2023-11-14 22:13:30 UTC",
+    ] {
+        assert!(html.contains(want), "the page should have {want:?}");
+    }
+    for unwanted in [
+        r#"data-task="elsewhere""#,
+        r#"data-task="disabled""#,
+        r#"data-task="logs_only""#,
+    ] {
+        assert!(
+            !html.contains(unwanted),
+            "the page should not have {unwanted:?}"
+        );
+    }
 }

@@ -28,7 +28,7 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "Tocsin" }
                     nav aria-label="Main" {
-                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents"), ("/paging", "Paging"), ("/schedules", "Schedules")] {
+                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents"), ("/paging", "Paging"), ("/schedules", "Schedules"), ("/kapacitor", "Kapacitor")] {
                             a href=(href) aria-current=[(label == nav).then_some("page")] { (label) }
                         }
                     }

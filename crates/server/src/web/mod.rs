@@ -23,6 +23,7 @@ mod assets;
 mod chart;
 mod contacts;
 mod incidents;
+mod kapacitor;
 mod layout;
 mod login;
 mod notifications;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/paging", get(paging::page))
         .route("/paging/policies/new", get(policy_editor::new))
         .route("/paging/policies/{id}", get(policy_editor::edit))
+        .route("/kapacitor", get(kapacitor::page))
         .route("/schedules", get(schedules::list))
         .route("/schedules/new", get(schedules::new))
         .route("/schedules/{id}", get(schedules::show))

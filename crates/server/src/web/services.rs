@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use maud::{html, Markup};
-use tocsin_core::{ServiceId, SourceKind};
+use tocsin_core::{ServiceId, SourceKind, TeamId};
 
 use super::overview::TeamParam;
 use super::{fmt_time, layout, service_policy, Ctx, WebCaller, WebError, WebPath};
@@ -96,7 +96,7 @@ pub async fn show(
             }
             p #source-none .muted hidden { "No alert source matches." }
             @for src in &sources {
-                (source_panel(&svc.id, src, manages))
+                (source_panel(&svc.id, svc.team_id, src, manages))
             }
         }
         (paging)
@@ -104,7 +104,7 @@ pub async fn show(
     Ok(ctx.respond(layout::page(&ctx, &svc.name, "Services", body)))
 }
 
-fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup {
+fn source_panel(svc: &ServiceId, team: TeamId, src: &AlertSourceView, manages: bool) -> Markup {
     let slug = src.source.slug();
     let url_id = format!("{slug}-webhook-url");
     let status_id = format!("{slug}-status");
@@ -142,7 +142,7 @@ fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup
             } }
             p.error id={(slug) "-test-error"} role="alert" hidden {}
             @if let (SourceKind::Kapacitor, Some(url)) = (src.source, &src.webhook_url) { (kapacitor_guide(url)) }
-            @if src.source == SourceKind::Kapacitor { (tick_check()) }
+            @if src.source == SourceKind::Kapacitor { (tick_check(team)) }
         }
     }
 }
@@ -189,7 +189,7 @@ fn kapacitor_guide(url: &str) -> Markup {
 /// The doctor: paste a TICKscript, see its findings inline (`kapacitor.js` posts it to
 /// `POST /api/v1/kapacitor/check`). For everyone who sees the service: the check reads only
 /// the script, and never shows a webhook key.
-fn tick_check() -> Markup {
+fn tick_check(team: TeamId) -> Markup {
     html! {
         h3 { "Check a TICKscript" }
         p.muted {
@@ -210,5 +210,6 @@ fn tick_check() -> Markup {
         }
         p #tick-verdict role="status" {}
         ul #tick-findings .findings {}
+        p { a href={"/kapacitor?team=" (team)} { "The team's live Kapacitor tasks" } }
     }
 }

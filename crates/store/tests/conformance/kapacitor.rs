@@ -40,12 +40,14 @@ pub async fn teams_keep_their_kapacitor_url_within_scope(s: S) {
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
-        s.set_team_kapacitor_url(&only_a, b, Some("http://evil:9092")).await,
+        s.set_team_kapacitor_url(&only_a, b, Some("http://evil:9092"))
+            .await,
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(s.team_kapacitor_url(&Scope::All, b).await.ok(), Some(None));
     assert!(matches!(
-        s.set_team_kapacitor_url(&Scope::All, TeamId::new(), None).await,
+        s.set_team_kapacitor_url(&Scope::All, TeamId::new(), None)
+            .await,
         Err(StoreError::NotFound(_))
     ));
 
