@@ -186,6 +186,7 @@ async fn lists_exactly_the_enabled_tasks_posting_to_tocsin() {
         .filter_map(|t| t["id"].as_str())
         .collect();
     assert_eq!(ids, vec!["by_endpoint", "by_url"], "{v:#}");
+    assert_eq!(v["error"], Value::Null, "{v:#}");
     assert!(v["tasks"][1]["last_alerted_at"]
         .as_str()
         .is_some_and(|t| t.starts_with("2023-11-14T22:13:30")));

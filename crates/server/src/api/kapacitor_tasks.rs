@@ -121,6 +121,10 @@ pub struct LiveTaskView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LiveTasks {
     pub kapacitor_url: String,
+    /// Why Kapacitor could not be read (a refused address, a timeout, not Kapacitor's
+    /// answer); then `tasks` and `silent_services` are empty. Null when it was read. (As with
+    /// "send test", a failure out there is an answer, not a server error.)
+    pub error: Option<String>,
     pub tasks: Vec<LiveTaskView>,
     /// Services that received Kapacitor alerts before but that no enabled task posts to.
     pub silent_services: Vec<ServiceRef>,
@@ -164,6 +168,21 @@ pub async fn live_tasks(
                 "the team has no Kapacitor URL: set it first (PUT /teams/{id}/kapacitor)",
             )
         })?;
+    match read(s, caller, team, base.clone()).await {
+        Ok(l) => Ok(l),
+        Err(e) if e.code == "kapacitor_unreachable" => Ok(LiveTasks {
+            kapacitor_url: base,
+            error: Some(e.detail),
+            tasks: Vec::new(),
+            silent_services: Vec::new(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+async fn read(
+    s: &AppState, caller: &Caller, team: TeamId, base: String,
+) -> Result<LiveTasks, ApiError> {
     let config = get(s, &base, "/kapacitor/v1/config/httppost").await?;
     let endpoints = live::parse_httppost(&config).ok_or_else(|| {
         unreachable(
@@ -222,6 +241,7 @@ pub async fn live_tasks(
     }
     Ok(LiveTasks {
         kapacitor_url: base,
+        error: None,
         tasks: out,
         silent_services: listing.silent.into_iter().map(name).collect(),
     })
@@ -252,13 +272,12 @@ async fn last_alerted(s: &AppState, base: &str, task: &str) -> Option<DateTime<U
 }
 
 /// The team's Kapacitor's enabled tasks that post to the team's services (team members).
-/// 409 `no_kapacitor_url` until the URL is set; 502 `kapacitor_unreachable` when Kapacitor
-/// cannot be read (the detail says why: refused address, timeout, not Kapacitor's answer).
+/// 409 `no_kapacitor_url` until the URL is set; when Kapacitor cannot be read, `error` says
+/// why (a refused address, a timeout, not Kapacitor's answer).
 #[utoipa::path(get, path = "/teams/{id}/kapacitor/tasks", tag = "kapacitor",
     params(("id" = TeamId, Path, description = "team id")),
     responses((status = 200, body = LiveTasks),
         (status = 409, description = "`no_kapacitor_url`", body = ErrorBody),
-        (status = 502, description = "`kapacitor_unreachable`", body = ErrorBody),
         (status = "4XX", body = ErrorBody)))]
 async fn tasks(
     State(s): State<AppState>, caller: Caller, ApiPath(team): ApiPath<TeamId>,

@@ -58,7 +58,7 @@ pub async fn page(
             @match live {
                 None => p { "Set the team's Kapacitor URL to list its tasks." },
                 Some(Err(e)) => p.error role="alert" { (e.detail) },
-                Some(Ok(l)) => (listing(&l)),
+                Some(Ok(l)) => @if let Some(e) = &l.error { p.error role="alert" { (e) } } @else { (listing(&l)) },
             }
         }
     };
