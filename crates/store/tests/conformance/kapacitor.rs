@@ -7,7 +7,10 @@ use tocsin_core::model::Scope;
 use tocsin_core::TeamId;
 use tocsin_store::{Store, StoreError};
 
-use crate::cases::team_and_service;
+use tocsin_core::{Action, Severity};
+
+use crate::backend::ReadOnlyDb;
+use crate::cases::{alert, team_and_service};
 
 type S = Arc<dyn Store>;
 
@@ -55,4 +58,23 @@ pub async fn teams_keep_their_kapacitor_url_within_scope(s: S) {
         .await
         .expect("clear");
     assert_eq!(s.team_kapacitor_url(&only_a, a).await.ok(), Some(None));
+}
+
+/// What `readonly` tells the Kapacitor doctor (`tocsin kapacitor tasks`): each service's key,
+/// and whether a Kapacitor alert reached it (then a live task is expected to post to it).
+pub async fn read_only_services_say_which_heard_from_kapacitor(db: ReadOnlyDb) {
+    let s = &db.store;
+    let (_, heard) = team_and_service(s, "Ops").await;
+    let (_, quiet) = team_and_service(s, "Web").await;
+    s.ingest(
+        &heard,
+        alert("cpu:nil", Action::Trigger(Severity::Critical)),
+    )
+    .await
+    .expect("ingest");
+    let read = db.services().await;
+    let find = |id| read.iter().find(|k| k.id == id).expect("listed");
+    assert!(find(heard.id).heard_from_kapacitor, "{read:?}");
+    assert!(!find(quiet.id).heard_from_kapacitor, "{read:?}");
+    assert_eq!(find(quiet.id).api_key, quiet.api_key);
 }
