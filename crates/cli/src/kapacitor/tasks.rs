@@ -3,13 +3,12 @@
 //! alerted (Kapacitor's own record: the latest event of the task's alert topics), and the
 //! services that heard from Kapacitor before but that no enabled task posts to any more.
 
-use std::time::Duration;
-
-use anyhow::{bail, Context};
-use chrono::{DateTime, Utc};
+use anyhow::Context;
 use clap::Args as ClapArgs;
 use serde_json::{json, Value};
-use tocsin_core::kapacitor_check::live::{self, Service, Task};
+use tocsin_core::kapacitor_check::live::Service;
+use tocsin_server::notify::kapacitor::{self, getter};
+use tocsin_server::notify::{NotifyConfig, Sender};
 
 use super::check::render;
 use super::TocsinArgs;
@@ -30,101 +29,8 @@ pub struct Args {
     tocsin: TocsinArgs,
 }
 
-struct Kapacitor {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Kapacitor {
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let res = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}: is Kapacitor running there?"))?;
-        let status = res.status();
-        if status == reqwest::StatusCode::FORBIDDEN && path.starts_with("/kapacitor/v1/config") {
-            bail!(
-                "GET {url}: 403: Kapacitor's config API is off ([config-override] enabled = false); \
-                 pass its kapacitor.conf with --kapacitor-conf"
-            );
-        }
-        if !status.is_success() {
-            bail!("GET {url}: {status}");
-        }
-        res.json()
-            .await
-            .with_context(|| format!("GET {url}: not JSON"))
-    }
-
-    async fn tasks(&self) -> anyhow::Result<Vec<Task>> {
-        let mut all = Vec::new();
-        loop {
-            let page = self
-                .get(&format!(
-                    "/kapacitor/v1/tasks?fields=status&fields=script&limit=100&offset={}",
-                    all.len()
-                ))
-                .await?;
-            let tasks = live::parse_tasks(&page)
-                .context("Kapacitor's task list is not what Kapacitor answers")?;
-            let n = tasks.len();
-            all.extend(tasks);
-            if n < 100 {
-                return Ok(all);
-            }
-        }
-    }
-
-    /// The latest event time of the task's alert nodes' topics, if it ever alerted.
-    async fn last_alerted(&self, task: &str) -> Option<DateTime<Utc>> {
-        let pattern: String = url_encode(&format!("main:{task}:*"));
-        let topics = self
-            .get(&format!("/kapacitor/v1/alerts/topics?pattern={pattern}"))
-            .await
-            .ok()?;
-        let mut latest = None;
-        for link in live::parse_topic_event_links(&topics) {
-            if let Ok(events) = self.get(&link).await {
-                latest = latest.max(live::latest_event_time(&events));
-            }
-        }
-        latest
-    }
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let (keys, urls) = args.tocsin.urls().await?;
-    let k = Kapacitor {
-        base: args.kapacitor_url.trim_end_matches('/').to_string(),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
-    };
-    let endpoints = match &args.kapacitor_conf {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-            tocsin_core::kapacitor_check::endpoints(&text)
-                .map_err(|e| anyhow::anyhow!("{path} is not a valid kapacitor.conf: {e}"))?
-        }
-        None => live::parse_httppost(&k.get("/kapacitor/v1/config/httppost").await?)
-            .context("Kapacitor's httppost config is not what Kapacitor answers")?,
-    };
-    let tasks = k.tasks().await?;
     let services: Vec<Service> = keys
         .iter()
         .map(|s| Service {
@@ -134,18 +40,37 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             heard_from_kapacitor: s.heard_from_kapacitor,
         })
         .collect();
-    let listing = live::listing(&tasks, endpoints, &services, urls.hosts);
+    let endpoints = match &args.kapacitor_conf {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+            Some(
+                tocsin_core::kapacitor_check::endpoints(&text)
+                    .map_err(|e| anyhow::anyhow!("{path} is not a valid kapacitor.conf: {e}"))?,
+            )
+        }
+        None => None,
+    };
+    // The server's outbound guard, with its defaults: timeouts, no redirects, no proxy, never
+    // a link-local or metadata address.
+    let sender = Sender::new(&NotifyConfig::default())?;
+    let base = args.kapacitor_url.trim_end_matches('/').to_string();
+    let read = kapacitor::read(getter(&sender, &base), endpoints, &services, urls.hosts)
+        .await
+        .map_err(|e| {
+            if e.contains(kapacitor::CONFIG_API_OFF) {
+                anyhow::anyhow!("{e}: pass its kapacitor.conf with --kapacitor-conf")
+            } else {
+                anyhow::anyhow!("reading Kapacitor at {base}: {e}")
+            }
+        })?;
+    let listing = read.listing;
     let name = |id| {
         services
             .iter()
             .find(|s| s.id == id)
             .map_or_else(|| id.to_string(), |s| s.name.clone())
     };
-    let mut rows = Vec::new();
-    for t in &listing.tasks {
-        let last = k.last_alerted(&t.id).await;
-        rows.push((t, last));
-    }
+    let rows: Vec<_> = listing.tasks.iter().zip(read.last_alerted).collect();
     if args.json {
         let tasks: Vec<Value> = rows
             .iter()
@@ -167,7 +92,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     if rows.is_empty() {
-        println!("no enabled task of {} posts to this Tocsin", k.base);
+        println!("no enabled task of {base} posts to this Tocsin");
     }
     for (t, last) in &rows {
         let services: Vec<String> = t.services.iter().map(|s| name(*s)).collect();

@@ -220,3 +220,25 @@ async fn lists_exactly_the_enabled_tasks_posting_to_tocsin() {
         );
     }
 }
+
+/// With Kapacitor's config API off (`[config-override] enabled = false`), the endpoints cannot
+/// be read from it: the command says so and how to give them, rather than guessing.
+#[tokio::test]
+async fn a_kapacitor_without_its_config_api_asks_for_the_config_file() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path()).await;
+    let kap = Kapacitor::start("").await;
+    let out = Command::new(bin())
+        .args(["kapacitor", "tasks", "--kapacitor-url", &kap.base])
+        .args(["--public-url", &server.base, "--data-dir"])
+        .arg(tmp.path())
+        .env_remove("TOCSIN_DATABASE_URL")
+        .output()
+        .expect("run tocsin kapacitor tasks");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("config API is off") && err.contains("--kapacitor-conf"),
+        "{err}"
+    );
+}

@@ -13,8 +13,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use tocsin_core::kapacitor_check::live::{self, Service, Task};
+use tocsin_core::kapacitor_check::live::Service;
 use tocsin_core::kapacitor_check::TocsinUrls;
 use tocsin_core::paging::destination::check_url;
 use tocsin_core::{ServiceId, SourceKind, TeamId};
@@ -27,12 +26,8 @@ use super::kapacitor::FindingView;
 use crate::auth::{role, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::{ApiJson, ApiPath};
+use crate::notify::kapacitor::{self, getter};
 use crate::state::AppState;
-
-/// The most of Kapacitor's answers read: a task list with many scripts is large, but bounded.
-const MAX_ANSWER: usize = 8 * 1024 * 1024;
-/// Pages of 100 tasks read at most.
-const MAX_PAGES: usize = 20;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -130,29 +125,6 @@ pub struct LiveTasks {
     pub silent_services: Vec<ServiceRef>,
 }
 
-fn unreachable(url: &str, why: String) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "kapacitor_unreachable",
-        format!("could not read {url}: {why}"),
-    )
-}
-
-async fn get(s: &AppState, base: &str, path: &str) -> Result<Value, ApiError> {
-    let Some(notifier) = &s.notifier else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "outbound_unavailable",
-            "this server makes no outbound requests",
-        ));
-    };
-    let url = format!("{base}{path}");
-    notifier
-        .get_json(&url, MAX_ANSWER)
-        .await
-        .map_err(|e| unreachable(&url, e))
-}
-
 /// The live listing for `team` (shared by the API and the team's Kapacitor page).
 pub async fn live_tasks(
     s: &AppState, caller: &Caller, team: TeamId,
@@ -168,43 +140,13 @@ pub async fn live_tasks(
                 "the team has no Kapacitor URL: set it first (PUT /teams/{id}/kapacitor)",
             )
         })?;
-    match read(s, caller, team, base.clone()).await {
-        Ok(l) => Ok(l),
-        Err(e) if e.code == "kapacitor_unreachable" => Ok(LiveTasks {
-            kapacitor_url: base,
-            error: Some(e.detail),
-            tasks: Vec::new(),
-            silent_services: Vec::new(),
-        }),
-        Err(e) => Err(e),
-    }
-}
-
-async fn read(
-    s: &AppState, caller: &Caller, team: TeamId, base: String,
-) -> Result<LiveTasks, ApiError> {
-    let config = get(s, &base, "/kapacitor/v1/config/httppost").await?;
-    let endpoints = live::parse_httppost(&config).ok_or_else(|| {
-        unreachable(
-            &base,
-            "its httppost config is not what Kapacitor answers".into(),
-        )
-    })?;
-    let mut tasks: Vec<Task> = Vec::new();
-    for _ in 0..MAX_PAGES {
-        let path = format!(
-            "/kapacitor/v1/tasks?fields=status&fields=script&limit=100&offset={}",
-            tasks.len()
-        );
-        let page = live::parse_tasks(&get(s, &base, &path).await?).ok_or_else(|| {
-            unreachable(&base, "its task list is not what Kapacitor answers".into())
-        })?;
-        let n = page.len();
-        tasks.extend(page);
-        if n < 100 {
-            break;
-        }
-    }
+    let Some(notifier) = &s.notifier else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "outbound_unavailable",
+            "this server makes no outbound requests",
+        ));
+    };
     let mut services = Vec::new();
     for svc in s.store.list_services(caller.reads(), Some(team)).await? {
         let heard = s
@@ -221,7 +163,18 @@ async fn read(
         });
     }
     let hosts = TocsinUrls::host_of(&s.public_url).into_iter().collect();
-    let listing = live::listing(&tasks, endpoints, &services, hosts);
+    let read = match kapacitor::read(getter(notifier, &base), None, &services, hosts).await {
+        Ok(r) => r,
+        // A failure out there is an answer, not a server error.
+        Err(e) => {
+            return Ok(LiveTasks {
+                kapacitor_url: base,
+                error: Some(format!("could not read Kapacitor: {e}")),
+                tasks: Vec::new(),
+                silent_services: Vec::new(),
+            })
+        }
+    };
     let name = |id: ServiceId| ServiceRef {
         id,
         name: services
@@ -230,45 +183,24 @@ async fn read(
             .map(|s| s.name.clone())
             .unwrap_or_default(),
     };
-    let mut out = Vec::new();
-    for t in listing.tasks {
-        out.push(LiveTaskView {
-            last_alerted_at: last_alerted(s, &base, &t.id).await,
+    let tasks = read
+        .listing
+        .tasks
+        .into_iter()
+        .zip(read.last_alerted)
+        .map(|(t, last)| LiveTaskView {
+            last_alerted_at: last,
             services: t.services.iter().map(|id| name(*id)).collect(),
             findings: t.findings.into_iter().map(FindingView::from).collect(),
             id: t.id,
-        });
-    }
+        })
+        .collect();
     Ok(LiveTasks {
         kapacitor_url: base,
         error: None,
-        tasks: out,
-        silent_services: listing.silent.into_iter().map(name).collect(),
+        tasks,
+        silent_services: read.listing.silent.into_iter().map(name).collect(),
     })
-}
-
-/// The latest event of the task's alert topics (`main:<task>:<node>`), if any.
-async fn last_alerted(s: &AppState, base: &str, task: &str) -> Option<DateTime<Utc>> {
-    let pattern: String =
-        url::form_urlencoded::byte_serialize(format!("main:{task}:*").as_bytes()).collect();
-    let topics = get(
-        s,
-        base,
-        &format!("/kapacitor/v1/alerts/topics?pattern={pattern}"),
-    )
-    .await
-    .ok()?;
-    let mut latest = None;
-    for link in live::parse_topic_event_links(&topics) {
-        // Links are paths on the same Kapacitor; anything else is not followed.
-        if !link.starts_with("/kapacitor/v1/alerts/topics/") {
-            continue;
-        }
-        if let Ok(events) = get(s, base, &link).await {
-            latest = latest.max(live::latest_event_time(&events));
-        }
-    }
-    latest
 }
 
 /// The team's Kapacitor's enabled tasks that post to the team's services (team members).

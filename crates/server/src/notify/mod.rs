@@ -25,6 +25,7 @@ use tocsin_core::paging::message::Email;
 
 pub mod concurrency;
 pub mod http;
+pub mod kapacitor;
 pub mod outbound;
 pub mod smtp;
 #[cfg(any(test, feature = "test-receivers"))]
