@@ -51,3 +51,20 @@ test("paste a TICKscript and see a finding inline, then its fix pass", async () 
   assert.equal(await page.locator("#tick-findings li").count(), 0);
   assert.deepEqual(violations, []);
 });
+
+test("a team admin saves the team's Kapacitor URL; the page reads it and says what failed", async () => {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  page.setDefaultTimeout(10_000);
+  await signIn(page, server.base);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Kapacitor" }).click();
+  await page.getByText("Set the team's Kapacitor URL to list its tasks.").waitFor();
+  // Nothing listens on loopback port 9: saved, then read on the reload, and refused politely.
+  await page.getByLabel("Kapacitor URL").fill("http://127.0.0.1:9");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("#live-tasks .error").getByText(/could not read Kapacitor: .*could not connect/).waitFor();
+  assert.equal(await page.getByLabel("Kapacitor URL").inputValue(), "http://127.0.0.1:9");
+  await shot(page, "kapacitor-team-page");
+  const team = (await server.api("GET", "/api/v1/teams")).body[0].id;
+  const setting = await server.api("GET", `/api/v1/teams/${team}/kapacitor`);
+  assert.deepEqual(setting.body, { kapacitor_url: "http://127.0.0.1:9" });
+});
