@@ -90,14 +90,15 @@ pub fn render(service: &str, endpoint: &str, url: &str) -> String {
 #            .measurement('cpu')
 #            .groupBy('host')
 #        |alert()
-#            .id('{{{{ .Name }}}}:{{{{ .Group }}}}')
+#            .id('{{{{ .TaskName }}}}:{{{{ .Group }}}}')
 #            .warn(lambda: "usage_idle" < 20)
 #            .crit(lambda: "usage_idle" < 10)
 #            .post()
 #                .endpoint('{endpoint}')
 #
-#    Keep the group in the id (as above): it is the dedup key, so each host gets its own
-#    incident and its own recovery.
+#    Keep the task and the group in the id (as above): it is the dedup key, so each task
+#    and host gets its own incident and its own recovery. `tocsin kapacitor check` reads a
+#    TICKscript for this and the other ways alerts get lost or merged.
 #
 # Or, without touching kapacitor.conf (what Chronograf's rule builder writes), end the
 # alert node with:

@@ -5,6 +5,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod backup;
 mod client;
+mod kapacitor;
 mod kapacitor_config;
 mod migrate;
 mod paging;
@@ -39,6 +40,11 @@ enum Command {
     Serve(serve::Args),
     /// Print the kapacitor.conf block and TICKscript alert node for a service, URL filled in.
     KapacitorConfig(kapacitor_config::Args),
+    /// Kapacitor: config (as kapacitor-config), check TICKscripts, list live tasks.
+    Kapacitor {
+        #[command(subcommand)]
+        cmd: kapacitor::KapacitorCmd,
+    },
     /// Copy the database to a file, consistently, while the server keeps running.
     Backup(backup::Args),
     /// Apply pending database migrations and exit (`serve` also applies them at start).
@@ -85,6 +91,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => rt.block_on(serve::run(args)),
         Command::KapacitorConfig(args) => rt.block_on(kapacitor_config::run(args)),
+        Command::Kapacitor { cmd } => rt.block_on(kapacitor::run(cmd)),
         Command::Backup(args) => backup::run(&args),
         Command::Migrate(args) => rt.block_on(migrate::run(args)),
         Command::Seed(args) => rt.block_on(seed::run(args)),

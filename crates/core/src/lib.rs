@@ -9,6 +9,7 @@ pub mod alert;
 pub mod credentials;
 pub mod ids;
 pub mod incident;
+pub mod kapacitor_check;
 pub mod lifecycle;
 pub mod model;
 pub mod paging;

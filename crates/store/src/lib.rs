@@ -120,6 +120,15 @@ pub trait TeamStore: Send + Sync + 'static {
     async fn create_team(&self, name: &str) -> Result<Team, StoreError>;
     async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>, StoreError>;
     async fn get_team(&self, scope: &Scope, id: TeamId) -> Result<Team, StoreError>;
+    /// The Kapacitor whose live tasks the team's page lists (the Kapacitor doctor), if set;
+    /// not found outside `scope`.
+    async fn team_kapacitor_url(
+        &self, scope: &Scope, team: TeamId,
+    ) -> Result<Option<String>, StoreError>;
+    /// Set or clear it; not found outside `scope`.
+    async fn set_team_kapacitor_url(
+        &self, scope: &Scope, team: TeamId, url: Option<&str>,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

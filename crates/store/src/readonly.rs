@@ -24,10 +24,16 @@ pub struct ServiceKey {
     pub name: String,
     /// The webhook key (a write credential: show it only to whoever may hold it).
     pub api_key: String,
+    /// Whether a Kapacitor alert has reached it (its `alert_sources` row has an event): the
+    /// Kapacitor doctor then expects a live task to post to it.
+    pub heard_from_kapacitor: bool,
 }
 
 /// The query both backends answer; ordered by name as the API lists services.
-const SERVICES: &str = "SELECT id, name, api_key FROM services ORDER BY name";
+const SERVICES: &str = "SELECT id, name, api_key, \
+     EXISTS (SELECT 1 FROM alert_sources a WHERE a.service_id = services.id \
+             AND a.source = 'kapacitor' AND a.last_event_at IS NOT NULL) \
+     FROM services ORDER BY name";
 
 /// Every service of the SQLite database at `path`, read through a read-only connection.
 /// A missing file, or one that is not a Tocsin database, is [`StoreError::NotFound`].
@@ -55,6 +61,7 @@ pub fn sqlite_services(path: &Path) -> Result<Vec<ServiceKey>, StoreError> {
                 id: r.get(0)?,
                 name: r.get(1)?,
                 api_key: r.get(2)?,
+                heard_from_kapacitor: r.get(3)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -84,6 +91,7 @@ pub async fn postgres_services(url: &str) -> Result<Vec<ServiceKey>, StoreError>
                     id: r.try_get(0)?,
                     name: r.try_get(1)?,
                     api_key: r.try_get(2)?,
+                    heard_from_kapacitor: r.try_get(3)?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()

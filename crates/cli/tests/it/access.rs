@@ -78,6 +78,25 @@ const TEAM_ROUTES: &[Route] = &[
         None,
         [200, 200, 200, 200, 200, 404],
     ),
+    // The team's Kapacitor: members read it, admins set it (the server then calls it).
+    (
+        "GET",
+        "/teams/{team}/kapacitor",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/teams/{team}/kapacitor/tasks",
+        None,
+        [409, 409, 409, 409, 409, 404],
+    ),
+    (
+        "PUT",
+        "/teams/{team}/kapacitor",
+        Some(r#"{"kapacitor_url": null}"#),
+        [200, 200, 200, 403, 403, 404],
+    ),
     (
         "POST",
         "/services/{svc}/alert-sources/kapacitor/test",
@@ -407,6 +426,13 @@ const ORG_ROUTES: &[Route] = &[
         "GET",
         "/users/{me}/notification-rules",
         None,
+        [200, 200, 200, 200, 200, 200],
+    ),
+    // The Kapacitor doctor reads only the script: anyone signed in.
+    (
+        "POST",
+        "/kapacitor/check",
+        Some(r#"{"script": "stream|from()|alert().noRecoveries()"}"#),
         [200, 200, 200, 200, 200, 200],
     ),
 ];

@@ -21,6 +21,8 @@ mod concurrency;
 mod crash;
 mod fixtures;
 mod incident_pages;
+mod kapacitor_api;
+mod kapacitor_check;
 mod kapacitor_config;
 mod lifecycle;
 mod limits;

@@ -69,7 +69,8 @@ async fn printed_set_up_works_on_a_real_kapacitor() {
         kap.cli(cmd);
     }
 
-    cpu_story(&server, &svc, &kap, "cpu:host=serverA").await;
+    // The printed id is `{{ .TaskName }}:{{ .Group }}`.
+    cpu_story(&server, &svc, &kap, "cpu_alert:host=serverA").await;
 }
 
 /// The example task, extracted exactly as the README does.

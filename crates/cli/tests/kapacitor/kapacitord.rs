@@ -56,6 +56,16 @@ pub struct Kapacitor {
 impl Kapacitor {
     /// Start with `extra` appended to the minimal configuration (`[[httppost]]` blocks).
     pub async fn start(extra: &str) -> Kapacitor {
+        Self::start_inner(extra, false).await
+    }
+
+    /// As [`Kapacitor::start`], with Kapacitor's config API on (its default:
+    /// `GET /kapacitor/v1/config/…` answers; the other tests turn it off).
+    pub async fn start_with_config_api(extra: &str) -> Kapacitor {
+        Self::start_inner(extra, true).await
+    }
+
+    async fn start_inner(extra: &str, config_api: bool) -> Kapacitor {
         let bin = bin_dir().join("kapacitord");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -66,7 +76,8 @@ impl Kapacitor {
             let dir = tempfile::tempdir().expect("tmp");
             let port = free_port();
             let conf = dir.path().join("kapacitor.conf");
-            std::fs::write(&conf, config(dir.path(), port, extra)).expect("write kapacitor.conf");
+            std::fs::write(&conf, config(dir.path(), port, extra, config_api))
+                .expect("write kapacitor.conf");
             let out = std::fs::File::create(dir.path().join("stdout.log")).expect("stdout file");
             let err = std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file");
             let child = Command::new(&bin)
@@ -216,7 +227,7 @@ impl Drop for Kapacitor {
 
 /// A fresh installation's essentials: nothing listens beyond loopback, nothing reaches the
 /// network (no InfluxDB subscription, no usage reporting), every file under `dir`.
-fn config(dir: &Path, port: u16, extra: &str) -> String {
+fn config(dir: &Path, port: u16, extra: &str, config_api: bool) -> String {
     let d = dir.display();
     format!(
         r#"hostname = "127.0.0.1"
@@ -230,7 +241,7 @@ skip-config-overrides = true
   https-enabled = false
 
 [config-override]
-  enabled = false
+  enabled = {config_api}
 
 [logging]
   file = "{d}/kapacitor.log"

@@ -15,6 +15,7 @@ mod kapacitord;
 
 mod config_cli;
 mod grouping;
+mod live_tasks;
 mod outage;
 mod post_endpoint;
 mod post_url;

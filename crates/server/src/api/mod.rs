@@ -20,6 +20,8 @@ mod contact_methods;
 pub mod dto;
 mod events;
 mod incidents;
+pub mod kapacitor;
+pub mod kapacitor_tasks;
 mod login_csrf;
 mod notification_rules;
 mod notifications;
@@ -83,7 +85,9 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(policies::router())
         .merge(schedules::router())
         .merge(schedule_overrides::router())
-        .merge(calendar::router());
+        .merge(calendar::router())
+        .merge(kapacitor::router())
+        .merge(kapacitor_tasks::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .split_for_parts();

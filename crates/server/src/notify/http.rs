@@ -166,6 +166,46 @@ impl HttpSender {
         }
     }
 
+    /// `GET` a JSON document from a user-given URL (a team's Kapacitor, for the doctor's live
+    /// tasks) with the same guard as a send: checked addresses, no proxy, no redirects, the
+    /// timeouts; at most `max_bytes` of answer. The error is a sentence for the page.
+    pub async fn get_json(&self, url: &Url, max_bytes: usize) -> Result<serde_json::Value, String> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Refused::Scheme(url.scheme().to_owned()).to_string());
+        }
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+            Some(url::Host::Domain(_)) => None,
+            None => return Err(Refused::Malformed("it has no host".into()).to_string()),
+        };
+        if let Some(ip) = literal {
+            check_ip(ip, self.config.policy).map_err(|r| r.to_string())?;
+        }
+        let mut resp = self.client.get(url.clone()).send().await.map_err(|e| {
+            match self.classify_error(&e) {
+                Attempt::Permanent(m) | Attempt::Transient(m) => m,
+                Attempt::Delivered => "the request failed".to_owned(),
+            }
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("answered {status}"));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| format!("the answer broke off: {}", root_cause(&e)))?
+        {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(format!("the answer is larger than {max_bytes} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("the answer is not JSON: {e}"))
+    }
+
     fn classify_error(&self, e: &reqwest::Error) -> Attempt {
         // The resolver's refusal comes back wrapped in the connect error.
         let mut source = e.source();

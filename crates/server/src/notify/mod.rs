@@ -25,6 +25,7 @@ use tocsin_core::paging::message::Email;
 
 pub mod concurrency;
 pub mod http;
+pub mod kapacitor;
 pub mod outbound;
 pub mod smtp;
 #[cfg(any(test, feature = "test-receivers"))]
@@ -200,6 +201,19 @@ impl Sender {
                 secrets,
             })
             .await
+    }
+}
+
+impl Sender {
+    /// `GET` JSON from a user-given URL through the outbound guard (see
+    /// [`HttpSender::get_json`]), bounded by the per-destination limits like a send.
+    pub async fn get_json(&self, url: &str, max_bytes: usize) -> Result<serde_json::Value, String> {
+        let url = check_url(url).map_err(|r| r.to_string())?;
+        let destination = url.origin().ascii_serialization();
+        let Ok(_permit) = self.limits.acquire(&destination, self.queue_wait).await else {
+            return Err(concurrency::Busy.to_string());
+        };
+        self.http.get_json(&url, max_bytes).await
     }
 }
 

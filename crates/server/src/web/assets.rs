@@ -11,6 +11,8 @@ const PAGING_JS: &str = include_str!("../../assets/paging.js");
 /// Schedules' pages (list, editor, timeline, overrides, calendar feeds, your upcoming
 /// shifts): everything through the schedules API.
 const SCHEDULES_JS: &str = include_str!("../../assets/schedules.js");
+/// The Kapacitor doctor's box on a service's Kapacitor panel.
+const KAPACITOR_JS: &str = include_str!("../../assets/kapacitor.js");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -32,6 +34,10 @@ pub async fn paging_js() -> impl IntoResponse {
 
 pub async fn schedules_js() -> impl IntoResponse {
     script(SCHEDULES_JS)
+}
+
+pub async fn kapacitor_js() -> impl IntoResponse {
+    script(KAPACITOR_JS)
 }
 
 fn script(body: &'static str) -> impl IntoResponse {

@@ -13,6 +13,7 @@ fn head(title: &str) -> Markup {
             script src="/assets/app.js" defer {}
             script src="/assets/paging.js" defer {}
             script src="/assets/schedules.js" defer {}
+            script src="/assets/kapacitor.js" defer {}
         }
     }
 }
@@ -27,7 +28,7 @@ pub fn page(ctx: &Ctx, title: &str, nav: &str, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "Tocsin" }
                     nav aria-label="Main" {
-                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents"), ("/paging", "Paging"), ("/schedules", "Schedules")] {
+                        @for (href, label) in [("/", "Overview"), ("/services", "Services"), ("/incidents", "Incidents"), ("/paging", "Paging"), ("/schedules", "Schedules"), ("/kapacitor", "Kapacitor")] {
                             a href=(href) aria-current=[(label == nav).then_some("page")] { (label) }
                         }
                     }

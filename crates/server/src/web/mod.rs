@@ -23,6 +23,7 @@ mod assets;
 mod chart;
 mod contacts;
 mod incidents;
+mod kapacitor;
 mod layout;
 mod login;
 mod notifications;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/paging", get(paging::page))
         .route("/paging/policies/new", get(policy_editor::new))
         .route("/paging/policies/{id}", get(policy_editor::edit))
+        .route("/kapacitor", get(kapacitor::page))
         .route("/schedules", get(schedules::list))
         .route("/schedules/new", get(schedules::new))
         .route("/schedules/{id}", get(schedules::show))
@@ -53,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/app.js", get(assets::js))
         .route("/assets/paging.js", get(assets::paging_js))
         .route("/assets/schedules.js", get(assets::schedules_js))
+        .route("/assets/kapacitor.js", get(assets::kapacitor_js))
 }
 
 /// A signed-in person. Pages that need one send everyone else to the login page, and come

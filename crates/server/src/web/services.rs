@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use maud::{html, Markup};
-use tocsin_core::{ServiceId, SourceKind};
+use tocsin_core::{ServiceId, SourceKind, TeamId};
 
 use super::overview::TeamParam;
 use super::{fmt_time, layout, service_policy, Ctx, WebCaller, WebError, WebPath};
@@ -96,7 +96,7 @@ pub async fn show(
             }
             p #source-none .muted hidden { "No alert source matches." }
             @for src in &sources {
-                (source_panel(&svc.id, src, manages))
+                (source_panel(&svc.id, svc.team_id, src, manages))
             }
         }
         (paging)
@@ -104,7 +104,7 @@ pub async fn show(
     Ok(ctx.respond(layout::page(&ctx, &svc.name, "Services", body)))
 }
 
-fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup {
+fn source_panel(svc: &ServiceId, team: TeamId, src: &AlertSourceView, manages: bool) -> Markup {
     let slug = src.source.slug();
     let url_id = format!("{slug}-webhook-url");
     let status_id = format!("{slug}-status");
@@ -142,6 +142,7 @@ fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup
             } }
             p.error id={(slug) "-test-error"} role="alert" hidden {}
             @if let (SourceKind::Kapacitor, Some(url)) = (src.source, &src.webhook_url) { (kapacitor_guide(url)) }
+            @if src.source == SourceKind::Kapacitor { (tick_check(team)) }
         }
     }
 }
@@ -150,7 +151,7 @@ fn kapacitor_guide(url: &str) -> Markup {
     let conf = format!(
         "[[httppost]]\n  endpoint = \"tocsin\"\n  url = \"{url}\"\n  headers = {{ Content-Type = \"application/json\" }}\n"
     );
-    let tick = "    |alert()\n        .id('{{ .Name }}:{{ .Group }}')\n        .crit(lambda: \"usage_idle\" < 10)\n        .post()\n            .endpoint('tocsin')\n";
+    let tick = "    |alert()\n        .id('{{ .TaskName }}:{{ .Group }}')\n        .crit(lambda: \"usage_idle\" < 10)\n        .post()\n            .endpoint('tocsin')\n";
     html! {
         h3 { "Set up Kapacitor" }
         div.grid2 {
@@ -182,5 +183,33 @@ fn kapacitor_guide(url: &str) -> Markup {
                 button type="button" data-copy="guide-tick" { "Copy TICKscript" }
             }
         }
+    }
+}
+
+/// The doctor: paste a TICKscript, see its findings inline (`kapacitor.js` posts it to
+/// `POST /api/v1/kapacitor/check`). For everyone who sees the service: the check reads only
+/// the script, and never shows a webhook key.
+fn tick_check(team: TeamId) -> Markup {
+    html! {
+        h3 { "Check a TICKscript" }
+        p.muted {
+            "Paste a task's TICKscript to find what loses or merges incidents (an id without the group, "
+            code { ".noRecoveries()" } ", " code { ".stateChangesOnly()" } " without an interval, a URL that is not this Tocsin's…). "
+            "The same check runs as " code { "tocsin kapacitor check" } "."
+        }
+        form #tick-check data-tick-check="/api/v1/kapacitor/check" {
+            label for="tick-script" { "TICKscript" }
+            textarea #tick-script name="script" rows="12" spellcheck="false" required {}
+            details {
+                summary { "kapacitor.conf (optional, to check " code { ".endpoint()" } " names)" }
+                label for="tick-conf" { "kapacitor.conf" }
+                textarea #tick-conf name="kapacitor_conf" rows="6" spellcheck="false" {}
+            }
+            p { button type="submit" { "Check TICKscript" } }
+            p.error role="alert" hidden {}
+        }
+        p #tick-verdict role="status" {}
+        ul #tick-findings .findings {}
+        p { a href={"/kapacitor?team=" (team)} { "The team's live Kapacitor tasks" } }
     }
 }

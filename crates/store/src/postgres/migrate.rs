@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0003_lifecycle.sql"),
     include_str!("../../migrations/postgres/0004_paging.sql"),
     include_str!("../../migrations/postgres/0005_schedules.sql"),
+    include_str!("../../migrations/postgres/0006_kapacitor_doctor.sql"),
     include_str!("../../migrations/postgres/0007_lean_ingest.sql"),
 ];
 

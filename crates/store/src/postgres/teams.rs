@@ -54,4 +54,41 @@ impl TeamStore for PgStore {
         })
         .await
     }
+
+    async fn team_kapacitor_url(
+        &self, scope: &Scope, team: TeamId,
+    ) -> Result<Option<String>, StoreError> {
+        bounded(async {
+            let mut args: Params = vec![Box::new(team)];
+            let sql = format!(
+                "SELECT kapacitor_url FROM teams WHERE id = $1{}",
+                scope_sql(scope, "id", &mut args)
+            );
+            let row = self
+                .client()
+                .await?
+                .query_opt(&sql, &refs(&args))
+                .await?
+                .ok_or(StoreError::NotFound("team"))?;
+            Ok(row.try_get(0)?)
+        })
+        .await
+    }
+
+    async fn set_team_kapacitor_url(
+        &self, scope: &Scope, team: TeamId, url: Option<&str>,
+    ) -> Result<(), StoreError> {
+        bounded(async {
+            let mut args: Params = vec![Box::new(url.map(str::to_owned)), Box::new(team)];
+            let sql = format!(
+                "UPDATE teams SET kapacitor_url = $1 WHERE id = $2{}",
+                scope_sql(scope, "id", &mut args)
+            );
+            match self.client().await?.execute(&sql, &refs(&args)).await? {
+                0 => Err(StoreError::NotFound("team")),
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
 }

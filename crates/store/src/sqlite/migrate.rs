@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_lifecycle.sql"),
     include_str!("../../migrations/sqlite/0004_paging.sql"),
     include_str!("../../migrations/sqlite/0005_schedules.sql"),
+    include_str!("../../migrations/sqlite/0006_kapacitor_doctor.sql"),
     include_str!("../../migrations/sqlite/0007_lean_ingest.sql"),
 ];
 

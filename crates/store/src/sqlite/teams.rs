@@ -62,4 +62,45 @@ impl TeamStore for SqliteStore {
         })
         .await
     }
+
+    async fn team_kapacitor_url(
+        &self, scope: &Scope, team: TeamId,
+    ) -> Result<Option<String>, StoreError> {
+        let scope = scope.clone();
+        self.read(move |c| {
+            let mut args = vec![Value::Text(team.to_string())];
+            let sql = format!(
+                "SELECT kapacitor_url FROM teams WHERE id = ?{}",
+                scope_sql(&scope, "id", &mut args)
+            );
+            c.prepare_cached(&sql)?
+                .query_row(params_from_iter(args), |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .ok_or(StoreError::NotFound("team"))
+        })
+        .await
+    }
+
+    async fn set_team_kapacitor_url(
+        &self, scope: &Scope, team: TeamId, url: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let scope = scope.clone();
+        let url = url.map(str::to_owned);
+        self.writer
+            .write(move |c| {
+                let mut args = vec![
+                    url.clone().map_or(Value::Null, Value::Text),
+                    Value::Text(team.to_string()),
+                ];
+                let sql = format!(
+                    "UPDATE teams SET kapacitor_url = ? WHERE id = ?{}",
+                    scope_sql(&scope, "id", &mut args)
+                );
+                match c.execute(&sql, params_from_iter(args))? {
+                    0 => Err(StoreError::NotFound("team")),
+                    _ => Ok(()),
+                }
+            })
+            .await
+    }
 }

@@ -15,7 +15,7 @@ pub struct Backend {
 }
 
 enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Sqlite(tempfile::TempDir),
     Postgres { admin_url: String, db: String },
 }
 
@@ -52,6 +52,40 @@ pub trait Handle {
 impl Handle for Arc<dyn Store> {
     fn from_backend(b: &Backend) -> Self {
         b.store.clone()
+    }
+}
+
+/// The store, and where another process would read the same database without the store
+/// (`tocsin_store::readonly`): the SQLite file or the PostgreSQL URL.
+pub struct ReadOnlyDb {
+    pub store: Arc<dyn Store>,
+    pub sqlite: Option<std::path::PathBuf>,
+    pub postgres: Option<String>,
+}
+
+impl ReadOnlyDb {
+    /// `readonly`'s services of this database, whichever the backend.
+    pub async fn services(&self) -> Vec<tocsin_store::readonly::ServiceKey> {
+        match (&self.sqlite, &self.postgres) {
+            (Some(path), _) => tocsin_store::readonly::sqlite_services(path).expect("read"),
+            (None, Some(url)) => tocsin_store::readonly::postgres_services(url)
+                .await
+                .expect("read"),
+            (None, None) => panic!("a backend is SQLite or PostgreSQL"),
+        }
+    }
+}
+
+impl Handle for ReadOnlyDb {
+    fn from_backend(b: &Backend) -> Self {
+        ReadOnlyDb {
+            store: b.store.clone(),
+            sqlite: match &b.cleanup {
+                Cleanup::Sqlite(dir) => Some(dir.path().join("tocsin.db")),
+                Cleanup::Postgres { .. } => None,
+            },
+            postgres: b.postgres_url(),
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod backend;
 mod batching;
 mod cases;
 mod engine;
+mod kapacitor;
 mod lifecycle;
 mod paging;
 mod pg_race;
@@ -43,6 +44,8 @@ macro_rules! conformance {
 
 conformance!(
     cases::bootstrap_runs_once,
+    kapacitor::teams_keep_their_kapacitor_url_within_scope,
+    kapacitor::read_only_services_say_which_heard_from_kapacitor,
     cases::teams_are_unique_sorted_and_scoped,
     cases::services_are_found_by_key_hash_and_scoped,
     cases::ingest_opens_joins_resolves_ignores_and_tests,
