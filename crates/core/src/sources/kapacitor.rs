@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{parse_json, DecodeError, SourceKind};
+use super::{no_nul, parse_json, DecodeError, SourceKind};
 use crate::alert::{Action, AlertEvent, Severity};
 
 #[derive(Deserialize)]
@@ -143,14 +143,6 @@ fn merge_tag(tags: &mut BTreeMap<String, String>, k: String, v: String) {
                 existing.push_str(&v);
             }
         }
-    }
-}
-
-fn no_nul(s: String) -> String {
-    if s.contains('\0') {
-        s.replace('\0', "\u{FFFD}")
-    } else {
-        s
     }
 }
 

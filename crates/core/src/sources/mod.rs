@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::AlertEvent;
 
+pub mod incident_webhook;
 pub mod kapacitor;
+pub mod pagerduty;
 
 /// Why a body was refused. `code` is stable for clients; `detail` names the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,16 +44,40 @@ impl DecodeError {
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Kapacitor,
+    /// Squadcast's generic "Incident Webhook" (its `api` source; the slug is Squadcast's).
+    #[serde(rename = "api")]
+    IncidentWebhook,
+    /// PagerDuty's Events API v2.
+    PagerDuty,
+}
+
+/// Where a source's alerts arrive. Most sources take the key in the URL; PagerDuty's clients
+/// post to one fixed URL with the key in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/v1/incidents/<slug>/<key>` (Squadcast's v1 shape, kept for Kapacitor).
+    V1Incidents,
+    /// `/v2/incidents/<slug>/<key>` (Squadcast's v2 shape).
+    V2Incidents,
+    /// `/v2/enqueue`, key = the body's `routing_key` (PagerDuty's Events API v2).
+    Enqueue,
 }
 
 impl SourceKind {
     /// Every source, in the order the catalogue lists them.
-    pub const ALL: &'static [SourceKind] = &[SourceKind::Kapacitor];
+    pub const ALL: &'static [SourceKind] = &[
+        SourceKind::Kapacitor,
+        SourceKind::IncidentWebhook,
+        SourceKind::PagerDuty,
+    ];
 
-    /// The slug used in URLs (`/v1/incidents/<slug>/<key>`) and in the store.
+    /// The slug used in URLs (`/v1/incidents/<slug>/<key>`), in the store and as the metrics
+    /// label.
     pub fn slug(self) -> &'static str {
         match self {
             SourceKind::Kapacitor => "kapacitor",
+            SourceKind::IncidentWebhook => "api",
+            SourceKind::PagerDuty => "pagerduty",
         }
     }
 
@@ -59,6 +85,8 @@ impl SourceKind {
     pub fn display_name(self) -> &'static str {
         match self {
             SourceKind::Kapacitor => "Kapacitor",
+            SourceKind::IncidentWebhook => "Incident Webhook",
+            SourceKind::PagerDuty => "PagerDuty Events API v2",
         }
     }
 
@@ -66,17 +94,56 @@ impl SourceKind {
         Self::ALL.iter().copied().find(|s| s.slug() == slug)
     }
 
-    /// The ingestion path below the public URL, in Squadcast's shape so that moving off
-    /// Squadcast only changes the host.
-    pub fn webhook_path(self, api_key: &str) -> String {
+    /// Where this source's alerts arrive, in the shape its senders already use (Squadcast's,
+    /// PagerDuty's), so that moving to Tocsin only changes the host.
+    pub fn endpoint(self) -> Endpoint {
         match self {
-            SourceKind::Kapacitor => format!("/v1/incidents/kapacitor/{api_key}"),
+            SourceKind::Kapacitor => Endpoint::V1Incidents,
+            SourceKind::IncidentWebhook => Endpoint::V2Incidents,
+            SourceKind::PagerDuty => Endpoint::Enqueue,
+        }
+    }
+
+    /// The ingestion path below the public URL. For [`Endpoint::Enqueue`] it holds no key:
+    /// the key travels in the body (`routing_key`).
+    pub fn webhook_path(self, api_key: &str) -> String {
+        match self.endpoint() {
+            Endpoint::V1Incidents => format!("/v1/incidents/{}/{api_key}", self.slug()),
+            Endpoint::V2Incidents => format!("/v2/incidents/{}/{api_key}", self.slug()),
+            Endpoint::Enqueue => "/v2/enqueue".to_owned(),
+        }
+    }
+
+    /// The source whose alerts a request path carries, if any (for counting refusals made
+    /// before routing, such as a declared oversize body).
+    pub fn from_path(path: &str) -> Option<Self> {
+        if path == "/v2/enqueue" {
+            return Some(SourceKind::PagerDuty);
+        }
+        let (endpoint, rest) = if let Some(rest) = path.strip_prefix("/v1/incidents/") {
+            (Endpoint::V1Incidents, rest)
+        } else {
+            (Endpoint::V2Incidents, path.strip_prefix("/v2/incidents/")?)
+        };
+        let kind = Self::from_slug(rest.split('/').next()?)?;
+        (kind.endpoint() == endpoint).then_some(kind)
+    }
+
+    /// The largest body this source takes; the router's own limit (256 KiB) caps them all.
+    /// Squadcast refuses Incident Webhook bodies over 30 KB, so Tocsin does too: a script
+    /// that works here works there.
+    pub fn max_body(self) -> usize {
+        match self {
+            SourceKind::IncidentWebhook => incident_webhook::MAX_BODY,
+            SourceKind::Kapacitor | SourceKind::PagerDuty => 256 * 1024,
         }
     }
 
     pub fn decode(self, body: &[u8]) -> Result<Vec<AlertEvent>, DecodeError> {
         match self {
             SourceKind::Kapacitor => kapacitor::decode(body).map(|e| vec![e]),
+            SourceKind::IncidentWebhook => incident_webhook::decode(body).map(|e| vec![e]),
+            SourceKind::PagerDuty => pagerduty::decode(body).map(|e| vec![e]),
         }
     }
 
@@ -87,7 +154,26 @@ impl SourceKind {
     ) -> String {
         match self {
             SourceKind::Kapacitor => kapacitor::sample_body(dedup_key, level, at),
+            SourceKind::IncidentWebhook => incident_webhook::sample_body(dedup_key, level, at),
+            SourceKind::PagerDuty => pagerduty::sample_body(dedup_key, level, at),
         }
+    }
+}
+
+/// A dedup key for an alert that came without one (a Squadcast trigger without `event_id`,
+/// a PagerDuty trigger without `dedup_key`): unique, so the alert is its own incident, as it
+/// is at Squadcast and PagerDuty. PagerDuty returns it to the sender, who can then resolve.
+pub(crate) fn fresh_dedup_key() -> String {
+    ulid::Ulid::new().to_string().to_lowercase()
+}
+
+/// JSON may carry `\u0000`, which PostgreSQL text cannot hold: an alert must never be lost
+/// for it, so NUL becomes U+FFFD on every backend alike. The raw body keeps the escape.
+pub(crate) fn no_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
+    } else {
+        s
     }
 }
 
