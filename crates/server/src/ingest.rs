@@ -1,7 +1,13 @@
-//! `POST /v1/incidents/{source}/{key}`: where alerts come in.
+//! Where alerts come in: `POST /v1/incidents/{source}/{key}` (Kapacitor),
+//! `POST /v2/incidents/{source}/{key}` (Squadcast's Incident Webhook) and `POST /v2/enqueue`
+//! (PagerDuty's Events API v2, in [`pagerduty`]), each source at its own URL
+//! ([`SourceKind::endpoint`]).
 //!
 //! Thin on purpose: find the service by key, decode with the source's decoder, hand the
-//! event to the store and wait for the commit. 202 means the alert is on disk.
+//! event to the store and wait for the commit. 202 means the alert is on disk. Every source
+//! goes through [`ingest`]; only the answer's shape is the source's own.
+
+pub mod pagerduty;
 
 use std::time::Instant;
 
@@ -12,6 +18,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use tocsin_core::model::{IngestOutcome, Service};
+use tocsin_core::sources::Endpoint;
 use tocsin_core::{AlertEvent, Decision, EventId, IncidentId, SourceKind};
 
 use crate::error::ApiError;
@@ -56,40 +63,85 @@ pub async fn refuse_declared_oversize(
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(n) if n > MAX_BODY as u64 => {
-            let path = req.uri().path();
-            let source = path
-                .strip_prefix("/v1/incidents/")
-                .and_then(|rest| rest.split('/').next())
-                .and_then(SourceKind::from_slug);
-            if let Some(source) = source {
+            if let Some(source) = SourceKind::from_path(req.uri().path()) {
                 state
                     .metrics
                     .count_alert(source.slug(), "payload_too_large");
             }
-            axum::response::IntoResponse::into_response(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is {n} bytes, over the limit of {MAX_BODY} bytes"),
-            ))
+            axum::response::IntoResponse::into_response(too_large(n, MAX_BODY))
         }
         _ => next.run(req).await,
     }
 }
 
+/// `POST /v1/incidents/{source}/{key}`: Kapacitor's URL (Squadcast's v1 shape).
 pub async fn receive(
     State(state): State<AppState>, Path((source, key)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    incidents(state, Endpoint::V1Incidents, &source, &key, body).await
+}
+
+/// `POST /v2/incidents/{source}/{key}`: Squadcast's v2 shape (its Incident Webhook is
+/// `/v2/incidents/api/<key>`).
+pub async fn receive_v2(
+    State(state): State<AppState>, Path((source, key)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    incidents(state, Endpoint::V2Incidents, &source, &key, body).await
+}
+
+/// A source answers only at its own URL ([`SourceKind::endpoint`]), so each source has one
+/// URL to document, log and limit.
+async fn incidents(
+    state: AppState, endpoint: Endpoint, source: &str, key: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let source = SourceKind::from_slug(source)
+        .filter(|s| s.endpoint() == endpoint)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_source",
+                format!("no alert source named {source:?} takes alerts at this path"),
+            )
+        })?;
+    let done = ingest(&state, source, Some(key), body).await?;
+    Ok((StatusCode::ACCEPTED, Json(done.outcome.into())))
+}
+
+/// One alert request, stored: what the store answered and the dedup key it went under (a
+/// PagerDuty sender is told the key, made up when it sent none).
+pub struct Ingested {
+    pub outcome: IngestOutcome,
+    pub dedup_key: String,
+}
+
+/// The one ingest path of every source: find the service by key (`key`, or the one the body
+/// names for sources that carry it there), its rate limit, the source's body limit, its
+/// decoder, the store; every outcome and refusal counted under the source's label.
+pub async fn ingest(
+    state: &AppState, source: SourceKind, key: Option<&str>, body: Result<Bytes, BytesRejection>,
+) -> Result<Ingested, ApiError> {
     let started = Instant::now();
-    let source = SourceKind::from_slug(&source).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_source",
-            format!("no alert source named {source:?}"),
-        )
-    })?;
     let slug = source.slug();
     let result = async {
+        let mut body = body.map_err(body_rejection);
+        if let Ok(b) = &body {
+            if b.len() > source.max_body() {
+                return Err(too_large(b.len() as u64, source.max_body()));
+            }
+        }
+        let key = match key {
+            Some(k) => k.to_owned(),
+            // The key travels in the body (PagerDuty's `routing_key`): read it first.
+            None => {
+                let b = body?;
+                let k = source.key_in_body(&b)?;
+                body = Ok(b);
+                k
+            }
+        };
         let service = state
             .keys
             .lookup(state.accounts.as_ref(), &key)
@@ -121,21 +173,24 @@ pub async fn receive(
                 .with_retry_after(wait));
             }
         }
-        let body = body.map_err(body_rejection)?;
+        let body = body?;
         let events = source.decode(&body)?;
         let mut last = None;
         for event in events {
-            last = Some(accept(&state, &service, event).await?);
+            let dedup_key = event.dedup_key.clone();
+            let outcome = accept(state, &service, event).await?;
+            last = Some(Ingested { outcome, dedup_key });
         }
         last.ok_or_else(|| ApiError::bad_request("empty_body", "the body held no alert"))
     }
     .await;
     match result {
-        Ok(outcome) => {
-            state.metrics.count_alert(slug, outcome.decision.outcome());
-            state.metrics.count_incident(outcome.decision.outcome());
+        Ok(done) => {
+            let outcome = done.outcome.decision.outcome();
+            state.metrics.count_alert(slug, outcome);
+            state.metrics.count_incident(outcome);
             state.metrics.observe_ingest(started.elapsed());
-            Ok((StatusCode::ACCEPTED, Json(outcome.into())))
+            Ok(done)
         }
         Err(e) => {
             state.metrics.count_alert(slug, e.code);
@@ -144,13 +199,24 @@ pub async fn receive(
     }
 }
 
+fn too_large(n: u64, limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is {n} bytes, over the limit of {limit} bytes"),
+    )
+}
+
 /// Store one decoded alert. Shared by the webhook and the "send test alert" button, so a test
 /// goes through exactly what real alerts go through.
 pub async fn accept(
     state: &AppState, service: &Service, event: AlertEvent,
 ) -> Result<IngestOutcome, ApiError> {
     let outcome = state.store.ingest(service, event).await?;
-    if matches!(outcome.decision, Decision::Open(_) | Decision::Resolve) {
+    if matches!(
+        outcome.decision,
+        Decision::Open(_) | Decision::Resolve | Decision::Acknowledge
+    ) {
         // Committed: a first step with no delay goes out now, not at the next poll.
         state.wake.wake();
     }

@@ -139,6 +139,19 @@ impl SourceKind {
         }
     }
 
+    /// The service key a body names, for sources whose key travels in the body
+    /// ([`Endpoint::Enqueue`]); read before the body is decoded, because the key decides which
+    /// service and whose rate limit apply.
+    pub fn key_in_body(self, body: &[u8]) -> Result<String, DecodeError> {
+        match self.endpoint() {
+            Endpoint::Enqueue => pagerduty::routing_key(body),
+            Endpoint::V1Incidents | Endpoint::V2Incidents => Err(DecodeError::new(
+                "unknown_key",
+                format!("{} takes its key in the URL", self.display_name()),
+            )),
+        }
+    }
+
     pub fn decode(self, body: &[u8]) -> Result<Vec<AlertEvent>, DecodeError> {
         match self {
             SourceKind::Kapacitor => kapacitor::decode(body).map(|e| vec![e]),

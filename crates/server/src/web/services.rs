@@ -10,7 +10,7 @@ use maud::{html, Markup};
 use tocsin_core::{ServiceId, SourceKind};
 
 use super::overview::TeamParam;
-use super::{fmt_time, layout, service_policy, Ctx, WebCaller, WebError, WebPath};
+use super::{fmt_time, layout, service_policy, source_guides, Ctx, WebCaller, WebError, WebPath};
 use crate::api::{catalogue, AlertSourceView};
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -117,6 +117,13 @@ fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup
                     input id=(url_id) type="text" readonly value=(url);
                     button type="button" data-copy=(url_id) { "Copy" }
                 }
+                @if let Some(key) = &src.routing_key {
+                    label for={(slug) "-routing-key"} { "Routing key" }
+                    div.copyline {
+                        input id={(slug) "-routing-key"} type="text" readonly value=(key);
+                        button type="button" data-copy={(slug) "-routing-key"} { "Copy" }
+                    }
+                }
             } @else {
                 p.muted id=(url_id) {
                     "Only team owners and admins can see the webhook URL: whoever holds it can open and resolve incidents. Ask one of them to set up "
@@ -142,6 +149,7 @@ fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup
             } }
             p.error id={(slug) "-test-error"} role="alert" hidden {}
             @if let (SourceKind::Kapacitor, Some(url)) = (src.source, &src.webhook_url) { (kapacitor_guide(url)) }
+            @if let Some(url) = &src.webhook_url { (source_guides::guide(src.source, url, src.routing_key.as_deref())) }
         }
     }
 }
