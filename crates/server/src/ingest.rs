@@ -63,12 +63,17 @@ pub async fn refuse_declared_oversize(
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(n) if n > MAX_BODY as u64 => {
-            if let Some(source) = SourceKind::from_path(req.uri().path()) {
+            let source = SourceKind::from_path(req.uri().path());
+            if let Some(source) = source {
                 state
                     .metrics
                     .count_alert(source.slug(), "payload_too_large");
             }
-            axum::response::IntoResponse::into_response(too_large(n, MAX_BODY))
+            match source {
+                // PagerDuty's clients read PagerDuty's shape, this refusal included.
+                Some(SourceKind::PagerDuty) => pagerduty::refusal(too_large(n, MAX_BODY)),
+                _ => axum::response::IntoResponse::into_response(too_large(n, MAX_BODY)),
+            }
         }
         _ => next.run(req).await,
     }

@@ -21,10 +21,12 @@ mod concurrency;
 mod crash;
 mod fixtures;
 mod incident_pages;
+mod incident_webhook;
 mod kapacitor_config;
 mod lifecycle;
 mod limits;
 mod ops;
+mod pagerduty;
 mod paging;
 mod paging_pages;
 #[cfg(feature = "postgres-tests")]

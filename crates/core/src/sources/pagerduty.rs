@@ -32,8 +32,9 @@ struct Body {
     event_action: String,
     #[serde(default)]
     dedup_key: Option<String>,
+    /// An object (read into [`Payload`] with its fields' paths), or null/absent.
     #[serde(default)]
-    payload: Option<Payload>,
+    payload: Option<serde_json::Value>,
     #[serde(default)]
     client: Option<String>,
     #[serde(default)]
@@ -91,7 +92,7 @@ const SEVERITIES: &str = "critical, error, warning, info";
 pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
     let parsed: Body = parse_json(body)?;
     let action = parsed.event_action.trim().to_ascii_lowercase();
-    let payload = parsed.payload.unwrap_or_default();
+    let payload = payload(parsed.payload)?;
     let dedup_key = parsed.dedup_key.map(no_nul).unwrap_or_default();
     if dedup_key.chars().count() > MAX_DEDUP_KEY {
         return Err(DecodeError::new(
@@ -208,6 +209,26 @@ pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
     })
 }
 
+/// serde would read a struct from a JSON array too (by position); PagerDuty's payload is an
+/// object, so anything else is refused, and a wrong field names its path.
+fn payload(v: Option<serde_json::Value>) -> Result<Payload, DecodeError> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(Payload::default()),
+        Some(v @ serde_json::Value::Object(_)) => {
+            serde_path_to_error::deserialize(v).map_err(|e| {
+                DecodeError::new(
+                    "invalid_field",
+                    format!("field `payload.{}`: {}", e.path(), e.inner()),
+                )
+            })
+        }
+        Some(_) => Err(DecodeError::new(
+            "invalid_field",
+            "field `payload`: must be an object",
+        )),
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
@@ -321,6 +342,8 @@ mod tests {
             (br#"{"routing_key":"k","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info","timestamp":"noon"}}"#, "invalid_field", "payload.timestamp"),
             (br#"{"routing_key":"k","event_action":"trigger","payload":{"summary":1}}"#, "invalid_field", "payload.summary"),
             (br#"{"routing_key":"k","event_action":"resolve"}"#, "missing_field", "dedup_key"),
+            (br#"{"routing_key":"k","event_action":"trigger","payload":[]}"#, "invalid_field", "payload"),
+            (br#"{"routing_key":"k","event_action":"trigger","payload":{"custom_details":1,"summary":[]}}"#, "invalid_field", "payload.summary"),
             (br#"{"routing_key":"k","event_action":"acknowledge","dedup_key":""}"#, "missing_field", "dedup_key"),
             (long.as_bytes(), "invalid_field", "dedup_key"),
         ];

@@ -60,7 +60,7 @@ pub async fn enqueue(
 
 /// PagerDuty's shape around an [`ApiError`], keeping its status (but 400 for an unknown
 /// key) and its headers (`Retry-After`).
-fn refusal(e: ApiError) -> Response {
+pub(crate) fn refusal(e: ApiError) -> Response {
     let (code, detail) = (e.code, e.detail.clone());
     let status = match e.status {
         StatusCode::NOT_FOUND => StatusCode::BAD_REQUEST,
