@@ -16,6 +16,7 @@ mod kapacitord;
 mod config_cli;
 mod grouping;
 mod outage;
+mod pagerduty2;
 mod post_endpoint;
 mod post_url;
 mod service_test;
