@@ -27,7 +27,6 @@ pub const MAX_DEDUP_KEY: usize = 255;
 
 #[derive(Deserialize)]
 struct Body {
-    #[allow(dead_code)]
     routing_key: String,
     event_action: String,
     #[serde(default)]
@@ -79,18 +78,25 @@ struct KeyOnly {
 pub fn routing_key(body: &[u8]) -> Result<String, DecodeError> {
     let k: KeyOnly = parse_json(body)?;
     if k.routing_key.trim().is_empty() {
-        return Err(DecodeError::new(
-            "missing_field",
-            "field `routing_key`: must be the service's key",
-        ));
+        return Err(blank_key());
     }
     Ok(k.routing_key)
+}
+
+fn blank_key() -> DecodeError {
+    DecodeError::new(
+        "missing_field",
+        "field `routing_key`: must be the service's key",
+    )
 }
 
 const SEVERITIES: &str = "critical, error, warning, info";
 
 pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
     let parsed: Body = parse_json(body)?;
+    if parsed.routing_key.trim().is_empty() {
+        return Err(blank_key());
+    }
     let action = parsed.event_action.trim().to_ascii_lowercase();
     let payload = payload(parsed.payload)?;
     let dedup_key = parsed.dedup_key.map(no_nul).unwrap_or_default();
