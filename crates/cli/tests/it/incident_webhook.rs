@@ -148,6 +148,16 @@ async fn fixtures_open_join_and_resolve_by_event_id() {
     assert_eq!(src["routing_key"], Value::Null, "the key is in the URL");
 }
 
+/// (name, URL, body, status, code, a word the detail must contain).
+type Case = (
+    &'static str,
+    String,
+    Vec<u8>,
+    u16,
+    &'static str,
+    &'static str,
+);
+
 #[tokio::test]
 async fn refusals_are_named_and_store_nothing() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -163,7 +173,7 @@ async fn refusals_are_named_and_store_nothing() {
         b
     };
     assert_eq!(just_under.len(), 30 * 1024);
-    let cases: Vec<(&str, String, Vec<u8>, u16, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("empty", url.clone(), vec![], 400, "empty_body", "empty"),
         (
             "not JSON",

@@ -7,7 +7,7 @@
 //! `scripts/squadcast-venv` makes it and `./scripts/test` runs that. Without it this test
 //! fails naming that command: never a silent pass.
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../it/support/mod.rs"]
 mod support;
 
