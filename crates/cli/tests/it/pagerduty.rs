@@ -401,3 +401,53 @@ async fn the_catalogue_hides_the_routing_key_from_low_roles_and_tests_through_th
     );
     assert!(!sources.to_string().contains(&key));
 }
+
+/// The service page: each new source has its panel, and its set-up guide with the person's
+/// own URL and key filled in, for those who may see the key; others see neither.
+#[tokio::test]
+async fn the_service_page_guides_each_source_with_the_callers_url_and_key() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(tmp.path()).await;
+    let (svc, enqueue, key) = service(&server, "guided").await;
+    let (_, teams) = server.get("/api/v1/teams").await;
+    let team = teams[0]["id"].as_str().expect("team").to_owned();
+    let pw = "a long password 1";
+    for (name, role) in [("ada", "admin"), ("rita", "responder")] {
+        let user = server.new_user(name, pw, false).await;
+        server.add_member(&team, &user, role).await;
+    }
+    let path = format!("/services/{svc}");
+    let ada = server.session("ada", pw).await;
+    let html = crate::support::page_ok(&server, &ada, &path).await;
+    let api_url = server.url(&format!("/v2/incidents/api/{key}"));
+    crate::support::has_all(
+        &html,
+        &path,
+        &[
+            "data-source-panel=\"api\"",
+            "data-source-panel=\"pagerduty\"",
+            "Incident Webhook",
+            "PagerDuty Events API v2",
+            "id=\"pagerduty-routing-key\"",
+            "id=\"api-guide-trigger\"",
+            "id=\"pagerduty-guide-conf\"",
+            "pagerDuty2()",
+            &enqueue,
+            &api_url,
+            &format!("routing-key = &quot;{key}&quot;"),
+        ],
+    );
+    let rita = server.session("rita", pw).await;
+    let html = crate::support::page_ok(&server, &rita, &path).await;
+    crate::support::has_all(&html, &path, &["data-source-panel=\"pagerduty\""]);
+    crate::support::has_none(
+        &html,
+        &path,
+        &[
+            &key,
+            "pagerduty-guide-conf",
+            "api-guide-trigger",
+            "pagerduty-routing-key",
+        ],
+    );
+}
