@@ -59,7 +59,21 @@ fn assert_success(name: &str, status: u16, got: &Value) -> String {
 async fn fixtures_trigger_acknowledge_and_resolve_answered_as_pagerduty() {
     let tmp = tempfile::tempdir().expect("tmp");
     let server = Server::spawn_app(tmp.path()).await;
-    let (svc, url, key) = service(&server, "pagerduty").await;
+    fixture_story(&server).await;
+}
+
+/// The same story on PostgreSQL (its set-based batch writes the acknowledge).
+#[cfg(feature = "postgres-tests")]
+#[tokio::test]
+async fn fixtures_trigger_acknowledge_and_resolve_on_postgres() {
+    let pg = crate::pg_cluster::PgCluster::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app_pg(tmp.path(), &pg.url).await;
+    fixture_story(&server).await;
+}
+
+async fn fixture_story(server: &Server) {
+    let (svc, url, key) = service(server, "pagerduty").await;
     assert_eq!(url, server.url("/v2/enqueue"));
     let kapacitor = server.alert_source(&svc, "kapacitor").await;
     assert!(
