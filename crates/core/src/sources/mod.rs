@@ -7,7 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::AlertEvent;
 
+pub mod alerta;
+pub mod grafana;
 pub mod kapacitor;
+pub mod opsgenie2;
+pub mod prometheus;
+mod text;
 
 /// Why a body was refused. `code` is stable for clients; `detail` names the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,16 +47,34 @@ impl DecodeError {
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Kapacitor,
+    /// Prometheus Alertmanager's webhook receiver.
+    Prometheus,
+    /// Grafana's unified alerting webhook contact point.
+    Grafana,
+    /// Kapacitor's `alerta` handler (Alerta's alert API).
+    Alerta,
+    /// Kapacitor's `opsgenie2` handler (OpsGenie's alert API v2).
+    Opsgenie2,
 }
 
 impl SourceKind {
     /// Every source, in the order the catalogue lists them.
-    pub const ALL: &'static [SourceKind] = &[SourceKind::Kapacitor];
+    pub const ALL: &'static [SourceKind] = &[
+        SourceKind::Kapacitor,
+        SourceKind::Prometheus,
+        SourceKind::Grafana,
+        SourceKind::Alerta,
+        SourceKind::Opsgenie2,
+    ];
 
     /// The slug used in URLs (`/v1/incidents/<slug>/<key>`) and in the store.
     pub fn slug(self) -> &'static str {
         match self {
             SourceKind::Kapacitor => "kapacitor",
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Grafana => "grafana",
+            SourceKind::Alerta => "alerta",
+            SourceKind::Opsgenie2 => "opsgenie2",
         }
     }
 
@@ -59,6 +82,10 @@ impl SourceKind {
     pub fn display_name(self) -> &'static str {
         match self {
             SourceKind::Kapacitor => "Kapacitor",
+            SourceKind::Prometheus => "Prometheus Alertmanager",
+            SourceKind::Grafana => "Grafana",
+            SourceKind::Alerta => "Kapacitor (alerta handler)",
+            SourceKind::Opsgenie2 => "Kapacitor (opsgenie2 handler)",
         }
     }
 
@@ -67,16 +94,21 @@ impl SourceKind {
     }
 
     /// The ingestion path below the public URL, in Squadcast's shape so that moving off
-    /// Squadcast only changes the host.
+    /// Squadcast only changes the host. Every source here uses `/v1/incidents/<slug>/<key>`;
+    /// Kapacitor's alerta and opsgenie2 handlers append their own paths to it (`/alert`;
+    /// `/<alias>/close`), which the server routes too.
     pub fn webhook_path(self, api_key: &str) -> String {
-        match self {
-            SourceKind::Kapacitor => format!("/v1/incidents/kapacitor/{api_key}"),
-        }
+        format!("/v1/incidents/{}/{api_key}", self.slug())
     }
 
+    /// Every alert of one body, in order; one bad alert refuses the whole body.
     pub fn decode(self, body: &[u8]) -> Result<Vec<AlertEvent>, DecodeError> {
         match self {
             SourceKind::Kapacitor => kapacitor::decode(body).map(|e| vec![e]),
+            SourceKind::Prometheus => prometheus::decode(body),
+            SourceKind::Grafana => grafana::decode(body),
+            SourceKind::Alerta => alerta::decode(body),
+            SourceKind::Opsgenie2 => opsgenie2::decode(body),
         }
     }
 
@@ -87,6 +119,24 @@ impl SourceKind {
     ) -> String {
         match self {
             SourceKind::Kapacitor => kapacitor::sample_body(dedup_key, level, at),
+            SourceKind::Prometheus => prometheus::sample_body(dedup_key, level, at),
+            SourceKind::Grafana => grafana::sample_body(dedup_key, level, at),
+            SourceKind::Alerta => alerta::sample_body(dedup_key, level, at),
+            SourceKind::Opsgenie2 => opsgenie2::sample_body(dedup_key, level, at),
+        }
+    }
+
+    /// The sample body decoded the way the sender's request would be: through the same
+    /// decoder as real traffic (an opsgenie2 recovery goes to its own path, keyed by alias).
+    pub fn sample_events(
+        self, dedup_key: &str, level: &str, at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<AlertEvent>, DecodeError> {
+        let body = self.sample_body(dedup_key, level, at);
+        match self {
+            SourceKind::Opsgenie2 if level == "OK" => {
+                opsgenie2::decode_recovery(dedup_key, body.as_bytes())
+            }
+            _ => self.decode(body.as_bytes()),
         }
     }
 }
