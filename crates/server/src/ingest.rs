@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use tocsin_core::model::{IngestOutcome, Service};
-use tocsin_core::{AlertEvent, Decision, EventId, IncidentId, SourceKind};
+use tocsin_core::{AlertEvent, Decision, DecodeError, EventId, IncidentId, SourceKind};
 
 use crate::error::ApiError;
 use crate::json::body_rejection;
@@ -80,7 +80,6 @@ pub async fn receive(
     State(state): State<AppState>, Path((source, key)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    let started = Instant::now();
     let source = SourceKind::from_slug(&source).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -88,11 +87,26 @@ pub async fn receive(
             format!("no alert source named {source:?}"),
         )
     })?;
+    let outcome = ingest(&state, source, &key, body, |b| source.decode(b)).await?;
+    Ok((StatusCode::ACCEPTED, Json(outcome.into())))
+}
+
+/// The one path of every webhook request: find the service by key, take a rate-limit token,
+/// decode the whole body with `decode` (a refusal stores nothing), then store its alerts in
+/// order, each committed before the next; the answer comes after the last commit and is its
+/// outcome. Every alert is counted in the metrics by its source and outcome, a refusal once.
+/// A store failure part-way leaves the alerts before it committed and answers 5xx: the sender
+/// sends the whole body again, and the repeats join their incidents.
+pub async fn ingest(
+    state: &AppState, source: SourceKind, key: &str, body: Result<Bytes, BytesRejection>,
+    decode: impl FnOnce(&[u8]) -> Result<Vec<AlertEvent>, DecodeError>,
+) -> Result<IngestOutcome, ApiError> {
+    let started = Instant::now();
     let slug = source.slug();
     let result = async {
         let service = state
             .keys
-            .lookup(state.accounts.as_ref(), &key)
+            .lookup(state.accounts.as_ref(), key)
             .await?
             .ok_or_else(|| {
                 ApiError::new(
@@ -122,20 +136,22 @@ pub async fn receive(
             }
         }
         let body = body.map_err(body_rejection)?;
-        let events = source.decode(&body)?;
+        let events = decode(&body)?;
         let mut last = None;
         for event in events {
-            last = Some(accept(&state, &service, event).await?);
+            let outcome = accept(state, &service, event).await?;
+            let action = outcome.decision.outcome();
+            state.metrics.count_alert(slug, action);
+            state.metrics.count_incident(action);
+            last = Some(outcome);
         }
         last.ok_or_else(|| ApiError::bad_request("empty_body", "the body held no alert"))
     }
     .await;
     match result {
         Ok(outcome) => {
-            state.metrics.count_alert(slug, outcome.decision.outcome());
-            state.metrics.count_incident(outcome.decision.outcome());
             state.metrics.observe_ingest(started.elapsed());
-            Ok((StatusCode::ACCEPTED, Json(outcome.into())))
+            Ok(outcome)
         }
         Err(e) => {
             state.metrics.count_alert(slug, e.code);

@@ -29,6 +29,7 @@ pub mod notify;
 pub mod passwords;
 pub mod secrets;
 pub mod security_headers;
+mod sender_paths;
 mod serve;
 pub mod state;
 pub mod telemetry;
@@ -42,6 +43,14 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = state.limits.config.request_timeout;
     let ingest = Router::new()
         .route("/v1/incidents/{source}/{key}", post(ingest::receive))
+        .route(
+            "/v1/incidents/alerta/{key}/alert",
+            post(sender_paths::alerta),
+        )
+        .route(
+            "/v1/incidents/opsgenie2/{key}/{alias}/{action}",
+            post(sender_paths::opsgenie2_recovery),
+        )
         .layer(DefaultBodyLimit::max(ingest::MAX_BODY));
     let (api, _) = api::router();
     let spec = api::openapi_json();

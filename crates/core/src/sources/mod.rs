@@ -84,8 +84,10 @@ impl SourceKind {
             SourceKind::Kapacitor => "Kapacitor",
             SourceKind::Prometheus => "Prometheus Alertmanager",
             SourceKind::Grafana => "Grafana",
-            SourceKind::Alerta => "Kapacitor (alerta handler)",
-            SourceKind::Opsgenie2 => "Kapacitor (opsgenie2 handler)",
+            // Not "Kapacitor …": these are the Alerta and OpsGenie APIs, which other senders
+            // speak too; the guides say they are for Kapacitor's handlers.
+            SourceKind::Alerta => "Alerta API",
+            SourceKind::Opsgenie2 => "OpsGenie API v2",
         }
     }
 

@@ -141,7 +141,12 @@ fn source_panel(svc: &ServiceId, src: &AlertSourceView, manages: bool) -> Markup
                     { "Send test alert" }
             } }
             p.error id={(slug) "-test-error"} role="alert" hidden {}
-            @if let (SourceKind::Kapacitor, Some(url)) = (src.source, &src.webhook_url) { (kapacitor_guide(url)) }
+            @if let Some(url) = &src.webhook_url {
+                @match src.source {
+                    SourceKind::Kapacitor => (kapacitor_guide(url)),
+                    other => (super::source_guides::guide(other, url)),
+                }
+            }
         }
     }
 }

@@ -1,0 +1,69 @@
+//! The paths Kapacitor's `alerta` and `opsgenie2` handlers add below the URL a user
+//! configures (our webhook URL), so those handlers work unchanged with only `url` set.
+//!
+//! - alerta posts to `<url>/alert` and treats anything but 201 as a failure: 201.
+//! - opsgenie2 posts a new alert to `<url>` itself (the common route, 202, which it expects)
+//!   and a recovery to `<url>/<alias>/<close|notes>?identifierType=alias`: both resolve the
+//!   alert keyed by that alias (see `tocsin_core::sources::opsgenie2`).
+//!
+//! Both go through [`ingest::ingest`], so keys, limits, commits and metrics are the webhook's.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tocsin_core::sources::opsgenie2;
+use tocsin_core::SourceKind;
+
+use crate::error::ApiError;
+use crate::ingest::{self, Accepted};
+use crate::state::AppState;
+
+/// `POST /v1/incidents/alerta/{key}/alert`: Kapacitor's alerta handler.
+pub async fn alerta(
+    State(state): State<AppState>, Path(key): Path<String>, body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let source = SourceKind::Alerta;
+    let outcome = ingest::ingest(&state, source, &key, body, |b| source.decode(b)).await?;
+    Ok((StatusCode::CREATED, Json(outcome.into())))
+}
+
+#[derive(Deserialize)]
+pub struct RecoveryQuery {
+    #[serde(default, rename = "identifierType")]
+    identifier_type: Option<String>,
+}
+
+/// `POST /v1/incidents/opsgenie2/{key}/{alias}/{action}`: Kapacitor's opsgenie2 recovery.
+pub async fn opsgenie2_recovery(
+    State(state): State<AppState>, Path((key, alias, action)): Path<(String, String, String)>,
+    query: Result<Query<RecoveryQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    if action != "close" && action != "notes" {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_action",
+            format!(
+                "no opsgenie2 action {action:?}; Kapacitor's recovery actions are close and notes"
+            ),
+        ));
+    }
+    let identifier = query
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?
+        .0
+        .identifier_type;
+    if let Some(other) = identifier.filter(|t| t != "alias") {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("identifierType {other:?} is not supported: alerts are found by alias (identifierType=alias)"),
+        ));
+    }
+    let outcome = ingest::ingest(&state, SourceKind::Opsgenie2, &key, body, |b| {
+        opsgenie2::decode_recovery(&alias, b)
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(outcome.into())))
+}
