@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use tocsin_core::sources::opsgenie2;
-use tocsin_core::SourceKind;
+use tocsin_core::{DecodeError, SourceKind};
 
 use crate::error::ApiError;
 use crate::ingest::{self, Accepted};
@@ -51,17 +51,19 @@ pub async fn opsgenie2_recovery(
             ),
         ));
     }
-    let identifier = query
-        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?
-        .0
-        .identifier_type;
-    if let Some(other) = identifier.filter(|t| t != "alias") {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("identifierType {other:?} is not supported: alerts are found by alias (identifierType=alias)"),
-        ));
-    }
+    // A bad query is refused like a bad body (after the key, counted under the source).
+    let identifier = query.map(|q| q.0.identifier_type);
     let outcome = ingest::ingest(&state, SourceKind::Opsgenie2, &key, body, |b| {
+        match identifier {
+            Err(e) => return Err(DecodeError::new("invalid_query", e.body_text())),
+            Ok(Some(other)) if other != "alias" => {
+                return Err(DecodeError::new(
+                    "invalid_query",
+                    format!("identifierType {other:?} is not supported: alerts are found by alias (identifierType=alias)"),
+                ))
+            }
+            Ok(_) => {}
+        }
         opsgenie2::decode_recovery(&alias, b)
     })
     .await?;
