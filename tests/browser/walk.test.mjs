@@ -38,7 +38,7 @@ test("log in, copy the Kapacitor URL, alert, acknowledge, auto-resolve", async (
   await page.getByRole("link", { name: "Default Service" }).click();
   await page.getByLabel("Search alert sources").fill("kap");
   await page.getByRole("button", { name: "Kapacitor" }).click();
-  const field = page.getByLabel("Webhook URL", { exact: true });
+  const field = page.locator('[data-source-panel="kapacitor"]').getByLabel("Webhook URL", { exact: true });
   const url = await field.inputValue();
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/incidents\/kapacitor\/[A-Za-z0-9_-]{22,}$/);
   await page.getByRole("button", { name: "Copy", exact: true }).click();
@@ -117,7 +117,7 @@ test("keyboard: the alert source picker and copy button are reachable", async ()
   await page.keyboard.type("kapa");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
-  await page.getByLabel("Webhook URL", { exact: true }).waitFor();
+  await page.locator('[data-source-panel="kapacitor"]').getByLabel("Webhook URL", { exact: true }).waitFor();
   // Every input on the page has a label.
   const unlabeled = await page.evaluate(() =>
     [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
