@@ -124,7 +124,12 @@ fn one(
         .filter(|s| !s.trim().is_empty());
     let title = test_title
         .or(summary)
-        .or_else(|| labels.get("alertname").cloned())
+        .or_else(|| {
+            labels
+                .get("alertname")
+                .filter(|n| !n.trim().is_empty())
+                .cloned()
+        })
         .unwrap_or_else(|| dedup_key.clone());
     let description = annotations
         .remove("description")
