@@ -16,7 +16,7 @@ use super::{DecodeError, SourceKind};
 use crate::alert::AlertEvent;
 
 pub fn decode(body: &[u8]) -> Result<Vec<AlertEvent>, DecodeError> {
-    decode_group(SourceKind::Grafana, body, |alert, _| {
+    decode_group(SourceKind::Grafana, body, |alert| {
         is_test(alert).then(|| "Grafana contact point test".to_owned())
     })
 }

@@ -48,13 +48,13 @@ pub(super) struct Alert {
 }
 
 pub fn decode(body: &[u8]) -> Result<Vec<AlertEvent>, DecodeError> {
-    decode_group(SourceKind::Prometheus, body, |_, _| None)
+    decode_group(SourceKind::Prometheus, body, |_| None)
 }
 
 /// Decode an Alertmanager-shaped group for `source`. `test` may say that an alert is the
 /// sender's connectivity test (Grafana's "Test" button) rather than an alert.
 pub(super) fn decode_group(
-    source: SourceKind, body: &[u8], test: impl Fn(&Alert, usize) -> Option<String>,
+    source: SourceKind, body: &[u8], test: impl Fn(&Alert) -> Option<String>,
 ) -> Result<Vec<AlertEvent>, DecodeError> {
     let group: Group = parse_json(body)?;
     if group.alerts.is_empty() {
@@ -70,7 +70,7 @@ pub(super) fn decode_group(
         .zip(raws)
         .enumerate()
         .map(|(i, (alert, raw))| {
-            let test_title = test(&alert, i);
+            let test_title = test(&alert);
             one(source, i, alert, raw, test_title)
         })
         .collect()
