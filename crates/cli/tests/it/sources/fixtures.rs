@@ -15,6 +15,13 @@ fn dir(slug: &str) -> PathBuf {
 }
 
 async fn replay(slug: &str) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(tmp.path()).await;
+    replay_on(&server, slug).await;
+}
+
+/// Post `slug`'s fixtures to a fresh service of `server` and check what they left.
+async fn replay_on(server: &Server, slug: &str) {
     let dir = dir(slug);
     let expect: Value = serde_json::from_slice(
         &std::fs::read(dir.join("expect.json")).expect("expect.json of the fixtures"),
@@ -35,10 +42,8 @@ async fn replay(slug: &str) {
         "every fixture has an expected answer"
     );
 
-    let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::spawn_app(tmp.path()).await;
     let (svc, _) = server.new_service(&format!("{slug} fixtures")).await;
-    let url = source_url(&server, &svc, slug).await;
+    let url = source_url(server, &svc, slug).await;
     let status = expect["status"].as_u64().unwrap_or(202) as u16;
     for file in &files {
         let name = file
@@ -50,7 +55,7 @@ async fn replay(slug: &str) {
             .or(expect["path"].as_str())
             .unwrap_or("");
         let bytes = std::fs::read(file).expect("read fixture");
-        let (s, body) = post(&server, &format!("{url}{suffix}"), bytes).await;
+        let (s, body) = post(server, &format!("{url}{suffix}"), bytes).await;
         assert_eq!(s, status, "{slug}/{name}: {body}");
         assert_eq!(body["action"], responses[&name], "{slug}/{name}: {body}");
     }
@@ -89,4 +94,16 @@ async fn alerta_fixtures_open_join_and_resolve() {
 #[tokio::test]
 async fn opsgenie2_fixtures_open_join_and_resolve_by_alias() {
     replay("opsgenie2").await;
+}
+
+/// The same fixtures on PostgreSQL: the sources add nothing per backend, and this shows it.
+#[cfg(feature = "postgres-tests")]
+#[tokio::test]
+async fn every_source_fixture_replays_on_postgresql() {
+    let pg = crate::pg_cluster::PgCluster::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app_pg(tmp.path(), &pg.url).await;
+    for slug in ["prometheus", "grafana", "alerta", "opsgenie2"] {
+        replay_on(&server, slug).await;
+    }
 }
