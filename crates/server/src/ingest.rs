@@ -1,13 +1,15 @@
-//! Where alerts come in: `POST /v1/incidents/{source}/{key}` (Kapacitor),
-//! `POST /v2/incidents/{source}/{key}` (Squadcast's Incident Webhook) and `POST /v2/enqueue`
-//! (PagerDuty's Events API v2, in [`pagerduty`]), each source at its own URL
-//! ([`SourceKind::endpoint`]).
+//! Where alerts come in: `POST /v1/incidents/{source}/{key}` (Kapacitor, Alertmanager,
+//! Grafana, alerta, opsgenie2), `POST /v2/incidents/{source}/{key}` (Squadcast's Incident
+//! Webhook), `POST /v2/enqueue` (PagerDuty's Events API v2, in [`pagerduty`]) and the paths
+//! Kapacitor's alerta and opsgenie2 handlers add below their URL (in [`sender_paths`]), each
+//! source at its own URL ([`SourceKind::endpoint`]).
 //!
 //! Thin on purpose: find the service by key, decode with the source's decoder, hand the
 //! event to the store and wait for the commit. 202 means the alert is on disk. Every source
 //! goes through [`ingest`]; only the answer's shape is the source's own.
 
 pub mod pagerduty;
+pub mod sender_paths;
 
 use std::time::Instant;
 
@@ -19,7 +21,7 @@ use axum::Json;
 use serde::Serialize;
 use tocsin_core::model::{IngestOutcome, Service};
 use tocsin_core::sources::Endpoint;
-use tocsin_core::{AlertEvent, Decision, EventId, IncidentId, SourceKind};
+use tocsin_core::{AlertEvent, Decision, DecodeError, EventId, IncidentId, SourceKind};
 
 use crate::error::ApiError;
 use crate::json::body_rejection;
@@ -111,22 +113,28 @@ async fn incidents(
                 format!("no alert source named {source:?} takes alerts at this path"),
             )
         })?;
-    let done = ingest(&state, source, Some(key), body).await?;
+    let done = ingest(&state, source, Some(key), body, |b| source.decode(b)).await?;
     Ok((StatusCode::ACCEPTED, Json(done.outcome.into())))
 }
 
-/// One alert request, stored: what the store answered and the dedup key it went under (a
-/// PagerDuty sender is told the key, made up when it sent none).
+/// One alert request, stored: what the store answered for its last alert and the dedup key
+/// that alert went under (a PagerDuty sender is told the key, made up when it sent none).
 pub struct Ingested {
     pub outcome: IngestOutcome,
     pub dedup_key: String,
 }
 
-/// The one ingest path of every source: find the service by key (`key`, or the one the body
-/// names for sources that carry it there), its rate limit, the source's body limit, its
-/// decoder, the store; every outcome and refusal counted under the source's label.
+/// The one ingest path of every source and route: the source's body limit, the service found
+/// by key (`key` from the URL, or the one the body names for sources that carry it there),
+/// a rate-limit token, then the whole body decoded with `decode` (the source's decoder, or a
+/// sender path's own, such as opsgenie2's recovery; a refusal stores nothing), then its
+/// alerts stored in order, each committed before the next. The answer comes after the last
+/// commit. Every alert is counted in the metrics by its source and outcome, a refusal once.
+/// A store failure part-way leaves the alerts before it committed and answers 5xx: the sender
+/// sends the whole body again, and the repeats join their incidents.
 pub async fn ingest(
     state: &AppState, source: SourceKind, key: Option<&str>, body: Result<Bytes, BytesRejection>,
+    decode: impl FnOnce(&[u8]) -> Result<Vec<AlertEvent>, DecodeError>,
 ) -> Result<Ingested, ApiError> {
     let started = Instant::now();
     let slug = source.slug();
@@ -179,11 +187,14 @@ pub async fn ingest(
             }
         }
         let body = body?;
-        let events = source.decode(&body)?;
+        let events = decode(&body)?;
         let mut last = None;
         for event in events {
             let dedup_key = event.dedup_key.clone();
             let outcome = accept(state, &service, event).await?;
+            let action = outcome.decision.outcome();
+            state.metrics.count_alert(slug, action);
+            state.metrics.count_incident(action);
             last = Some(Ingested { outcome, dedup_key });
         }
         last.ok_or_else(|| ApiError::bad_request("empty_body", "the body held no alert"))
@@ -191,9 +202,6 @@ pub async fn ingest(
     .await;
     match result {
         Ok(done) => {
-            let outcome = done.outcome.decision.outcome();
-            state.metrics.count_alert(slug, outcome);
-            state.metrics.count_incident(outcome);
             state.metrics.observe_ingest(started.elapsed());
             Ok(done)
         }

@@ -37,5 +37,6 @@ mod schedules;
 mod secrets;
 mod sign_in_limits;
 mod slow_clients;
+mod sources;
 mod story;
 mod web_security;

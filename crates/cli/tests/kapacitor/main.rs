@@ -13,6 +13,7 @@ mod support;
 mod bodies;
 mod kapacitord;
 
+mod alerta_opsgenie2;
 mod config_cli;
 mod grouping;
 mod outage;

@@ -135,16 +135,9 @@ async fn pagerduty2_triggers_joins_and_resolves_an_incident() {
     // Kapacitor's own "Test" of the pagerduty2 service (Chronograf's button): a CRITICAL
     // `testAlertID`, which PagerDuty would open too. Kapacitor calls it a success only on
     // 200/202.
-    let r = reqwest::Client::new()
-        .post(format!(
-            "{}/kapacitor/v1/service-tests/pagerduty2",
-            kap.base
-        ))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .expect("service test");
-    let answer: Value = r.json().await.expect("json");
+    let answer = kap
+        .service_test_of("pagerduty2", serde_json::json!({}))
+        .await;
     assert_eq!(answer["success"], true, "{answer}");
     incidents_until(&server, &svc, "the service test's incident", |l| {
         by_key(l, "testAlertID").is_some_and(|i| i["title"] == "test pagerduty2 message")

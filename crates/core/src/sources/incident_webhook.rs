@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{fresh_dedup_key, no_nul, parse_json, DecodeError, SourceKind};
+use super::text::{fresh_dedup_key, no_nul, truncate};
+use super::{parse_json, DecodeError, SourceKind};
 use crate::alert::{Action, AlertEvent, Severity};
 
 /// Squadcast's own limit on an Incident Webhook body ("30KB", answered 413 above it).
@@ -198,10 +199,6 @@ fn explain_tags(e: DecodeError) -> DecodeError {
         );
     }
     e
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 /// A body as a script written for Squadcast posts it: `level` CRITICAL triggers, OK resolves.

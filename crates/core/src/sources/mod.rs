@@ -7,9 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::AlertEvent;
 
+pub mod alerta;
+pub mod grafana;
 pub mod incident_webhook;
 pub mod kapacitor;
+pub mod opsgenie2;
 pub mod pagerduty;
+pub mod prometheus;
+mod text;
 
 /// Why a body was refused. `code` is stable for clients; `detail` names the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,13 +54,23 @@ pub enum SourceKind {
     IncidentWebhook,
     /// PagerDuty's Events API v2.
     PagerDuty,
+    /// Prometheus Alertmanager's webhook receiver.
+    Prometheus,
+    /// Grafana's unified alerting webhook contact point.
+    Grafana,
+    /// Kapacitor's `alerta` handler (Alerta's alert API).
+    Alerta,
+    /// Kapacitor's `opsgenie2` handler (OpsGenie's alert API v2).
+    Opsgenie2,
 }
 
 /// Where a source's alerts arrive. Most sources take the key in the URL; PagerDuty's clients
 /// post to one fixed URL with the key in the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
-    /// `/v1/incidents/<slug>/<key>` (Squadcast's v1 shape, kept for Kapacitor).
+    /// `/v1/incidents/<slug>/<key>` (Squadcast's v1 shape). Kapacitor's alerta and opsgenie2
+    /// handlers append their own paths to it (`/alert`; `/<alias>/close`), which the server
+    /// routes too.
     V1Incidents,
     /// `/v2/incidents/<slug>/<key>` (Squadcast's v2 shape).
     V2Incidents,
@@ -69,6 +84,10 @@ impl SourceKind {
         SourceKind::Kapacitor,
         SourceKind::IncidentWebhook,
         SourceKind::PagerDuty,
+        SourceKind::Prometheus,
+        SourceKind::Grafana,
+        SourceKind::Alerta,
+        SourceKind::Opsgenie2,
     ];
 
     /// The slug used in URLs (`/v1/incidents/<slug>/<key>`), in the store and as the metrics
@@ -78,6 +97,10 @@ impl SourceKind {
             SourceKind::Kapacitor => "kapacitor",
             SourceKind::IncidentWebhook => "api",
             SourceKind::PagerDuty => "pagerduty",
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Grafana => "grafana",
+            SourceKind::Alerta => "alerta",
+            SourceKind::Opsgenie2 => "opsgenie2",
         }
     }
 
@@ -87,6 +110,12 @@ impl SourceKind {
             SourceKind::Kapacitor => "Kapacitor",
             SourceKind::IncidentWebhook => "Incident Webhook",
             SourceKind::PagerDuty => "PagerDuty Events API v2",
+            SourceKind::Prometheus => "Prometheus Alertmanager",
+            SourceKind::Grafana => "Grafana",
+            // Not "Kapacitor …": these are the Alerta and OpsGenie APIs, which other senders
+            // speak too; the guides say they are for Kapacitor's handlers.
+            SourceKind::Alerta => "Alerta API",
+            SourceKind::Opsgenie2 => "OpsGenie API v2",
         }
     }
 
@@ -98,7 +127,11 @@ impl SourceKind {
     /// PagerDuty's), so that moving to Tocsin only changes the host.
     pub fn endpoint(self) -> Endpoint {
         match self {
-            SourceKind::Kapacitor => Endpoint::V1Incidents,
+            SourceKind::Kapacitor
+            | SourceKind::Prometheus
+            | SourceKind::Grafana
+            | SourceKind::Alerta
+            | SourceKind::Opsgenie2 => Endpoint::V1Incidents,
             SourceKind::IncidentWebhook => Endpoint::V2Incidents,
             SourceKind::PagerDuty => Endpoint::Enqueue,
         }
@@ -115,7 +148,8 @@ impl SourceKind {
     }
 
     /// The source whose alerts a request path carries, if any (for counting refusals made
-    /// before routing, such as a declared oversize body).
+    /// before routing, such as a declared oversize body). A sender's own path below the
+    /// webhook path (alerta's `/alert`, opsgenie2's `/<alias>/close`) is the same source.
     pub fn from_path(path: &str) -> Option<Self> {
         if path == "/v2/enqueue" {
             return Some(SourceKind::PagerDuty);
@@ -135,7 +169,12 @@ impl SourceKind {
     pub fn max_body(self) -> usize {
         match self {
             SourceKind::IncidentWebhook => incident_webhook::MAX_BODY,
-            SourceKind::Kapacitor | SourceKind::PagerDuty => 256 * 1024,
+            SourceKind::Kapacitor
+            | SourceKind::PagerDuty
+            | SourceKind::Prometheus
+            | SourceKind::Grafana
+            | SourceKind::Alerta
+            | SourceKind::Opsgenie2 => 256 * 1024,
         }
     }
 
@@ -152,11 +191,16 @@ impl SourceKind {
         }
     }
 
+    /// Every alert of one body, in order; one bad alert refuses the whole body.
     pub fn decode(self, body: &[u8]) -> Result<Vec<AlertEvent>, DecodeError> {
         match self {
             SourceKind::Kapacitor => kapacitor::decode(body).map(|e| vec![e]),
             SourceKind::IncidentWebhook => incident_webhook::decode(body).map(|e| vec![e]),
             SourceKind::PagerDuty => pagerduty::decode(body).map(|e| vec![e]),
+            SourceKind::Prometheus => prometheus::decode(body),
+            SourceKind::Grafana => grafana::decode(body),
+            SourceKind::Alerta => alerta::decode(body),
+            SourceKind::Opsgenie2 => opsgenie2::decode(body),
         }
     }
 
@@ -169,24 +213,25 @@ impl SourceKind {
             SourceKind::Kapacitor => kapacitor::sample_body(dedup_key, level, at),
             SourceKind::IncidentWebhook => incident_webhook::sample_body(dedup_key, level, at),
             SourceKind::PagerDuty => pagerduty::sample_body(dedup_key, level, at),
+            SourceKind::Prometheus => prometheus::sample_body(dedup_key, level, at),
+            SourceKind::Grafana => grafana::sample_body(dedup_key, level, at),
+            SourceKind::Alerta => alerta::sample_body(dedup_key, level, at),
+            SourceKind::Opsgenie2 => opsgenie2::sample_body(dedup_key, level, at),
         }
     }
-}
 
-/// A dedup key for an alert that came without one (a Squadcast trigger without `event_id`,
-/// a PagerDuty trigger without `dedup_key`): unique, so the alert is its own incident, as it
-/// is at Squadcast and PagerDuty. PagerDuty returns it to the sender, who can then resolve.
-pub(crate) fn fresh_dedup_key() -> String {
-    ulid::Ulid::new().to_string().to_lowercase()
-}
-
-/// JSON may carry `\u0000`, which PostgreSQL text cannot hold: an alert must never be lost
-/// for it, so NUL becomes U+FFFD on every backend alike. The raw body keeps the escape.
-pub(crate) fn no_nul(s: String) -> String {
-    if s.contains('\0') {
-        s.replace('\0', "\u{FFFD}")
-    } else {
-        s
+    /// The sample body decoded the way the sender's request would be: through the same
+    /// decoder as real traffic (an opsgenie2 recovery goes to its own path, keyed by alias).
+    pub fn sample_events(
+        self, dedup_key: &str, level: &str, at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<AlertEvent>, DecodeError> {
+        let body = self.sample_body(dedup_key, level, at);
+        match self {
+            SourceKind::Opsgenie2 if level == "OK" => {
+                opsgenie2::decode_recovery(dedup_key, body.as_bytes())
+            }
+            _ => self.decode(body.as_bytes()),
+        }
     }
 }
 

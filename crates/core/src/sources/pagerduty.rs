@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{fresh_dedup_key, no_nul, parse_json, DecodeError, SourceKind};
+use super::text::{fresh_dedup_key, no_nul, truncate};
+use super::{parse_json, DecodeError, SourceKind};
 use crate::alert::{Action, AlertEvent, Severity};
 
 /// PagerDuty's limit on `dedup_key`.
@@ -233,10 +234,6 @@ fn payload(v: Option<serde_json::Value>) -> Result<Payload, DecodeError> {
             "field `payload`: must be an object",
         )),
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 /// An event as Kapacitor's `pagerduty2` handler posts it: CRITICAL triggers, OK resolves

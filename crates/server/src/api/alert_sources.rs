@@ -131,8 +131,7 @@ async fn test(
     );
     let mut outcomes = Vec::with_capacity(2);
     for level in ["CRITICAL", "OK"] {
-        let body = kind.sample_body(&key, level, Utc::now());
-        let mut events = kind.decode(body.as_bytes())?;
+        let mut events = kind.sample_events(&key, level, Utc::now())?;
         let event = events
             .pop()
             .ok_or_else(|| ApiError::internal("send test alert", "no alert in the sample"))?;

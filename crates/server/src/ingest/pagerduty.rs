@@ -44,7 +44,8 @@ struct Refusal<'a> {
 pub async fn enqueue(
     State(state): State<AppState>, body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match ingest(&state, SourceKind::PagerDuty, None, body).await {
+    let source = SourceKind::PagerDuty;
+    match ingest(&state, source, None, body, |b| source.decode(b)).await {
         Ok(done) => (
             StatusCode::ACCEPTED,
             Json(Success {

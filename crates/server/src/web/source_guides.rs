@@ -1,17 +1,70 @@
-//! Set-up guides for the alert sources whose senders already speak another product's
-//! format: Squadcast's Incident Webhook and PagerDuty's Events API v2. Each shows the person's
-//! own URL (and routing key) filled in, so moving a sender over is a copy and a paste. Shown
-//! only to those who see the key (the caller of [`guide`] has the URL only then).
+//! Set-up guides, one per alert source, each with the person's own webhook URL (and, for
+//! PagerDuty, routing key) filled in, so pointing a sender at Tocsin is a copy and a paste;
+//! for senders that already speak another product's format (Squadcast, PagerDuty, Alerta,
+//! OpsGenie) only the URL changes. Rendered only for callers who may see the key (the caller
+//! of [`guide`] has the URL only then).
 
 use maud::{html, Markup};
 use tocsin_core::SourceKind;
 
-/// The guide for `source`, if it has one here, with `url` (and PagerDuty's `routing_key`).
-pub fn guide(source: SourceKind, url: &str, routing_key: Option<&str>) -> Markup {
-    match (source, routing_key) {
-        (SourceKind::IncidentWebhook, _) => incident_webhook(url),
-        (SourceKind::PagerDuty, Some(key)) => pagerduty(url, key),
-        _ => html! {},
+/// The guide of `source`, with `url` (and PagerDuty's `routing_key`).
+pub(super) fn guide(source: SourceKind, url: &str, routing_key: Option<&str>) -> Markup {
+    match source {
+        SourceKind::Kapacitor => kapacitor(url),
+        SourceKind::IncidentWebhook => incident_webhook(url),
+        SourceKind::PagerDuty => match routing_key {
+            Some(key) => pagerduty(url, key),
+            None => html! {},
+        },
+        SourceKind::Prometheus => alertmanager(url),
+        SourceKind::Grafana => grafana(url),
+        SourceKind::Alerta => alerta(url),
+        SourceKind::Opsgenie2 => opsgenie2(url),
+    }
+}
+
+/// A `pre` with a copy button; ids are prefixed by the source so every panel's are unique.
+fn snippet(id: &str, text: &str, button: &str) -> Markup {
+    html! {
+        pre id=(id) { (text) }
+        button type="button" data-copy=(id) { (button) }
+    }
+}
+
+fn kapacitor(url: &str) -> Markup {
+    let conf = format!(
+        "[[httppost]]\n  endpoint = \"tocsin\"\n  url = \"{url}\"\n  headers = {{ Content-Type = \"application/json\" }}\n"
+    );
+    let tick = "    |alert()\n        .id('{{ .Name }}:{{ .Group }}')\n        .crit(lambda: \"usage_idle\" < 10)\n        .post()\n            .endpoint('tocsin')\n";
+    html! {
+        h3 { "Set up Kapacitor" }
+        div.grid2 {
+            div {
+                h4 { "Method 1: Chronograf" }
+                ol {
+                    li { "In Chronograf, open " b { "Alerts → Manage Tasks" } "." }
+                    li { "Create or edit an " b { "Alert Rule" } "." }
+                    li { "Add the handler " b { "post" } "." }
+                    li { "Paste the webhook URL into " b { "HTTP endpoint for POST request" } "." }
+                    li { b { "Save Rule" } "." }
+                }
+                div.copyline {
+                    input #guide-url type="text" readonly value=(url) aria-label="Webhook URL for Chronograf";
+                    button type="button" data-copy="guide-url" { "Copy URL" }
+                }
+            }
+            div {
+                h4 { "Method 2: kapacitor.conf" }
+                p {
+                    "Add this to " code { "kapacitor.conf" } " (" code { "/etc/kapacitor/kapacitor.conf" }
+                    " or " code { "/etc/kapacitor.conf" } " on Linux, " code { "/usr/local/etc/kapacitor.conf" }
+                    " on macOS) and restart Kapacitor:"
+                }
+                (snippet("guide-conf", &conf, "Copy config"))
+                p { "Then send a TICKscript's alerts to it:" }
+                (snippet("guide-tick", tick, "Copy TICKscript"))
+            }
+        }
     }
 }
 
@@ -32,10 +85,8 @@ fn incident_webhook(url: &str) -> Markup {
             "A trigger without " code { "event_id" } " is an incident of its own. "
             code { "priority" } " P1–P2 is critical, P3 warning, P4–P5 info. Bodies are limited to 30 KB."
         }
-        pre #api-guide-trigger { (trigger) }
-        button type="button" data-copy="api-guide-trigger" { "Copy trigger" }
-        pre #api-guide-resolve { (resolve) }
-        button type="button" data-copy="api-guide-resolve" { "Copy resolve" }
+        (snippet("api-guide-trigger", &trigger, "Copy trigger"))
+        (snippet("api-guide-resolve", &resolve, "Copy resolve"))
     }
 }
 
@@ -59,17 +110,99 @@ fn pagerduty(url: &str, key: &str) -> Markup {
             div {
                 h4 { "Kapacitor (pagerduty2 handler)" }
                 p { "Add this to " code { "kapacitor.conf" } " and restart Kapacitor:" }
-                pre #pagerduty-guide-conf { (conf) }
-                button type="button" data-copy="pagerduty-guide-conf" { "Copy config" }
+                (snippet("pagerduty-guide-conf", &conf, "Copy config"))
                 p { "Then send a TICKscript's alerts to it (OK resolves):" }
-                pre #pagerduty-guide-tick { (tick) }
-                button type="button" data-copy="pagerduty-guide-tick" { "Copy TICKscript" }
+                (snippet("pagerduty-guide-tick", tick, "Copy TICKscript"))
             }
             div {
                 h4 { "Any other sender" }
-                pre #pagerduty-guide-curl { (curl) }
-                button type="button" data-copy="pagerduty-guide-curl" { "Copy example" }
+                (snippet("pagerduty-guide-curl", &curl, "Copy example"))
             }
+        }
+    }
+}
+
+fn alertmanager(url: &str) -> Markup {
+    let yaml = format!(
+        "route:\n  receiver: tocsin\n  group_by: ['alertname']\n\nreceivers:\n  - name: tocsin\n    webhook_configs:\n      - url: '{url}'\n        send_resolved: true\n"
+    );
+    html! {
+        h3 { "Set up Prometheus Alertmanager" }
+        p {
+            "Add a receiver with this webhook URL to " code { "alertmanager.yml" }
+            " (or add the receiver and route alerts to it from your own routes), then reload Alertmanager ("
+            code { "curl -X POST http://localhost:9093/-/reload" } "):"
+        }
+        (snippet("prometheus-guide-yaml", &yaml, "Copy receiver"))
+        p.muted {
+            "Each alert of a notification is its own incident, keyed by its fingerprint; "
+            code { "send_resolved: true" } " resolves it when the alert resolves. The title is the "
+            code { "summary" } " annotation (else the alert name), the description the "
+            code { "description" } " annotation, and the labels become tags; the "
+            code { "severity" } " label sets the severity (critical when absent)."
+        }
+    }
+}
+
+fn grafana(url: &str) -> Markup {
+    html! {
+        h3 { "Set up Grafana" }
+        ol {
+            li { "In Grafana, open " b { "Alerting → Contact points" } " and click " b { "+ Add contact point" } "." }
+            li { "Name it " b { "Tocsin" } " and choose the integration " b { "Webhook" } "." }
+            li { "Paste the webhook URL into " b { "URL" } " (method " b { "POST" } ")." }
+            li { "Click " b { "Test" } ": Tocsin records it as a connectivity test, not an incident." }
+            li { b { "Save contact point" } ", then pick it in " b { "Notification policies" } " (the default policy or a policy of its own)." }
+        }
+        div.copyline {
+            input #grafana-guide-url type="text" readonly value=(url) aria-label="Webhook URL for Grafana";
+            button type="button" data-copy="grafana-guide-url" { "Copy URL" }
+        }
+        p.muted {
+            "Each alert of a notification is its own incident, keyed by its fingerprint, and resolved when Grafana sends it resolved. Leave "
+            b { "Disable resolved message" } " off."
+        }
+    }
+}
+
+fn alerta(url: &str) -> Markup {
+    let conf = format!(
+        "[alerta]\n  enabled = true\n  # Kapacitor posts to <url>/alert; the key in the URL is the credential.\n  url = \"{url}\"\n  token = \"unused\"\n  environment = \"production\"\n  origin = \"kapacitor\"\n"
+    );
+    let tick = "    |alert()\n        .crit(lambda: \"usage_idle\" < 10)\n        .alerta()\n";
+    html! {
+        h3 { "Set up Kapacitor's alerta handler" }
+        p {
+            "For a Kapacitor that already sends to Alerta. Put this in " code { "kapacitor.conf" }
+            " and restart Kapacitor:"
+        }
+        (snippet("alerta-guide-conf", &conf, "Copy config"))
+        p { "Then send a TICKscript's alerts to it:" }
+        (snippet("alerta-guide-tick", tick, "Copy TICKscript"))
+        p.muted {
+            "An alert is keyed by Alerta's identity, " code { "environment/resource/event" }
+            " (by default the task name and the alert id); severity " code { "ok" } " resolves it."
+        }
+    }
+}
+
+fn opsgenie2(url: &str) -> Markup {
+    let conf = format!(
+        "[opsgenie2]\n  enabled = true\n  # New alerts go to this URL, recoveries to <url>/<alias>/close.\n  url = \"{url}\"\n  api-key = \"unused\"\n  recovery_action = \"close\"\n"
+    );
+    let tick = "    |alert()\n        .crit(lambda: \"usage_idle\" < 10)\n        .opsGenie2()\n";
+    html! {
+        h3 { "Set up Kapacitor's opsgenie2 handler" }
+        p {
+            "For a Kapacitor that already sends to OpsGenie. Put this in " code { "kapacitor.conf" }
+            " and restart Kapacitor:"
+        }
+        (snippet("opsgenie2-guide-conf", &conf, "Copy config"))
+        p { "Then send a TICKscript's alerts to it:" }
+        (snippet("opsgenie2-guide-tick", tick, "Copy TICKscript"))
+        p.muted {
+            "An alert is keyed by its OpsGenie alias (Kapacitor's alert id, base64-encoded); its recovery resolves it, whether "
+            code { "recovery_action" } " is " code { "close" } " or " code { "notes" } "."
         }
     }
 }

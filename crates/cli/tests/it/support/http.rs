@@ -262,6 +262,15 @@ impl Server {
             .unwrap_or_else(|| panic!("no alert source {slug} in {sources}"))
     }
 
+    /// The webhook URL of a service's alert source, as a person copies it from the catalogue.
+    pub async fn webhook_url(&self, service_id: &str, slug: &str) -> String {
+        let src = self.alert_source(service_id, slug).await;
+        src["webhook_url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {slug} webhook url in {src}"))
+            .to_owned()
+    }
+
     /// Every incident of a service (all pages).
     pub async fn incidents(&self, service_id: &str) -> Vec<Value> {
         self.all_pages(
