@@ -38,10 +38,12 @@ test("log in, copy the Kapacitor URL, alert, acknowledge, auto-resolve", async (
   await page.getByRole("link", { name: "Default Service" }).click();
   await page.getByLabel("Search alert sources").fill("kap");
   await page.getByRole("button", { name: "Kapacitor" }).click();
-  const field = page.getByLabel("Webhook URL", { exact: true });
+  // Each source has its own panel (only the picked one shown): look in Kapacitor's.
+  const panel = page.locator('[data-source-panel="kapacitor"]');
+  const field = panel.getByLabel("Webhook URL", { exact: true });
   const url = await field.inputValue();
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/incidents\/kapacitor\/[A-Za-z0-9_-]{22,}$/);
-  await page.getByRole("button", { name: "Copy", exact: true }).click();
+  await panel.getByRole("button", { name: "Copy", exact: true }).click();
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(copied, url);
   const status = page.locator("#kapacitor-status");
@@ -117,7 +119,7 @@ test("keyboard: the alert source picker and copy button are reachable", async ()
   await page.keyboard.type("kapa");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
-  await page.getByLabel("Webhook URL", { exact: true }).waitFor();
+  await page.locator('[data-source-panel="kapacitor"]').getByLabel("Webhook URL", { exact: true }).waitFor();
   // Every input on the page has a label.
   const unlabeled = await page.evaluate(() =>
     [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]

@@ -55,6 +55,9 @@ pub enum Action {
     Trigger(Severity),
     /// The condition is over: auto-resolve the open incident.
     Resolve,
+    /// Someone is on it (PagerDuty's `acknowledge` event): acknowledge the open incident,
+    /// which stops paging exactly as a person's acknowledge does.
+    Acknowledge,
     /// A connectivity test from the sender (Kapacitor's "Test" button): recorded, never an incident.
     Test,
 }

@@ -50,6 +50,10 @@ pub enum Decision {
     Join(Severity),
     /// Auto-resolve the open incident.
     Resolve,
+    /// Acknowledge the open incident on the source's word (PagerDuty's `acknowledge`). Asking
+    /// again is harmless, by the rules people follow too ([`decide_human`]): an incident
+    /// already acknowledged only gains the event.
+    Acknowledge,
     /// Record the event; no incident changes (a resolve with nothing open).
     Ignore,
     /// Record a connectivity test on the alert source.
@@ -63,6 +67,7 @@ impl Decision {
             Decision::Open(_) => "opened",
             Decision::Join(_) => "joined",
             Decision::Resolve => "resolved",
+            Decision::Acknowledge => "acknowledged",
             Decision::Ignore => "ignored",
             Decision::Test => "test",
         }
@@ -78,6 +83,8 @@ pub fn decide(open: Option<IncidentStatus>, action: Action) -> Decision {
         (Some(_), Action::Trigger(sev)) => Decision::Join(sev),
         (Some(_), Action::Resolve) => Decision::Resolve,
         (None, Action::Resolve) => Decision::Ignore,
+        (Some(_), Action::Acknowledge) => Decision::Acknowledge,
+        (None, Action::Acknowledge) => Decision::Ignore,
     }
 }
 
@@ -133,6 +140,7 @@ mod tests {
             Just(Action::Trigger(Severity::Warning)),
             Just(Action::Trigger(Severity::Critical)),
             Just(Action::Resolve),
+            Just(Action::Acknowledge),
             Just(Action::Test),
         ]
     }
@@ -166,6 +174,10 @@ mod tests {
                 Decision::Resolve => {
                     let i = idx.expect("resolve needs an open incident");
                     self.incidents[i].1 = IncidentStatus::Resolved;
+                }
+                Decision::Acknowledge => {
+                    let i = idx.expect("acknowledge needs an open incident");
+                    self.incidents[i].1 = IncidentStatus::Acknowledged;
                 }
                 Decision::Ignore | Decision::Test => {}
             }
@@ -232,6 +244,24 @@ mod tests {
             decide_human(Resolved, Resolve),
             HumanDecision::Refused(_)
         ));
+    }
+
+    #[test]
+    fn an_acknowledge_needs_an_open_incident() {
+        use IncidentStatus::*;
+        assert_eq!(
+            decide(Some(Triggered), Action::Acknowledge),
+            Decision::Acknowledge
+        );
+        assert_eq!(
+            decide(Some(Acknowledged), Action::Acknowledge),
+            Decision::Acknowledge
+        );
+        assert_eq!(
+            decide(Some(Resolved), Action::Acknowledge),
+            Decision::Ignore
+        );
+        assert_eq!(decide(None, Action::Acknowledge), Decision::Ignore);
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl EventKind {
             Decision::Open(_) => EventKind::Opened,
             Decision::Join(_) => EventKind::Joined,
             Decision::Resolve => EventKind::AutoResolved,
+            Decision::Acknowledge => EventKind::Acknowledged,
             Decision::Ignore => EventKind::Unmatched,
             Decision::Test => EventKind::Test,
         }

@@ -32,7 +32,7 @@ pub async fn edge(State(edge): State<Edge>, req: Request, next: Next) -> Respons
     // Every route, not only ingest: no request body we take is near the limit, and a declared
     // huge one is refused before a byte of it is read.
     let mut res = match ingest::declared_oversize(&edge.metrics, &req) {
-        Some(refusal) => refusal.into_response(),
+        Some(refusal) => refusal,
         None => within(edge.request_timeout, req, next).await,
     };
     security_headers::apply(&mut res);

@@ -40,6 +40,16 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = state.limits.config.request_timeout;
     let ingest = Router::new()
         .route("/v1/incidents/{source}/{key}", post(ingest::receive))
+        .route("/v2/incidents/{source}/{key}", post(ingest::receive_v2))
+        .route("/v2/enqueue", post(ingest::pagerduty::enqueue))
+        .route(
+            "/v1/incidents/alerta/{key}/alert",
+            post(ingest::sender_paths::alerta),
+        )
+        .route(
+            "/v1/incidents/opsgenie2/{key}/{alias}/{action}",
+            post(ingest::sender_paths::opsgenie2_recovery),
+        )
         .layer(DefaultBodyLimit::max(ingest::MAX_BODY));
     let (api, _) = api::router();
     let spec = api::openapi_json();

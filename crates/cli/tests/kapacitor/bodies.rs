@@ -123,7 +123,7 @@ fn fixture(name: &str) -> String {
 }
 
 /// Top-level keys in the order they appear (serde_json's `Value` would sort them).
-fn keys(body: &str) -> Vec<String> {
+pub fn keys(body: &str) -> Vec<String> {
     struct Keys;
     impl<'de> Visitor<'de> for Keys {
         type Value = Vec<String>;

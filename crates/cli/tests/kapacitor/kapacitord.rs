@@ -184,9 +184,17 @@ impl Kapacitor {
 
     /// `POST /kapacitor/v1/service-tests/httppost`: what Chronograf's "Test" button does.
     pub async fn service_test(&self, options: Value) -> Value {
+        self.service_test_of("httppost", options).await
+    }
+
+    /// `POST /kapacitor/v1/service-tests/<service>` (`alerta`, `opsgenie2`, …).
+    pub async fn service_test_of(&self, service: &str, options: Value) -> Value {
         let r = self
             .http
-            .post(format!("{}/kapacitor/v1/service-tests/httppost", self.base))
+            .post(format!(
+                "{}/kapacitor/v1/service-tests/{service}",
+                self.base
+            ))
             .json(&options)
             .send()
             .await

@@ -13,10 +13,12 @@ mod support;
 mod bodies;
 mod kapacitord;
 
+mod alerta_opsgenie2;
 mod config_cli;
 mod grouping;
 mod live_tasks;
 mod outage;
+mod pagerduty2;
 mod post_endpoint;
 mod post_url;
 mod service_test;

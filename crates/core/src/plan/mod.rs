@@ -19,7 +19,10 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{EventKind, IngestOutcome, Service};
 use crate::paging::effects::{on_change, Change, RowWrite};
-use crate::{decide, AlertEvent, Decision, EventId, IncidentId, IncidentStatus, ServiceId, TeamId};
+use crate::{
+    decide, decide_human, AlertEvent, Decision, EventId, HumanAction, HumanDecision, IncidentId,
+    IncidentStatus, ServiceId, TeamId,
+};
 
 pub mod human;
 #[cfg(test)]
@@ -54,6 +57,9 @@ pub struct NewIncident {
     /// The tags as JSON text.
     pub tags: String,
     pub event_count: i64,
+    /// Set when the source acknowledged it within the batch (PagerDuty's `acknowledge`).
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<&'static str>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<&'static str>,
 }
@@ -76,8 +82,11 @@ pub struct IncidentUpdate {
     pub joins: i64,
     /// The latest join's fields; `None` when nothing joined.
     pub latest: Option<Latest>,
-    /// `Resolved` when an alert resolved it (always the last thing the batch does to it).
+    /// `Acknowledged` when an alert acknowledged it; `Resolved` when an alert resolved it
+    /// (always the last thing the batch does to it).
     pub status: Option<IncidentStatus>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<&'static str>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<&'static str>,
 }
@@ -172,6 +181,8 @@ pub fn plan(
             joins: 0,
             latest: None,
             status: None,
+            acknowledged_at: None,
+            acknowledged_by: None,
             resolved_at: None,
             resolved_by: None,
         };
@@ -224,6 +235,8 @@ pub fn plan(
                     description: l.description,
                     tags: l.tags,
                     event_count: 1,
+                    acknowledged_at: None,
+                    acknowledged_by: None,
                     resolved_at: None,
                     resolved_by: None,
                 });
@@ -264,8 +277,42 @@ pub fn plan(
                     }
                 }
             }
-            // `decide` only joins or resolves an open incident; without one nothing changes.
-            (Decision::Join(_) | Decision::Resolve | Decision::Ignore | Decision::Test, _) => None,
+            (Decision::Acknowledge, Some(slot)) => {
+                // A person's rules: acknowledging twice changes nothing the second time.
+                let applies =
+                    |status| decide_human(status, HumanAction::Acknowledge) == HumanDecision::Apply;
+                match slot {
+                    Slot::Existing(i) => {
+                        let (inc, update) = &mut existing[i];
+                        let now = update.status.unwrap_or(inc.status);
+                        if applies(now) {
+                            update.status = Some(IncidentStatus::Acknowledged);
+                            update.acknowledged_at = Some(at);
+                            update.acknowledged_by = Some(source);
+                        }
+                        Some((inc.id, inc.number))
+                    }
+                    Slot::New(i) => {
+                        let inc = &mut inserts[i];
+                        if applies(inc.status) {
+                            inc.status = IncidentStatus::Acknowledged;
+                            inc.acknowledged_at = Some(at);
+                            inc.acknowledged_by = Some(source);
+                        }
+                        Some((inc.id, inc.number))
+                    }
+                }
+            }
+            // `decide` only joins, acknowledges or resolves an open incident; without one
+            // nothing changes.
+            (
+                Decision::Join(_)
+                | Decision::Resolve
+                | Decision::Acknowledge
+                | Decision::Ignore
+                | Decision::Test,
+                _,
+            ) => None,
         };
 
         let activity = sources
@@ -327,25 +374,40 @@ pub fn plan(
 }
 
 /// An incident opened and resolved within one batch pages nobody: it is over before anyone
-/// could act. The others start their policy, or stop it.
+/// could act. The others start their policy, or stop it. An acknowledge by the source is
+/// written exactly as a person's ([`human::plan_human`]: `Change::Acknowledged`), after the
+/// start of an incident opened in the same batch, so its paging stops the same way (and an
+/// acknowledgement timeout still retriggers it).
 fn paging_writes(
     inserts: &[NewIncident], updates: &[IncidentUpdate], at: DateTime<Utc>,
 ) -> Vec<Escalate> {
+    let change = |status: Option<IncidentStatus>| match status {
+        Some(IncidentStatus::Resolved) => Some(Change::Resolved),
+        Some(IncidentStatus::Acknowledged) => Some(Change::Acknowledged),
+        _ => None,
+    };
+    let existing = updates.iter().filter_map(|u| {
+        change(u.status).map(|c| Escalate {
+            incident: u.id,
+            service: None,
+            write: on_change(c, at),
+        })
+    });
     let opened = inserts
         .iter()
         .filter(|n| n.status != IncidentStatus::Resolved)
-        .map(|n| Escalate {
-            incident: n.id,
-            service: Some(n.service_id),
-            write: on_change(Change::Opened, at),
+        .flat_map(|n| {
+            let start = Escalate {
+                incident: n.id,
+                service: Some(n.service_id),
+                write: on_change(Change::Opened, at),
+            };
+            let acked = (n.status == IncidentStatus::Acknowledged).then(|| Escalate {
+                incident: n.id,
+                service: None,
+                write: on_change(Change::Acknowledged, at),
+            });
+            std::iter::once(start).chain(acked)
         });
-    let resolved = updates
-        .iter()
-        .filter(|u| u.status == Some(IncidentStatus::Resolved))
-        .map(|u| Escalate {
-            incident: u.id,
-            service: None,
-            write: on_change(Change::Resolved, at),
-        });
-    resolved.chain(opened).collect()
+    existing.chain(opened).collect()
 }

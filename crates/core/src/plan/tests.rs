@@ -287,6 +287,7 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::Trigger(Severity::Warning)),
         Just(Action::Trigger(Severity::Critical)),
         Just(Action::Resolve),
+        Just(Action::Acknowledge),
         Just(Action::Test),
     ]
 }
@@ -454,6 +455,95 @@ fn paging_starts_for_incidents_left_open_and_stops_for_those_resolved() {
                     at
                 }
             },
+        ]
+    );
+}
+
+/// The source's acknowledge (PagerDuty's): the open incident becomes acknowledged, stamped by
+/// the source, and its paging row is rewritten exactly as a person's acknowledge rewrites it;
+/// a second acknowledge only adds its event; one with nothing open is ignored.
+#[test]
+fn a_source_acknowledges_as_a_person_does() {
+    use crate::paging::effects::{on_change, Change};
+    let team = TeamId::new();
+    let svc = service(team);
+    let at = Utc::now();
+    let ack = alert("cpu", Action::Acknowledge, "ack");
+    let nothing = plan(
+        &[(&svc, &ack)],
+        HashMap::new(),
+        HashMap::from([(team, 0)]),
+        at,
+    )
+    .expect("plan");
+    assert_eq!(nothing.outcomes[0].decision, Decision::Ignore);
+    assert!(nothing.updates.is_empty() && nothing.escalations.is_empty());
+
+    let inc = IncidentId::new();
+    let open = |status| {
+        HashMap::from([(
+            (svc.id, "cpu".to_owned()),
+            OpenIncident {
+                id: inc,
+                status,
+                number: 7,
+            },
+        )])
+    };
+    let p = plan(
+        &[(&svc, &ack)],
+        open(IncidentStatus::Triggered),
+        HashMap::from([(team, 7)]),
+        at,
+    )
+    .expect("plan");
+    assert_eq!(p.outcomes[0].decision, Decision::Acknowledge);
+    assert_eq!(p.outcomes[0].incident_id, Some(inc));
+    assert_eq!(p.events[0].kind, "acknowledged");
+    let u = &p.updates[0];
+    assert_eq!(
+        (u.status, u.acknowledged_at, u.acknowledged_by, u.joins),
+        (
+            Some(IncidentStatus::Acknowledged),
+            Some(at),
+            Some("kapacitor"),
+            0
+        )
+    );
+    // The same write a person's acknowledge makes (plan_human's `escalation`).
+    assert_eq!(p.escalations.len(), 1);
+    assert_eq!(p.escalations[0].write, on_change(Change::Acknowledged, at));
+
+    let again = plan(
+        &[(&svc, &ack)],
+        open(IncidentStatus::Acknowledged),
+        HashMap::from([(team, 7)]),
+        at,
+    )
+    .expect("plan");
+    assert_eq!(again.outcomes[0].decision, Decision::Acknowledge);
+    assert_eq!(again.events[0].incident_id, Some(inc));
+    assert!(again.updates.is_empty(), "{:?}", again.updates);
+    assert!(again.escalations.is_empty());
+
+    // Opened and acknowledged in one batch: its paging starts, then stops as acknowledged.
+    let crit = alert("new", CRIT, "x");
+    let ack_new = alert("new", Action::Acknowledge, "y");
+    let p = plan(
+        &[(&svc, &crit), (&svc, &ack_new)],
+        HashMap::new(),
+        HashMap::from([(team, 0)]),
+        at,
+    )
+    .expect("plan");
+    assert_eq!(p.inserts[0].status, IncidentStatus::Acknowledged);
+    assert_eq!(p.inserts[0].acknowledged_by, Some("kapacitor"));
+    let writes: Vec<_> = p.escalations.iter().map(|e| e.write).collect();
+    assert_eq!(
+        writes,
+        [
+            on_change(Change::Opened, at),
+            on_change(Change::Acknowledged, at)
         ]
     );
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::text::{no_nul, optional_time, truncate};
 use super::{parse_json, DecodeError, SourceKind};
 use crate::alert::{Action, AlertEvent, Severity};
 
@@ -54,8 +55,7 @@ const LEVELS: &str = "OK, INFO, WARNING, CRITICAL";
 
 pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
     let mut parsed: Body = parse_json(body)?;
-    // JSON may carry `\u0000`, which PostgreSQL text cannot hold: an alert must never be lost
-    // for it, so NUL becomes U+FFFD on every backend alike. The raw body keeps the escape.
+    // NUL cannot be stored on PostgreSQL: see `no_nul`.
     parsed.id = no_nul(parsed.id);
     parsed.message = parsed.message.map(no_nul);
     parsed.details = parsed.details.map(no_nul);
@@ -82,21 +82,7 @@ pub fn decode(body: &[u8]) -> Result<AlertEvent, DecodeError> {
             "field `id`: must not be empty for a triggering alert (it is the dedup key)",
         ));
     }
-    let occurred_at = match parsed.time.as_deref() {
-        None | Some("") => None,
-        Some(t) => {
-            let at = DateTime::parse_from_rfc3339(t)
-                .map_err(|e| {
-                    DecodeError::new(
-                        "invalid_field",
-                        format!("field `time`: not an RFC 3339 time ({e})"),
-                    )
-                })?
-                .with_timezone(&Utc);
-            // Go's zero time.Time: the sender had no time to give.
-            (at.timestamp() > -62_135_596_800).then_some(at)
-        }
-    };
+    let occurred_at = optional_time("time", parsed.time.as_deref())?;
 
     let mut tags: BTreeMap<String, String> = BTreeMap::new();
     for series in parsed.data.and_then(|d| d.series).unwrap_or_default() {
@@ -146,14 +132,6 @@ fn merge_tag(tags: &mut BTreeMap<String, String>, k: String, v: String) {
     }
 }
 
-fn no_nul(s: String) -> String {
-    if s.contains('\0') {
-        s.replace('\0', "\u{FFFD}")
-    } else {
-        s
-    }
-}
-
 /// Kapacitor renders `details` through Go's `html/template`, so its default (`{{ json . }}`)
 /// arrives as `{&#34;Name&#34;:…}`. People read the description, so it gets the characters
 /// back; the raw payload keeps the body exactly as sent.
@@ -167,10 +145,6 @@ fn unescape_html(s: &str) -> String {
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 /// A body shaped exactly like Kapacitor's default `post` handler output.

@@ -7,7 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::AlertEvent;
 
+pub mod alerta;
+pub mod grafana;
+pub mod incident_webhook;
 pub mod kapacitor;
+pub mod opsgenie2;
+pub mod pagerduty;
+pub mod prometheus;
+mod text;
 
 /// Why a body was refused. `code` is stable for clients; `detail` names the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,16 +49,58 @@ impl DecodeError {
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Kapacitor,
+    /// Squadcast's generic "Incident Webhook" (its `api` source; the slug is Squadcast's).
+    #[serde(rename = "api")]
+    IncidentWebhook,
+    /// PagerDuty's Events API v2.
+    PagerDuty,
+    /// Prometheus Alertmanager's webhook receiver.
+    Prometheus,
+    /// Grafana's unified alerting webhook contact point.
+    Grafana,
+    /// Kapacitor's `alerta` handler (Alerta's alert API).
+    Alerta,
+    /// Kapacitor's `opsgenie2` handler (OpsGenie's alert API v2).
+    Opsgenie2,
+}
+
+/// Where a source's alerts arrive. Most sources take the key in the URL; PagerDuty's clients
+/// post to one fixed URL with the key in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/v1/incidents/<slug>/<key>` (Squadcast's v1 shape). Kapacitor's alerta and opsgenie2
+    /// handlers append their own paths to it (`/alert`; `/<alias>/close`), which the server
+    /// routes too.
+    V1Incidents,
+    /// `/v2/incidents/<slug>/<key>` (Squadcast's v2 shape).
+    V2Incidents,
+    /// `/v2/enqueue`, key = the body's `routing_key` (PagerDuty's Events API v2).
+    Enqueue,
 }
 
 impl SourceKind {
     /// Every source, in the order the catalogue lists them.
-    pub const ALL: &'static [SourceKind] = &[SourceKind::Kapacitor];
+    pub const ALL: &'static [SourceKind] = &[
+        SourceKind::Kapacitor,
+        SourceKind::IncidentWebhook,
+        SourceKind::PagerDuty,
+        SourceKind::Prometheus,
+        SourceKind::Grafana,
+        SourceKind::Alerta,
+        SourceKind::Opsgenie2,
+    ];
 
-    /// The slug used in URLs (`/v1/incidents/<slug>/<key>`) and in the store.
+    /// The slug used in URLs (`/v1/incidents/<slug>/<key>`), in the store and as the metrics
+    /// label.
     pub fn slug(self) -> &'static str {
         match self {
             SourceKind::Kapacitor => "kapacitor",
+            SourceKind::IncidentWebhook => "api",
+            SourceKind::PagerDuty => "pagerduty",
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Grafana => "grafana",
+            SourceKind::Alerta => "alerta",
+            SourceKind::Opsgenie2 => "opsgenie2",
         }
     }
 
@@ -59,6 +108,14 @@ impl SourceKind {
     pub fn display_name(self) -> &'static str {
         match self {
             SourceKind::Kapacitor => "Kapacitor",
+            SourceKind::IncidentWebhook => "Incident Webhook",
+            SourceKind::PagerDuty => "PagerDuty Events API v2",
+            SourceKind::Prometheus => "Prometheus Alertmanager",
+            SourceKind::Grafana => "Grafana",
+            // Not "Kapacitor …": these are the Alerta and OpsGenie APIs, which other senders
+            // speak too; the guides say they are for Kapacitor's handlers.
+            SourceKind::Alerta => "Alerta API",
+            SourceKind::Opsgenie2 => "OpsGenie API v2",
         }
     }
 
@@ -66,17 +123,84 @@ impl SourceKind {
         Self::ALL.iter().copied().find(|s| s.slug() == slug)
     }
 
-    /// The ingestion path below the public URL, in Squadcast's shape so that moving off
-    /// Squadcast only changes the host.
-    pub fn webhook_path(self, api_key: &str) -> String {
+    /// Where this source's alerts arrive, in the shape its senders already use (Squadcast's,
+    /// PagerDuty's), so that moving to Tocsin only changes the host.
+    pub fn endpoint(self) -> Endpoint {
         match self {
-            SourceKind::Kapacitor => format!("/v1/incidents/kapacitor/{api_key}"),
+            SourceKind::Kapacitor
+            | SourceKind::Prometheus
+            | SourceKind::Grafana
+            | SourceKind::Alerta
+            | SourceKind::Opsgenie2 => Endpoint::V1Incidents,
+            SourceKind::IncidentWebhook => Endpoint::V2Incidents,
+            SourceKind::PagerDuty => Endpoint::Enqueue,
         }
     }
 
+    /// The ingestion path below the public URL. For [`Endpoint::Enqueue`] it holds no key:
+    /// the key travels in the body (`routing_key`).
+    pub fn webhook_path(self, api_key: &str) -> String {
+        match self.endpoint() {
+            Endpoint::V1Incidents => format!("/v1/incidents/{}/{api_key}", self.slug()),
+            Endpoint::V2Incidents => format!("/v2/incidents/{}/{api_key}", self.slug()),
+            Endpoint::Enqueue => "/v2/enqueue".to_owned(),
+        }
+    }
+
+    /// The source whose alerts a request path carries, if any (for counting refusals made
+    /// before routing, such as a declared oversize body). A sender's own path below the
+    /// webhook path (alerta's `/alert`, opsgenie2's `/<alias>/close`) is the same source.
+    pub fn from_path(path: &str) -> Option<Self> {
+        if path == "/v2/enqueue" {
+            return Some(SourceKind::PagerDuty);
+        }
+        let (endpoint, rest) = if let Some(rest) = path.strip_prefix("/v1/incidents/") {
+            (Endpoint::V1Incidents, rest)
+        } else {
+            (Endpoint::V2Incidents, path.strip_prefix("/v2/incidents/")?)
+        };
+        let kind = Self::from_slug(rest.split('/').next()?)?;
+        (kind.endpoint() == endpoint).then_some(kind)
+    }
+
+    /// The largest body this source takes; the router's own limit (256 KiB) caps them all.
+    /// Squadcast refuses Incident Webhook bodies over 30 KB, so Tocsin does too: a script
+    /// that works here works there.
+    pub fn max_body(self) -> usize {
+        match self {
+            SourceKind::IncidentWebhook => incident_webhook::MAX_BODY,
+            SourceKind::Kapacitor
+            | SourceKind::PagerDuty
+            | SourceKind::Prometheus
+            | SourceKind::Grafana
+            | SourceKind::Alerta
+            | SourceKind::Opsgenie2 => 256 * 1024,
+        }
+    }
+
+    /// The service key a body names, for sources whose key travels in the body
+    /// ([`Endpoint::Enqueue`]); read before the body is decoded, because the key decides which
+    /// service and whose rate limit apply.
+    pub fn key_in_body(self, body: &[u8]) -> Result<String, DecodeError> {
+        match self.endpoint() {
+            Endpoint::Enqueue => pagerduty::routing_key(body),
+            Endpoint::V1Incidents | Endpoint::V2Incidents => Err(DecodeError::new(
+                "unknown_key",
+                format!("{} takes its key in the URL", self.display_name()),
+            )),
+        }
+    }
+
+    /// Every alert of one body, in order; one bad alert refuses the whole body.
     pub fn decode(self, body: &[u8]) -> Result<Vec<AlertEvent>, DecodeError> {
         match self {
             SourceKind::Kapacitor => kapacitor::decode(body).map(|e| vec![e]),
+            SourceKind::IncidentWebhook => incident_webhook::decode(body).map(|e| vec![e]),
+            SourceKind::PagerDuty => pagerduty::decode(body).map(|e| vec![e]),
+            SourceKind::Prometheus => prometheus::decode(body),
+            SourceKind::Grafana => grafana::decode(body),
+            SourceKind::Alerta => alerta::decode(body),
+            SourceKind::Opsgenie2 => opsgenie2::decode(body),
         }
     }
 
@@ -87,6 +211,26 @@ impl SourceKind {
     ) -> String {
         match self {
             SourceKind::Kapacitor => kapacitor::sample_body(dedup_key, level, at),
+            SourceKind::IncidentWebhook => incident_webhook::sample_body(dedup_key, level, at),
+            SourceKind::PagerDuty => pagerduty::sample_body(dedup_key, level, at),
+            SourceKind::Prometheus => prometheus::sample_body(dedup_key, level, at),
+            SourceKind::Grafana => grafana::sample_body(dedup_key, level, at),
+            SourceKind::Alerta => alerta::sample_body(dedup_key, level, at),
+            SourceKind::Opsgenie2 => opsgenie2::sample_body(dedup_key, level, at),
+        }
+    }
+
+    /// The sample body decoded the way the sender's request would be: through the same
+    /// decoder as real traffic (an opsgenie2 recovery goes to its own path, keyed by alias).
+    pub fn sample_events(
+        self, dedup_key: &str, level: &str, at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<AlertEvent>, DecodeError> {
+        let body = self.sample_body(dedup_key, level, at);
+        match self {
+            SourceKind::Opsgenie2 if level == "OK" => {
+                opsgenie2::decode_recovery(dedup_key, body.as_bytes())
+            }
+            _ => self.decode(body.as_bytes()),
         }
     }
 }

@@ -11,6 +11,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tocsin_core::model::Service;
+use tocsin_core::sources::Endpoint;
 use tocsin_core::{ServiceId, SourceKind};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,6 +37,10 @@ pub struct AlertSourceView {
     /// unless the caller may change the service (team owner or admin, org admin, or a token
     /// not narrowed below admin).
     pub webhook_url: Option<String>,
+    /// For sources whose key travels in the body (PagerDuty's Events API v2: `routing_key`),
+    /// the key to send there: the service's key, shown and hidden as `webhook_url` is. Null
+    /// for sources whose URL holds the key.
+    pub routing_key: Option<String>,
     /// "Receiving alerts": an incident came in through it in the last 30 days.
     pub active: bool,
     pub last_incident_at: Option<DateTime<Utc>>,
@@ -46,7 +51,8 @@ pub struct AlertSourceView {
 
 #[derive(Deserialize, IntoParams)]
 pub struct SearchQuery {
-    /// Case-insensitive search over source names ("kap" finds Kapacitor).
+    /// Case-insensitive search over source names and slugs ("kap" finds Kapacitor, "pager"
+    /// PagerDuty).
     q: Option<String>,
 }
 
@@ -75,6 +81,8 @@ pub async fn catalogue(
                 name: kind.display_name(),
                 webhook_url: sees_key
                     .then(|| format!("{}{}", state.public_url, kind.webhook_path(&svc.api_key))),
+                routing_key: (sees_key && kind.endpoint() == Endpoint::Enqueue)
+                    .then(|| svc.api_key.clone()),
                 active: a.is_some_and(|a| a.is_active(now)),
                 last_incident_at: a.and_then(|a| a.last_incident_at),
                 last_event_at: a.and_then(|a| a.last_event_at),
@@ -123,8 +131,7 @@ async fn test(
     );
     let mut outcomes = Vec::with_capacity(2);
     for level in ["CRITICAL", "OK"] {
-        let body = kind.sample_body(&key, level, Utc::now());
-        let mut events = kind.decode(body.as_bytes())?;
+        let mut events = kind.sample_events(&key, level, Utc::now())?;
         let event = events
             .pop()
             .ok_or_else(|| ApiError::internal("send test alert", "no alert in the sample"))?;

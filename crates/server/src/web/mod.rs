@@ -33,6 +33,7 @@ mod policy_editor;
 mod schedules;
 mod service_policy;
 mod services;
+mod source_guides;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -10,7 +10,7 @@ use maud::{html, Markup};
 use tocsin_core::{ServiceId, SourceKind, TeamId};
 
 use super::overview::TeamParam;
-use super::{fmt_time, layout, service_policy, Ctx, WebCaller, WebError, WebPath};
+use super::{fmt_time, layout, service_policy, source_guides, Ctx, WebCaller, WebError, WebPath};
 use crate::api::{catalogue, AlertSourceView};
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -117,6 +117,13 @@ fn source_panel(svc: &ServiceId, team: TeamId, src: &AlertSourceView, manages: b
                     input id=(url_id) type="text" readonly value=(url);
                     button type="button" data-copy=(url_id) { "Copy" }
                 }
+                @if let Some(key) = &src.routing_key {
+                    label for={(slug) "-routing-key"} { "Routing key" }
+                    div.copyline {
+                        input id={(slug) "-routing-key"} type="text" readonly value=(key);
+                        button type="button" data-copy={(slug) "-routing-key"} { "Copy" }
+                    }
+                }
             } @else {
                 p.muted id=(url_id) {
                     "Only team owners and admins can see the webhook URL: whoever holds it can open and resolve incidents. Ask one of them to set up "
@@ -141,47 +148,8 @@ fn source_panel(svc: &ServiceId, team: TeamId, src: &AlertSourceView, manages: b
                     { "Send test alert" }
             } }
             p.error id={(slug) "-test-error"} role="alert" hidden {}
-            @if let (SourceKind::Kapacitor, Some(url)) = (src.source, &src.webhook_url) { (kapacitor_guide(url)) }
+            @if let Some(url) = &src.webhook_url { (source_guides::guide(src.source, url, src.routing_key.as_deref())) }
             @if src.source == SourceKind::Kapacitor { (tick_check(team)) }
-        }
-    }
-}
-
-fn kapacitor_guide(url: &str) -> Markup {
-    let conf = format!(
-        "[[httppost]]\n  endpoint = \"tocsin\"\n  url = \"{url}\"\n  headers = {{ Content-Type = \"application/json\" }}\n"
-    );
-    let tick = "    |alert()\n        .id('{{ .TaskName }}:{{ .Group }}')\n        .crit(lambda: \"usage_idle\" < 10)\n        .post()\n            .endpoint('tocsin')\n";
-    html! {
-        h3 { "Set up Kapacitor" }
-        div.grid2 {
-            div {
-                h4 { "Method 1: Chronograf" }
-                ol {
-                    li { "In Chronograf, open " b { "Alerts → Manage Tasks" } "." }
-                    li { "Create or edit an " b { "Alert Rule" } "." }
-                    li { "Add the handler " b { "post" } "." }
-                    li { "Paste the webhook URL into " b { "HTTP endpoint for POST request" } "." }
-                    li { b { "Save Rule" } "." }
-                }
-                div.copyline {
-                    input #guide-url type="text" readonly value=(url) aria-label="Webhook URL for Chronograf";
-                    button type="button" data-copy="guide-url" { "Copy URL" }
-                }
-            }
-            div {
-                h4 { "Method 2: kapacitor.conf" }
-                p {
-                    "Add this to " code { "kapacitor.conf" } " (" code { "/etc/kapacitor/kapacitor.conf" }
-                    " or " code { "/etc/kapacitor.conf" } " on Linux, " code { "/usr/local/etc/kapacitor.conf" }
-                    " on macOS) and restart Kapacitor:"
-                }
-                pre #guide-conf { (conf) }
-                button type="button" data-copy="guide-conf" { "Copy config" }
-                p { "Then send a TICKscript's alerts to it:" }
-                pre #guide-tick { (tick) }
-                button type="button" data-copy="guide-tick" { "Copy TICKscript" }
-            }
         }
     }
 }

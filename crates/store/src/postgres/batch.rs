@@ -55,22 +55,27 @@ const UPDATE_INCIDENTS: &str = "UPDATE incidents i SET
        status = COALESCE(u.status, i.status),
        resolved_at = COALESCE(u.resolved_at, i.resolved_at),
        resolved_by = COALESCE(u.resolved_by, i.resolved_by),
+       acknowledged_at = COALESCE(u.acknowledged_at, i.acknowledged_at),
+       acknowledged_by = COALESCE(u.acknowledged_by, i.acknowledged_by),
        updated_at = $10
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::text[], $8::timestamptz[], $9::text[])
-       AS u(id, joins, severity, title, description, tags, status, resolved_at, resolved_by)
+                 $7::text[], $8::timestamptz[], $9::text[], $11::timestamptz[], $12::text[])
+       AS u(id, joins, severity, title, description, tags, status, resolved_at, resolved_by,
+            acknowledged_at, acknowledged_by)
      WHERE i.id = u.id";
 
 const INSERT_INCIDENTS: &str = "INSERT INTO incidents (id, team_id, service_id, number, source,
        dedup_key, status, severity, title, description, tags, event_count, created_at,
-       updated_at, resolved_at, resolved_by)
+       updated_at, resolved_at, resolved_by, acknowledged_at, acknowledged_by)
      SELECT id, team_id, service_id, number, source, dedup_key, status, severity, title,
-       description, tags, event_count, $13, $13, resolved_at, resolved_by
+       description, tags, event_count, $13, $13, resolved_at, resolved_by, acknowledged_at,
+       acknowledged_by
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[],
-                 $14::timestamptz[], $15::text[])
+                 $14::timestamptz[], $15::text[], $16::timestamptz[], $17::text[])
        AS n(id, team_id, service_id, number, source, dedup_key, status, severity, title,
-            description, tags, event_count, resolved_at, resolved_by)";
+            description, tags, event_count, resolved_at, resolved_by, acknowledged_at,
+            acknowledged_by)";
 
 const INSERT_EVENTS: &str = "INSERT INTO incident_events (id, incident_id, service_id, kind,
        source, level, received_at, occurred_at, payload)
@@ -195,6 +200,8 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
     let u_status: Vec<Option<&str>> = u.iter().map(|u| u.status.map(|s| s.as_str())).collect();
     let u_resolved_at: Vec<Option<DateTime<Utc>>> = u.iter().map(|u| u.resolved_at).collect();
     let u_resolved_by: Vec<Option<&str>> = u.iter().map(|u| u.resolved_by).collect();
+    let u_acked_at: Vec<Option<DateTime<Utc>>> = u.iter().map(|u| u.acknowledged_at).collect();
+    let u_acked_by: Vec<Option<&str>> = u.iter().map(|u| u.acknowledged_by).collect();
 
     let n = &plan.inserts;
     let col =
@@ -213,6 +220,8 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
     let n_counts: Vec<i64> = n.iter().map(|i| i.event_count).collect();
     let n_resolved_at: Vec<Option<DateTime<Utc>>> = n.iter().map(|i| i.resolved_at).collect();
     let n_resolved_by: Vec<Option<&str>> = n.iter().map(|i| i.resolved_by).collect();
+    let n_acked_at: Vec<Option<DateTime<Utc>>> = n.iter().map(|i| i.acknowledged_at).collect();
+    let n_acked_by: Vec<Option<&str>> = n.iter().map(|i| i.acknowledged_by).collect();
 
     let e = &plan.events;
     let e_ids: Vec<_> = e.iter().map(|e| e.id).collect();
@@ -232,7 +241,7 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
     let s_test: Vec<_> = s.values().map(|a| a.last_test_at).collect();
 
     let bump_params: [&(dyn ToSql + Sync); 2] = [&c_teams, &c_ns];
-    let update_params: [&(dyn ToSql + Sync); 10] = [
+    let update_params: [&(dyn ToSql + Sync); 12] = [
         &u_ids,
         &u_joins,
         &u_sev,
@@ -243,8 +252,10 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
         &u_resolved_at,
         &u_resolved_by,
         now,
+        &u_acked_at,
+        &u_acked_by,
     ];
-    let insert_params: [&(dyn ToSql + Sync); 15] = [
+    let insert_params: [&(dyn ToSql + Sync); 17] = [
         &n_ids,
         &n_teams,
         &n_services,
@@ -260,6 +271,8 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
         now,
         &n_resolved_at,
         &n_resolved_by,
+        &n_acked_at,
+        &n_acked_by,
     ];
     let event_params: [&(dyn ToSql + Sync); 9] = [
         &e_ids,

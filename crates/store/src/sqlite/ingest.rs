@@ -23,17 +23,20 @@ const INPUTS: &str = "SELECT t.incident_counter, i.id, i.status, i.number FROM t
 const BUMP_COUNTER: &str =
     "UPDATE teams SET incident_counter = incident_counter + $1 WHERE id = $2";
 
+// SQLite numbers `$n` parameters in the order they first appear, so they appear in order.
 const UPDATE_INCIDENT: &str = "UPDATE incidents SET event_count = event_count + $1,
        severity = COALESCE($2, severity), title = COALESCE($3, title),
        description = COALESCE($4, description), tags = COALESCE($5, tags),
        status = COALESCE($6, status), resolved_at = COALESCE($7, resolved_at),
-       resolved_by = COALESCE($8, resolved_by), updated_at = $9
-     WHERE id = $10";
+       resolved_by = COALESCE($8, resolved_by),
+       acknowledged_at = COALESCE($9, acknowledged_at),
+       acknowledged_by = COALESCE($10, acknowledged_by), updated_at = $11
+     WHERE id = $12";
 
 const INSERT_INCIDENT: &str = "INSERT INTO incidents (id, team_id, service_id, number, source,
        dedup_key, status, severity, title, description, tags, event_count, created_at,
-       updated_at, resolved_at, resolved_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)";
+       updated_at, resolved_at, resolved_by, acknowledged_at, acknowledged_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17)";
 
 const INSERT_EVENT: &str = "INSERT INTO incident_events (id, incident_id, service_id, kind,
        source, level, received_at, occurred_at, payload)
@@ -106,6 +109,8 @@ fn write(c: &Connection, plan: &Plan) -> Result<(), StoreError> {
             u.status.map(|s| s.as_str()),
             u.resolved_at.map(to_db),
             u.resolved_by,
+            u.acknowledged_at.map(to_db),
+            u.acknowledged_by,
             at,
             u.id
         ])?;
@@ -126,7 +131,9 @@ fn write(c: &Connection, plan: &Plan) -> Result<(), StoreError> {
             n.event_count,
             at,
             n.resolved_at.map(to_db),
-            n.resolved_by
+            n.resolved_by,
+            n.acknowledged_at.map(to_db),
+            n.acknowledged_by
         ])?;
     }
     for e in &plan.events {

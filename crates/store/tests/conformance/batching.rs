@@ -30,6 +30,9 @@ struct Expected {
     severity: Severity,
     title: String,
     auto_resolved: bool,
+    /// Who acknowledged it: a person, or the source (its first acknowledge; later ones only
+    /// add their event).
+    acknowledged_by: Option<String>,
     events: Vec<EventId>,
 }
 
@@ -67,6 +70,7 @@ impl Replay {
                     severity: sev,
                     title: ev.title.clone(),
                     auto_resolved: false,
+                    acknowledged_by: None,
                     events: vec![got.event_id],
                 });
             }
@@ -94,6 +98,19 @@ impl Replay {
                 inc.events.push(got.event_id);
                 self.open.remove(&key);
             }
+            (Decision::Acknowledge, Some(i)) => {
+                let inc = &mut self.incidents[i];
+                assert_eq!(
+                    (got.incident_id, got.incident_number),
+                    (Some(inc.id), Some(inc.number)),
+                    "{what}: acknowledges the open incident"
+                );
+                if inc.status == IncidentStatus::Triggered {
+                    inc.status = IncidentStatus::Acknowledged;
+                    inc.acknowledged_by = Some(ev.source.slug().to_owned());
+                }
+                inc.events.push(got.event_id);
+            }
             _ => {
                 assert_eq!(
                     (got.incident_id, got.incident_number),
@@ -118,15 +135,21 @@ impl Replay {
                 inc.auto_resolved.then_some("kapacitor")
             );
             assert_eq!(got.resolved_at.is_some(), inc.auto_resolved);
+            assert_eq!(
+                got.acknowledged_by, inc.acknowledged_by,
+                "incident {}",
+                inc.number
+            );
+            assert_eq!(got.acknowledged_at.is_some(), inc.acknowledged_by.is_some());
             let alerts: Vec<EventId> = whole_timeline(s, &Scope::All, inc.id)
                 .await
                 .expect("timeline")
                 .iter()
-                .filter(|e| {
-                    matches!(
-                        e.kind,
-                        EventKind::Opened | EventKind::Joined | EventKind::AutoResolved
-                    )
+                .filter(|e| match e.kind {
+                    EventKind::Opened | EventKind::Joined | EventKind::AutoResolved => true,
+                    // The source's acknowledges, not a person's.
+                    EventKind::Acknowledged => e.source.is_some(),
+                    _ => false,
                 })
                 .map(|e| e.id)
                 .collect();
@@ -201,7 +224,7 @@ impl Lcg {
     }
 }
 
-const ACTIONS: [Action; 10] = [
+const ACTIONS: [Action; 12] = [
     Action::Trigger(Severity::Critical),
     Action::Trigger(Severity::Critical),
     Action::Trigger(Severity::Critical),
@@ -212,6 +235,8 @@ const ACTIONS: [Action; 10] = [
     Action::Resolve,
     Action::Test,
     Action::Trigger(Severity::Warning),
+    Action::Acknowledge,
+    Action::Acknowledge,
 ];
 
 pub async fn bursts_match_one_by_one_application(s: S) {
@@ -237,6 +262,7 @@ pub async fn bursts_match_one_by_one_application(s: S) {
     let acked = replay.incidents[1].id;
     s.acknowledge(&Scope::All, acked, "ann").await.expect("ack");
     replay.incidents[1].status = IncidentStatus::Acknowledged;
+    replay.incidents[1].acknowledged_by = Some("ann".to_owned());
 
     let mut rng = Lcg(7);
     let mut seq = 0;

@@ -22,6 +22,7 @@ pub fn alert(key: &str, action: Action) -> AlertEvent {
         Action::Trigger(Severity::Warning) => "WARNING",
         Action::Trigger(Severity::Info) => "INFO",
         Action::Resolve => "OK",
+        Action::Acknowledge => "acknowledge",
         Action::Test => "CRITICAL",
     };
     AlertEvent {

@@ -371,6 +371,94 @@ pub async fn acknowledging_stops_escalation_and_people_are_told(db: Db) {
     );
 }
 
+/// A source's acknowledge (PagerDuty's `acknowledge` event) is written through the same path
+/// as every alert and stops paging exactly as a person's does: one notice to everyone paged,
+/// then nothing more though the policy loops until acknowledged. The incident records the
+/// source as who acknowledged it; asking again only adds the event.
+pub async fn a_source_acknowledge_stops_escalation_as_a_person_does(db: Db) {
+    let (team, svc) = team_and_service(&db.store, "source-acked").await;
+    let scope = Scope::All;
+    let (dora, _) = pager(&db, "dora").await;
+    let rules = at_once(
+        vec![Target::User { id: dora }],
+        Repeat::UntilAcknowledged,
+        None,
+    );
+    assign(&db, team, &svc, "p", &rules).await;
+    let inc = open(&db, &svc, "disk").await;
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now(), 64)
+            .await
+            .expect("advance"),
+        1
+    );
+    let mut ack = alert("disk", Action::Acknowledge);
+    ack.source = tocsin_core::SourceKind::PagerDuty;
+    let got = db.store.ingest(&svc, ack.clone()).await.expect("ack");
+    assert_eq!(
+        (got.decision, got.incident_id),
+        (tocsin_core::Decision::Acknowledge, Some(inc))
+    );
+    let acked = db.store.get_incident(&scope, inc).await.expect("get");
+    assert_eq!(acked.status, IncidentStatus::Acknowledged);
+    assert_eq!(acked.acknowledged_by.as_deref(), Some("pagerduty"));
+    let at = acked.acknowledged_at.expect("stamped");
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now(), 64)
+            .await
+            .expect("notice"),
+        1
+    );
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now() + Duration::hours(2), 64)
+            .await
+            .expect("none"),
+        0
+    );
+    let kinds: Vec<_> = db
+        .store
+        .incident_notifications(&scope, inc)
+        .await
+        .expect("list")
+        .iter()
+        .map(|n| n.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![NotificationKind::Triggered, NotificationKind::Acknowledged]
+    );
+    // Again: the event is kept on the incident, nothing else moves.
+    let again = db.store.ingest(&svc, ack).await.expect("ack again");
+    assert_eq!(again.incident_id, Some(inc));
+    let still = db.store.get_incident(&scope, inc).await.expect("get");
+    assert_eq!(
+        (still.status, still.acknowledged_at),
+        (IncidentStatus::Acknowledged, Some(at))
+    );
+    assert_eq!(still.event_count, acked.event_count);
+    let page = db
+        .store
+        .timeline_page(&scope, inc, &EventPageQuery::newest(200))
+        .await
+        .expect("timeline");
+    let source_acks = page
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Acknowledged && e.source.is_some())
+        .count();
+    assert_eq!(source_acks, 2);
+    assert_eq!(
+        db.store
+            .advance_escalations(Utc::now(), 64)
+            .await
+            .expect("nothing"),
+        0
+    );
+}
+
 /// Retries under an injected clock: a failed attempt waits its backoff, the retry keeps the
 /// delivery (and its id), and five failures in a row give it up as failed.
 pub async fn failed_attempts_wait_their_backoff_and_give_up_after_five(db: Db) {

@@ -76,6 +76,7 @@ conformance!(
     lifecycle::disabled_users_lose_their_sessions_and_an_org_admin_remains,
     engine::a_policy_pages_each_step_once_and_notices_everyone_paged,
     engine::acknowledging_stops_escalation_and_people_are_told,
+    engine::a_source_acknowledge_stops_escalation_as_a_person_does,
     engine::failed_attempts_wait_their_backoff_and_give_up_after_five,
     engine::an_ack_timeout_retriggers_and_round_robin_takes_turns,
     engine::a_schedule_target_pages_the_on_call_and_whoever_takes_over,

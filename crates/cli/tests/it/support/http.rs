@@ -249,6 +249,28 @@ impl Server {
             .to_owned()
     }
 
+    /// One alert source of a service as `GET …/alert-sources` lists it (URL, key, activity).
+    pub async fn alert_source(&self, service_id: &str, slug: &str) -> Value {
+        let (s, sources) = self
+            .get(&format!("/api/v1/services/{service_id}/alert-sources"))
+            .await;
+        assert_eq!(s, 200, "{sources}");
+        sources
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["source"] == slug))
+            .cloned()
+            .unwrap_or_else(|| panic!("no alert source {slug} in {sources}"))
+    }
+
+    /// The webhook URL of a service's alert source, as a person copies it from the catalogue.
+    pub async fn webhook_url(&self, service_id: &str, slug: &str) -> String {
+        let src = self.alert_source(service_id, slug).await;
+        src["webhook_url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {slug} webhook url in {src}"))
+            .to_owned()
+    }
+
     /// Every incident of a service (all pages).
     pub async fn incidents(&self, service_id: &str) -> Vec<Value> {
         self.all_pages(
