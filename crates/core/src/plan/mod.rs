@@ -26,6 +26,8 @@ use crate::{
 
 pub mod human;
 #[cfg(test)]
+mod people_tests;
+#[cfg(test)]
 mod tests;
 
 pub use human::{note, plan_human, HumanChange};
