@@ -17,8 +17,8 @@ keys=${BENCH_KEYS:-1000}
 okf=${BENCH_OK_FRACTION:-0.2}
 token=bench_admin_token_0123456789abcdef0123
 
-# shellcheck source=bench/build.sh
-. "$root/bench/build.sh"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 a=$(build_rev "$1")
 b=$(build_rev "$2")

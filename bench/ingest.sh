@@ -33,8 +33,8 @@ for tool in wrk prometheus-alertmanager; do
   fi
 done
 
-# shellcheck source=bench/build.sh
-. "$root/bench/build.sh"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 a=$(build_rev "$rev_a")
 b=$(build_rev "$rev_b")
 
@@ -113,23 +113,8 @@ listen noop "$b/noop-server" --listen 127.0.0.1:0
 measure healthz bare-axum "$base/healthz" get.lua
 stop
 
-cat >"$work/alertmanager.yml" <<'YML'
-route:
-  receiver: blackhole
-  group_by: [alertname, host]
-receivers:
-  - name: blackhole
-YML
-am_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-prometheus-alertmanager --config.file="$work/alertmanager.yml" --storage.path="$work/am" \
-  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= --log.level=warn \
-  >"$work/am.out" 2>"$work/am.err" &
-pid=$!
-for _ in $(seq 1 600); do
-  curl -fsS "http://127.0.0.1:$am_port/-/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-measure ingest alertmanager "http://127.0.0.1:$am_port/api/v2/alerts" alertmanager.lua
+start_alertmanager "$work/am"
+measure ingest alertmanager "$am_url/api/v2/alerts" alertmanager.lua
 stop
 
 python3 "$root/bench/ingest_table.py" "$out"

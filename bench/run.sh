@@ -7,12 +7,14 @@
 #   4. tocsin again with 100k and 1M resolved incidents stored (tocsin seed), and RSS
 #   5. paging (issue 14): 202 → page latency at 10, 100, 1000 new incidents/s; ingest with a
 #      policy paging a receiver vs no policy; idle CPU and RSS with 10,000 steps pending
+#   6. bench/ingest.sh: /healthz and ingest with a fresh id per request (wrk), the baseline
+#      build (BENCH_BASELINE) and this one alternately, a bare axum handler and Alertmanager
 # Same generator (tocsin-bench), same concurrency, same key space for all. Writes the results
 # into docs/PERFORMANCE.md between the bench markers and prints them.
 #
 # Knobs: BENCH_DURATION (s, default 5), BENCH_CONCURRENCY (64), BENCH_KEYS (1000),
 # BENCH_OK_FRACTION (0.2), BENCH_SCALE ("100000 1000000"; empty to skip), BENCH_NO_DOC=1,
-# BENCH_ONLY (a list of steps: noop tocsin alertmanager scale paging; default all),
+# BENCH_ONLY (a list of steps: noop tocsin alertmanager scale paging ab; default all),
 # BENCH_PAGING=0 (skip step 5), BENCH_PAGE_RATES ("10 100 1000"), BENCH_PAGE_DURATION (s, 5),
 # BENCH_PAGE_ROUNDS (alternating no-policy/policy pairs, 2), BENCH_PENDING (10000),
 # BENCH_IDLE_SECONDS (10).
@@ -36,6 +38,9 @@ idle_s=${BENCH_IDLE_SECONDS:-10}
 want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 
 step() { printf '\n==> %s\n' "$*" >&2; }
+
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 step "building release binaries"
 cargo build --release --quiet -p tocsin -p tocsin-bench
@@ -169,26 +174,9 @@ fi
 if want alertmanager; then
 
 step "3. Prometheus Alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}')"
-mkdir -p "$work/am"
-cat >"$work/am/alertmanager.yml" <<'YML'
-route:
-  receiver: blackhole
-  group_by: [alertname, host]
-receivers:
-  - name: blackhole
-YML
-am_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-prometheus-alertmanager --config.file="$work/am/alertmanager.yml" --storage.path="$work/am/data" \
-  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= --log.level=warn \
-  >"$work/am.out" 2>"$work/am.err" &
-pid=$!; pids+=("$pid")
-deadline=$((SECONDS + 60))
-until curl -fsS "http://127.0.0.1:$am_port/-/ready" >/dev/null 2>&1; do
-  [ $SECONDS -lt $deadline ] || { echo "alertmanager did not start" >&2; cat "$work/am.err" >&2; exit 1; }
-  kill -0 "$pid" || { cat "$work/am.err" >&2; exit 1; }
-  sleep 0.1
-done
-bench alertmanager alertmanager "http://127.0.0.1:$am_port"
+start_alertmanager "$work/am"
+pids+=("$pid")
+bench alertmanager alertmanager "$am_url"
 echo "{\"peak_rss_kib\": $(hwm "$pid")}" >"$results/alertmanager.mem.json"
 stop "$pid"
 fi
@@ -265,6 +253,11 @@ if [ "${BENCH_PAGING:-1}" != 0 ] && want paging; then
   page page-pending-n --new-incidents --rate 100 -d "$page_duration"
   echo "{\"pending\": $pending}" >"$results/page-pending.json"
   stop "$pid"
+fi
+
+if want ab; then
+  step "6. the request path's cost (issue 16): the baseline ${BENCH_BASELINE:-289a7d3} and this build side by side"
+  BENCH_OUT=$results/ingest-ab.jsonl "$root/bench/ingest.sh" ${BENCH_BASELINE:-289a7d3} . >&2
 fi
 
 echo "{\"loadavg_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$results/meta-after.json"

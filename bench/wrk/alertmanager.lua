@@ -24,14 +24,5 @@ function request()
   return wrk.format("POST", nil, headers, body)
 end
 
-function done(summary, latency, requests)
-  local e = summary.errors
-  local sock = e.connect + e.read + e.write + e.timeout
-  local secs = summary.duration / 1e6
-  io.write(string.format(
-    '{"requests":%d,"non_2xx":%d,"socket_errors":%d,"seconds":%.3f,"rate":%.1f,'
-      .. '"p50_ms":%.3f,"p99_ms":%.3f,"p999_ms":%.3f}\n',
-    summary.requests, e.status, sock, secs, summary.requests / secs,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    latency:percentile(99.9) / 1000))
-end
+-- wrk's report (one JSON line), shared by the scripts beside this one.
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "report.lua")

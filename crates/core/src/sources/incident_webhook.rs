@@ -304,15 +304,7 @@ mod tests {
             (br#"{"message":5}"#, "invalid_field", "message"),
             (br#"{"message":"m"} x"#, "invalid_json", "trailing"),
         ];
-        for (input, code, needle) in cases {
-            let err = decode(input).expect_err("must be refused");
-            assert_eq!(err.code, *code, "{err}");
-            assert!(
-                err.detail.contains(needle),
-                "{:?} should mention {needle}",
-                err.detail
-            );
-        }
+        crate::sources::assert_refused(decode, cases);
     }
 
     #[test]

@@ -254,15 +254,7 @@ mod tests {
             (b"[1,2]", "invalid_json", "object"),
             (br#"{"id":"a","level":"OK"} {}"#, "invalid_json", "trailing"),
         ];
-        for (input, code, needle) in cases {
-            let err = decode(input).expect_err("must be refused");
-            assert_eq!(err.code, *code, "{err}");
-            assert!(
-                err.detail.contains(needle),
-                "{:?} should mention {needle}",
-                err.detail
-            );
-        }
+        crate::sources::assert_refused(decode, cases);
     }
 
     #[test]

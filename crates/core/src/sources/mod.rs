@@ -297,3 +297,20 @@ pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, DecodeErr
     })?;
     Ok(value)
 }
+
+/// Test helper for every decoder's bad-input table: each `(body, code, needle)` is refused with
+/// that code and a detail naming `needle` (the field or the problem).
+#[cfg(test)]
+pub(crate) fn assert_refused<T: std::fmt::Debug>(
+    decode: impl Fn(&[u8]) -> Result<T, DecodeError>, cases: &[(&[u8], &str, &str)],
+) {
+    for (input, code, needle) in cases {
+        let err = decode(input).expect_err("must be refused");
+        assert_eq!(err.code, *code, "{err}");
+        assert!(
+            err.detail.contains(needle),
+            "{:?} should mention {needle}",
+            err.detail
+        );
+    }
+}

@@ -232,15 +232,7 @@ mod tests {
                 "details.k",
             ),
         ];
-        for (input, code, needle) in cases {
-            let err = decode(input).expect_err("must be refused");
-            assert_eq!(err.code, *code, "{err}");
-            assert!(
-                err.detail.contains(needle),
-                "{:?} should mention {needle}",
-                err.detail
-            );
-        }
+        crate::sources::assert_refused(decode, cases);
         let err = decode_recovery("a", br#"{"note":5}"#).expect_err("refused");
         assert_eq!(
             (err.code, err.detail.contains("note")),

@@ -350,15 +350,7 @@ mod tests {
             (br#"{"routing_key":"k","event_action":"acknowledge","dedup_key":""}"#, "missing_field", "dedup_key"),
             (long.as_bytes(), "invalid_field", "dedup_key"),
         ];
-        for (input, code, needle) in cases {
-            let err = decode(input).expect_err("must be refused");
-            assert_eq!(err.code, *code, "{err}");
-            assert!(
-                err.detail.contains(needle),
-                "{:?} should mention {needle}",
-                err.detail
-            );
-        }
+        crate::sources::assert_refused(decode, cases);
     }
 
     #[test]

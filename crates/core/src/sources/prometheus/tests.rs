@@ -117,15 +117,7 @@ fn refusals_name_the_problem() {
         (br#"{"alerts":[{"status":"resolved","fingerprint":"f","endsAt":7}]}"#, "invalid_field", "alerts[0].endsAt"),
         (br#"{"alerts":[{"status":"firing","fingerprint":"f"}]} {}"#, "invalid_json", "trailing"),
     ];
-    for (input, code, needle) in cases {
-        let err = decode(input).expect_err("must be refused");
-        assert_eq!(err.code, *code, "{err}");
-        assert!(
-            err.detail.contains(needle),
-            "{:?} should mention {needle}",
-            err.detail
-        );
-    }
+    crate::sources::assert_refused(decode, cases);
 }
 
 #[test]
