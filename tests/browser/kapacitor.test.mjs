@@ -35,7 +35,7 @@ test("paste a TICKscript and see a finding inline, then its fix pass", async () 
   const svc = (await server.api("GET", "/api/v1/services")).body[0].id;
   await page.goto(`${server.base}/services/${svc}`);
   await page.getByRole("button", { name: "Kapacitor" }).click();
-  const url = await page.getByLabel("Webhook URL", { exact: true }).inputValue();
+  const url = await page.locator('[data-source-panel="kapacitor"]').getByLabel("Webhook URL", { exact: true }).inputValue();
 
   await page.getByLabel("TICKscript", { exact: true }).fill(script("{{ .TaskName }}", url));
   await page.getByRole("button", { name: "Check TICKscript" }).click();
