@@ -12,6 +12,7 @@ pub mod incident;
 pub mod kapacitor_check;
 pub mod lifecycle;
 pub mod model;
+pub mod noise;
 pub mod paging;
 pub mod plan;
 pub mod schedule;
