@@ -2,3 +2,4 @@
 //! Pure: the store keeps the rule list, the ingest path runs the compiled set.
 
 pub mod rules;
+pub mod windows;

@@ -53,11 +53,11 @@ fn hhmm(s: &str) -> Option<civil::Time> {
     civil::Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
 }
 
-pub(super) fn to_jiff(t: DateTime<Utc>) -> Timestamp {
+pub(crate) fn to_jiff(t: DateTime<Utc>) -> Timestamp {
     Timestamp::from_microsecond(t.timestamp_micros()).unwrap_or(Timestamp::MIN)
 }
 
-pub(super) fn to_chrono(t: Timestamp) -> DateTime<Utc> {
+pub(crate) fn to_chrono(t: Timestamp) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.as_microsecond()).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 

@@ -14,7 +14,7 @@
 //! real hours.
 
 pub mod ical;
-mod layer;
+pub(crate) mod layer;
 pub mod records;
 mod resolve;
 
