@@ -85,6 +85,25 @@ async fn open(db: &Db, svc: &Service, key: &str) -> IncidentId {
         .expect("an incident")
 }
 
+/// One engine pass at `at` (64 rows at most): how many rows it ran.
+async fn advance(db: &Db, at: chrono::DateTime<Utc>) -> usize {
+    db.store
+        .advance_escalations(at, 64)
+        .await
+        .expect("advance escalations")
+}
+
+/// The kinds of an incident's notifications, oldest first.
+async fn kinds_of(db: &Db, scope: &Scope, inc: IncidentId) -> Vec<NotificationKind> {
+    db.store
+        .incident_notifications(scope, inc)
+        .await
+        .expect("list notifications")
+        .iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
 pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
     let (team, svc) = team_and_service(&db.store, "paged").await;
     let scope = Scope::All;
@@ -118,13 +137,7 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
 
     // A service without a policy: an incident pages nobody, and nothing is due.
     let quiet = open(&db, &svc, "before").await;
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now(), 64)
-            .await
-            .expect("advance"),
-        0
-    );
+    assert_eq!(advance(&db, Utc::now()).await, 0);
     let none = db
         .store
         .incident_notifications(&scope, quiet)
@@ -147,18 +160,9 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
     assert!(due <= Utc::now());
 
     let now = Utc::now();
-    assert_eq!(
-        db.store
-            .advance_escalations(now, 64)
-            .await
-            .expect("advance"),
-        1
-    );
+    assert_eq!(advance(&db, now).await, 1);
     // Running again at the same instant finds nothing: step 2 waits its 5 minutes.
-    assert_eq!(
-        db.store.advance_escalations(now, 64).await.expect("again"),
-        0
-    );
+    assert_eq!(advance(&db, now).await, 0);
     let list = db
         .store
         .incident_notifications(&scope, inc)
@@ -234,13 +238,7 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
     // Step 2 fires after its delay, to the channel.
     // Found two hours late (the server was down): it fires at once, marked late.
     let step2 = now + Duration::minutes(5) + Duration::hours(2);
-    assert_eq!(
-        db.store
-            .advance_escalations(step2, 64)
-            .await
-            .expect("advance"),
-        1
-    );
+    assert_eq!(advance(&db, step2).await, 1);
     let list = db
         .store
         .incident_notifications(&scope, inc)
@@ -258,20 +256,8 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
         .await
         .expect("resolve");
     let after = step2 + Duration::seconds(1);
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now().max(after), 64)
-            .await
-            .expect("advance"),
-        1
-    );
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now().max(after), 64)
-            .await
-            .expect("again"),
-        0
-    );
+    assert_eq!(advance(&db, Utc::now().max(after)).await, 1);
+    assert_eq!(advance(&db, Utc::now().max(after)).await, 0);
     let list = db
         .store
         .incident_notifications(&scope, inc)
@@ -284,10 +270,7 @@ pub async fn a_policy_pages_each_step_once_and_notices_everyone_paged(db: Db) {
     assert_eq!(resolved.len(), 2, "{list:?}");
     // The row is gone with the incident: nothing more is ever due for it.
     let far = Utc::now() + Duration::days(30);
-    assert_eq!(
-        db.store.advance_escalations(far, 64).await.expect("none"),
-        0
-    );
+    assert_eq!(advance(&db, far).await, 0);
 
     // The timeline says what paging did.
     let page = db
@@ -334,37 +317,12 @@ pub async fn acknowledging_stops_escalation_and_people_are_told(db: Db) {
     assign(&db, team, &svc, "p", &rules).await;
     let inc = open(&db, &svc, "disk").await;
     let now = Utc::now();
-    assert_eq!(
-        db.store
-            .advance_escalations(now, 64)
-            .await
-            .expect("advance"),
-        1
-    );
+    assert_eq!(advance(&db, now).await, 1);
     db.store.acknowledge(&scope, inc, "bob").await.expect("ack");
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now(), 64)
-            .await
-            .expect("notice"),
-        1
-    );
+    assert_eq!(advance(&db, Utc::now()).await, 1);
     // Nothing more is due, though the policy loops until acknowledged.
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now() + Duration::hours(2), 64)
-            .await
-            .expect("none"),
-        0
-    );
-    let kinds: Vec<_> = db
-        .store
-        .incident_notifications(&scope, inc)
-        .await
-        .expect("list")
-        .iter()
-        .map(|n| n.kind)
-        .collect();
+    assert_eq!(advance(&db, Utc::now() + Duration::hours(2)).await, 0);
+    let kinds = kinds_of(&db, &scope, inc).await;
     assert_eq!(
         kinds,
         vec![NotificationKind::Triggered, NotificationKind::Acknowledged]
@@ -386,13 +344,7 @@ pub async fn a_source_acknowledge_stops_escalation_as_a_person_does(db: Db) {
     );
     assign(&db, team, &svc, "p", &rules).await;
     let inc = open(&db, &svc, "disk").await;
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now(), 64)
-            .await
-            .expect("advance"),
-        1
-    );
+    assert_eq!(advance(&db, Utc::now()).await, 1);
     let mut ack = alert("disk", Action::Acknowledge);
     ack.source = tocsin_core::SourceKind::PagerDuty;
     let got = db.store.ingest(&svc, ack.clone()).await.expect("ack");
@@ -404,28 +356,9 @@ pub async fn a_source_acknowledge_stops_escalation_as_a_person_does(db: Db) {
     assert_eq!(acked.status, IncidentStatus::Acknowledged);
     assert_eq!(acked.acknowledged_by.as_deref(), Some("pagerduty"));
     let at = acked.acknowledged_at.expect("stamped");
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now(), 64)
-            .await
-            .expect("notice"),
-        1
-    );
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now() + Duration::hours(2), 64)
-            .await
-            .expect("none"),
-        0
-    );
-    let kinds: Vec<_> = db
-        .store
-        .incident_notifications(&scope, inc)
-        .await
-        .expect("list")
-        .iter()
-        .map(|n| n.kind)
-        .collect();
+    assert_eq!(advance(&db, Utc::now()).await, 1);
+    assert_eq!(advance(&db, Utc::now() + Duration::hours(2)).await, 0);
+    let kinds = kinds_of(&db, &scope, inc).await;
     assert_eq!(
         kinds,
         vec![NotificationKind::Triggered, NotificationKind::Acknowledged]
@@ -450,13 +383,7 @@ pub async fn a_source_acknowledge_stops_escalation_as_a_person_does(db: Db) {
         .filter(|e| e.kind == EventKind::Acknowledged && e.source.is_some())
         .count();
     assert_eq!(source_acks, 2);
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now(), 64)
-            .await
-            .expect("nothing"),
-        0
-    );
+    assert_eq!(advance(&db, Utc::now()).await, 0);
 }
 
 /// Retries under an injected clock: a failed attempt waits its backoff, the retry keeps the
@@ -469,10 +396,7 @@ pub async fn failed_attempts_wait_their_backoff_and_give_up_after_five(db: Db) {
     assign(&db, team, &svc, "p", &rules).await;
     let inc = open(&db, &svc, "net").await;
     let mut now = Utc::now();
-    db.store
-        .advance_escalations(now, 64)
-        .await
-        .expect("advance");
+    advance(&db, now).await;
     let mut ids = Vec::new();
     for attempt in 1..=5u32 {
         let claimed = db
@@ -539,10 +463,7 @@ pub async fn an_ack_timeout_retriggers_and_round_robin_takes_turns(db: Db) {
     let mut incidents = Vec::new();
     for key in ["a", "b"] {
         let inc = open(&db, &svc, key).await;
-        db.store
-            .advance_escalations(Utc::now(), 64)
-            .await
-            .expect("advance");
+        advance(&db, Utc::now()).await;
         let list = db
             .store
             .incident_notifications(&scope, inc)
@@ -557,10 +478,7 @@ pub async fn an_ack_timeout_retriggers_and_round_robin_takes_turns(db: Db) {
     let inc = incidents[0];
     db.store.acknowledge(&scope, inc, "dan").await.expect("ack");
     let now = Utc::now();
-    db.store
-        .advance_escalations(now, 64)
-        .await
-        .expect("ack notice");
+    advance(&db, now).await;
     assert_eq!(
         db.store
             .get_incident(&scope, inc)
@@ -571,22 +489,13 @@ pub async fn an_ack_timeout_retriggers_and_round_robin_takes_turns(db: Db) {
     );
     // Not resolved 30 minutes later: triggered again, and paged again in a new round.
     let late = now + Duration::minutes(31);
-    assert_eq!(
-        db.store
-            .advance_escalations(late, 64)
-            .await
-            .expect("timeout"),
-        1
-    );
+    assert_eq!(advance(&db, late).await, 1);
     let again = db.store.get_incident(&scope, inc).await.expect("get");
     assert_eq!(
         (again.status, again.acknowledged_by),
         (IncidentStatus::Triggered, None)
     );
-    db.store
-        .advance_escalations(late, 64)
-        .await
-        .expect("step 1 again");
+    advance(&db, late).await;
     let list = db
         .store
         .incident_notifications(&scope, inc)
@@ -659,13 +568,7 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
     };
 
     let inc = open(&db, &svc, "q").await;
-    assert_eq!(
-        db.store
-            .advance_escalations(Utc::now(), 64)
-            .await
-            .expect("step 1"),
-        1
-    );
+    assert_eq!(advance(&db, Utc::now()).await, 1);
     let list = db
         .store
         .incident_notifications(&scope, inc)
@@ -678,27 +581,9 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
     );
     // Nothing before the hand-off; at it, ben is paged under step 1, once.
     let handoff = now + Duration::minutes(30);
-    assert_eq!(
-        db.store
-            .advance_escalations(handoff - Duration::seconds(1), 64)
-            .await
-            .expect("wait"),
-        0
-    );
-    assert_eq!(
-        db.store
-            .advance_escalations(handoff + Duration::seconds(1), 64)
-            .await
-            .expect("hand-off"),
-        1
-    );
-    assert_eq!(
-        db.store
-            .advance_escalations(handoff + Duration::seconds(2), 64)
-            .await
-            .expect("once"),
-        0
-    );
+    assert_eq!(advance(&db, handoff - Duration::seconds(1)).await, 0);
+    assert_eq!(advance(&db, handoff + Duration::seconds(1)).await, 1);
+    assert_eq!(advance(&db, handoff + Duration::seconds(2)).await, 0);
     let list = db
         .store
         .incident_notifications(&scope, inc)
@@ -708,14 +593,8 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
     // Acknowledged: the next hand-off pages nobody.
     db.store.acknowledge(&scope, inc, "ben").await.expect("ack");
     let later = handoff + Duration::minutes(61);
-    db.store
-        .advance_escalations(later, 64)
-        .await
-        .expect("notice and hand-off");
-    db.store
-        .advance_escalations(later, 64)
-        .await
-        .expect("again");
+    advance(&db, later).await;
+    advance(&db, later).await;
     let list = db
         .store
         .incident_notifications(&scope, inc)
@@ -741,14 +620,8 @@ pub async fn a_schedule_target_pages_the_on_call_and_whoever_takes_over(db: Db) 
         .await
         .expect("override");
     let inc = open(&db, &svc, "r").await;
-    db.store
-        .advance_escalations(Utc::now(), 64)
-        .await
-        .expect("step 1");
-    db.store
-        .advance_escalations(now + Duration::minutes(10) + Duration::seconds(1), 64)
-        .await
-        .expect("override ends");
+    advance(&db, Utc::now()).await;
+    advance(&db, now + Duration::minutes(10) + Duration::seconds(1)).await;
     let list = db
         .store
         .incident_notifications(&scope, inc)
