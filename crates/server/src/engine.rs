@@ -4,37 +4,29 @@
 //! notifications are in the database, written in the transactions that caused them; the
 //! engine only wakes, asks the store to carry out what is due, claims deliveries under a
 //! lease and sends them, each on its own task (so a slow receiver holds only its own send),
-//! and records the attempts, those that finished together in one store call. It wakes on
-//! commit (ingest and people's actions poke [`Wake`]), at the next due time the store
-//! reports, and at least every [`IDLE_POLL`] (for rows written by other nodes and claims whose
-//! lease ran out). Under a stream of commits it runs a round at most every [`MIN_GAP`], so a
-//! busy ingest wakes it into rounds that each carry out many rows, not one round per commit.
+//! and records each attempt. It wakes on commit (ingest and people's actions poke
+//! [`Wake`]), at the next due time the store reports, and at least every
+//! [`IDLE_POLL`] (for rows written by other nodes and claims whose lease ran out).
 
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
 
 use chrono::Utc;
 use tocsin_core::paging::delivery::{after_attempt, Attempt};
 use tocsin_core::paging::message::Message;
-use tocsin_store::paging::{Attempted, Claimed};
+use tocsin_store::paging::Claimed;
 use tocsin_store::Store;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{watch, Notify};
 
 use crate::notify::outbound::{outbound, Destination};
 use crate::notify::{Outbound, Sender};
 
-/// Due rows carried out, deliveries claimed, and attempts recorded, per store call.
+/// Due rows carried out, and deliveries claimed, per store call.
 const BATCH: usize = 64;
-/// Finished attempts waiting to be recorded; a full queue holds the sends that finish next.
-const RECORD_QUEUE: usize = 1024;
 /// The longest sleep with nothing due: rows other nodes wrote are seen this late at most.
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
 /// After an error from the store, before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
-/// The shortest time between the starts of two rounds woken by commits: a page waits at most
-/// this much longer, and a round costs the store the same whether it finds one row or fifty.
-pub const MIN_GAP: Duration = Duration::from_millis(5);
 
 /// Pokes the engine after a commit that may have made something due.
 #[derive(Debug, Clone, Default)]
@@ -74,14 +66,11 @@ impl Engine {
             ),
             Err(e) => tracing::warn!(error = %e, "paging: could not free this node's old claims"),
         }
-        let (done, finished) = mpsc::channel(RECORD_QUEUE);
-        tokio::spawn(Arc::clone(&engine).record(finished));
         loop {
             if *stop.borrow() {
                 return;
             }
-            let started = Instant::now();
-            let pause = match Arc::clone(&engine).round(&done).await {
+            let pause = match Arc::clone(&engine).round().await {
                 Ok(true) => continue,
                 Ok(false) => engine.until_next_due().await,
                 Err(e) => {
@@ -90,13 +79,7 @@ impl Engine {
                 }
             };
             tokio::select! {
-                () = engine.wake.woken() => {
-                    // Commits keep coming: let a few more gather for this round.
-                    tokio::select! {
-                        () = tokio::time::sleep_until(started + MIN_GAP) => {}
-                        _ = stop.changed() => return,
-                    }
-                }
+                () = engine.wake.woken() => {}
                 () = tokio::time::sleep(pause) => {}
                 _ = stop.changed() => return,
             }
@@ -104,39 +87,16 @@ impl Engine {
     }
 
     /// One round: due escalation rows, then due deliveries. `true` when there may be more.
-    async fn round(
-        self: Arc<Self>, done: &mpsc::Sender<Attempted>,
-    ) -> Result<bool, tocsin_store::StoreError> {
+    async fn round(self: Arc<Self>) -> Result<bool, tocsin_store::StoreError> {
         let now = Utc::now();
-        let (fired, claimed) = self.store.engine_round(now, &self.owner, BATCH).await?;
+        let fired = self.store.advance_escalations(now, BATCH).await?;
+        let claimed = self.store.claim_deliveries(now, &self.owner, BATCH).await?;
         let more = fired == BATCH || claimed.len() == BATCH;
         for c in claimed {
             let engine = Arc::clone(&self);
-            let done = done.clone();
-            tokio::spawn(async move { engine.deliver(c, done).await });
+            tokio::spawn(async move { engine.deliver(c).await });
         }
         Ok(more)
-    }
-
-    /// Record finished attempts, all that are waiting in one store call. Ends when the engine
-    /// and every send in flight have ended.
-    async fn record(self: Arc<Self>, mut finished: mpsc::Receiver<Attempted>) {
-        let mut batch = Vec::with_capacity(BATCH);
-        while finished.recv_many(&mut batch, BATCH).await > 0 {
-            match self.store.record_attempts(&batch).await {
-                Ok(kept) => {
-                    for (a, kept) in batch.iter().zip(kept) {
-                        if !kept {
-                            tracing::warn!(delivery = %a.claimed.id, "paging: lost the claim before recording; another sender has it");
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(deliveries = batch.len(), error = %e, "paging: could not record attempts; they will be resent when their lease runs out")
-                }
-            }
-            batch.clear();
-        }
     }
 
     async fn until_next_due(&self) -> Duration {
@@ -151,25 +111,25 @@ impl Engine {
         }
     }
 
-    /// One attempt at one claimed delivery, handed to [`Self::record`]. No wake-up after it: a
-    /// retry waits at least a minute (`core::paging::delivery`), which the engine's own
-    /// [`IDLE_POLL`] look sees in time.
-    async fn deliver(&self, c: Claimed, done: mpsc::Sender<Attempted>) {
+    /// One attempt at one claimed delivery, recorded.
+    async fn deliver(&self, c: Claimed) {
         let attempt = match self.outbound(&c) {
             Ok(out) => self.sender.send(&out).await,
             Err(why) => Attempt::Permanent(why),
         };
-        let at = Utc::now();
-        let after = after_attempt(c.attempts, attempt, at);
-        let id = c.id;
-        let attempted = Attempted {
-            claimed: c,
-            after,
-            at,
-        };
-        if done.send(attempted).await.is_err() {
-            tracing::warn!(delivery = %id, "paging: stopping before this attempt was recorded; it will be resent when its lease runs out");
+        let now = Utc::now();
+        let after = after_attempt(c.attempts, attempt, now);
+        match self.store.record_attempt(&c, &after, now).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(delivery = %c.id, "paging: lost the claim before recording; another sender has it")
+            }
+            Err(e) => {
+                tracing::warn!(delivery = %c.id, error = %e, "paging: could not record an attempt; it will be resent when its lease runs out")
+            }
         }
+        // A retry or a notice may now be due sooner than the engine planned to look.
+        self.wake.wake();
     }
 
     fn outbound(&self, c: &Claimed) -> Result<Outbound, String> {

@@ -146,14 +146,6 @@ pub struct Claimed {
     pub label: String,
 }
 
-/// A claimed delivery's attempt, finished at `at`, waiting to be recorded.
-#[derive(Debug, Clone)]
-pub struct Attempted {
-    pub claimed: Claimed,
-    pub after: tocsin_core::paging::delivery::AfterAttempt,
-    pub at: chrono::DateTime<chrono::Utc>,
-}
-
 /// Where a claimed delivery goes.
 #[derive(Clone)]
 pub struct ClaimedDestination {
@@ -193,27 +185,6 @@ pub trait EngineStore: Send + Sync + 'static {
         &self, claimed: &Claimed, after: &tocsin_core::paging::delivery::AfterAttempt,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError>;
-    /// One engine round: [`advance_escalations`](Self::advance_escalations) then
-    /// [`claim_deliveries`](Self::claim_deliveries), so a step's deliveries planned for now
-    /// are claimed in the round that planned them. A backend may run both in one write (SQLite
-    /// does: one trip through its single writer instead of two).
-    async fn engine_round(
-        &self, now: chrono::DateTime<chrono::Utc>, owner: &str, limit: usize,
-    ) -> Result<(usize, Vec<Claimed>), StoreError> {
-        let fired = self.advance_escalations(now, limit).await?;
-        let claimed = self.claim_deliveries(now, owner, limit).await?;
-        Ok((fired, claimed))
-    }
-    /// Record several attempts (as [`record_attempt`](Self::record_attempt) each, in order):
-    /// the engine gathers the outcomes that finished together, and a backend may write them
-    /// in one go. One `bool` per attempt.
-    async fn record_attempts(&self, done: &[Attempted]) -> Result<Vec<bool>, StoreError> {
-        let mut out = Vec::with_capacity(done.len());
-        for a in done {
-            out.push(self.record_attempt(&a.claimed, &a.after, a.at).await?);
-        }
-        Ok(out)
-    }
     /// When something is next due (`None`: nothing pending). A read: cheap to ask often.
     async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError>;
     /// At start: free the claims `owner` held before it stopped, so they are resent now

@@ -19,7 +19,7 @@ use super::time::{from_db, opt_from_db, to_db};
 use super::SqliteStore;
 use crate::engine::detail::{claimed_from, parse_due, ClaimedRow, DueCols};
 use crate::engine::{now_or_never, run_due_row, sql, DueRow, EngineTx};
-use crate::paging::{Attempted, Claimed, EngineStore, NotificationStore};
+use crate::paging::{Claimed, EngineStore, NotificationStore};
 use crate::schedule_records::parse_rules;
 use crate::{sql as common, StoreError};
 
@@ -325,64 +325,20 @@ fn claim(
     Ok(out)
 }
 
-fn advance(c: &Connection, now: DateTime<Utc>, limit: usize) -> Result<usize, StoreError> {
-    let rows = due_rows(c, now, limit)?;
-    for row in &rows {
-        now_or_never(run_due_row(&mut Tx(c), row, now))?;
-    }
-    Ok(rows.len())
-}
-
-/// What recording one attempt writes, prepared off the writer thread.
-struct Recording {
-    id: NotificationId,
-    claim: u32,
-    after: AfterAttempt,
-    incident: IncidentId,
-    service: tocsin_core::ServiceId,
-    note: String,
-    at: DateTime<Utc>,
-}
-
-impl Recording {
-    fn of(claimed: &Claimed, after: &AfterAttempt, at: DateTime<Utc>) -> Self {
-        let id = claimed.id;
-        Recording {
-            id,
-            claim: claimed.claim,
-            after: after.clone(),
-            incident: claimed.incident.id,
-            service: claimed.incident.service_id,
-            note: attempt_note(claimed.kind, &claimed.label, &id.to_string(), after, at),
-            at,
-        }
-    }
-
-    /// `false`: the claim was lost, nothing written.
-    fn write(&self, c: &Connection) -> Result<bool, StoreError> {
-        let a = &self.after;
-        let n = c.prepare_cached(sql::RECORD)?.execute(params![
-            a.status.as_str(),
-            a.attempts,
-            a.next_attempt_at.map(to_db),
-            a.sent_at.map(to_db),
-            a.error,
-            self.id,
-            self.claim
-        ])?;
-        if n == 1 {
-            insert_note(c, self.incident, self.service, &self.note, self.at)?;
-        }
-        Ok(n == 1)
-    }
-}
-
 #[async_trait]
 impl EngineStore for SqliteStore {
     async fn advance_escalations(
         &self, now: DateTime<Utc>, limit: usize,
     ) -> Result<usize, StoreError> {
-        self.writer.write(move |c| advance(c, now, limit)).await
+        self.writer
+            .write(move |c| {
+                let rows = due_rows(c, now, limit)?;
+                for row in &rows {
+                    now_or_never(run_due_row(&mut Tx(c), row, now))?;
+                }
+                Ok(rows.len())
+            })
+            .await
     }
 
     async fn claim_deliveries(
@@ -394,34 +350,28 @@ impl EngineStore for SqliteStore {
             .await
     }
 
-    /// Both in one writer job: one trip through the single writer per round, not two.
-    async fn engine_round(
-        &self, now: DateTime<Utc>, owner: &str, limit: usize,
-    ) -> Result<(usize, Vec<Claimed>), StoreError> {
-        let owner = owner.to_owned();
-        self.writer
-            .write(move |c| {
-                let fired = advance(c, now, limit)?;
-                Ok((fired, claim(c, now, &owner, limit)?))
-            })
-            .await
-    }
-
     async fn record_attempt(
         &self, claimed: &Claimed, after: &AfterAttempt, now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let one = Recording::of(claimed, after, now);
-        self.writer.write(move |c| one.write(c)).await
-    }
-
-    /// All in one writer job.
-    async fn record_attempts(&self, done: &[Attempted]) -> Result<Vec<bool>, StoreError> {
-        let all: Vec<Recording> = done
-            .iter()
-            .map(|a| Recording::of(&a.claimed, &a.after, a.at))
-            .collect();
+        let (id, claim, after) = (claimed.id, claimed.claim, after.clone());
+        let (incident, service) = (claimed.incident.id, claimed.incident.service_id);
+        let note = attempt_note(claimed.kind, &claimed.label, &id.to_string(), &after, now);
         self.writer
-            .write(move |c| all.iter().map(|one| one.write(c)).collect())
+            .write(move |c| {
+                let n = c.prepare_cached(sql::RECORD)?.execute(params![
+                    after.status.as_str(),
+                    after.attempts,
+                    after.next_attempt_at.map(to_db),
+                    after.sent_at.map(to_db),
+                    after.error,
+                    id,
+                    claim
+                ])?;
+                if n == 1 {
+                    insert_note(c, incident, service, &note, now)?;
+                }
+                Ok(n == 1)
+            })
             .await
     }
 

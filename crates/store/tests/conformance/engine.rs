@@ -19,7 +19,7 @@ use tocsin_store::paging::NewDestination;
 use crate::accounts::{new_user, Db};
 use crate::cases::{alert, team_and_service};
 
-pub(crate) const CRIT: Action = Action::Trigger(Severity::Critical);
+const CRIT: Action = Action::Trigger(Severity::Critical);
 
 fn hook(name: &str) -> NewDestination {
     NewDestination {
@@ -31,7 +31,7 @@ fn hook(name: &str) -> NewDestination {
 }
 
 /// A user with one webhook contact method; returns both ids.
-pub(crate) async fn pager(db: &Db, name: &str) -> (UserId, ContactMethodId) {
+async fn pager(db: &Db, name: &str) -> (UserId, ContactMethodId) {
     let user = db
         .accounts
         .create_user(new_user(name))
@@ -48,9 +48,7 @@ pub(crate) async fn pager(db: &Db, name: &str) -> (UserId, ContactMethodId) {
 }
 
 /// One step at once, to `targets`, run once (or as `repeat` says).
-pub(crate) fn at_once(
-    targets: Vec<Target>, repeat: Repeat, ack_timeout_minutes: Option<u32>,
-) -> PolicyRules {
+fn at_once(targets: Vec<Target>, repeat: Repeat, ack_timeout_minutes: Option<u32>) -> PolicyRules {
     PolicyRules {
         repeat,
         ack_timeout_minutes,
@@ -63,9 +61,7 @@ pub(crate) fn at_once(
 }
 
 /// `rules` as a policy of `team`, run by `svc`.
-pub(crate) async fn assign(
-    db: &Db, team: TeamId, svc: &Service, name: &str, rules: &PolicyRules,
-) -> PolicyId {
+async fn assign(db: &Db, team: TeamId, svc: &Service, name: &str, rules: &PolicyRules) -> PolicyId {
     let policy = db
         .store
         .create_policy(&Scope::All, team, name, rules)
@@ -80,7 +76,7 @@ pub(crate) async fn assign(
 }
 
 /// A CRITICAL alert for `key` that opens an incident; its id.
-pub(crate) async fn open(db: &Db, svc: &Service, key: &str) -> IncidentId {
+async fn open(db: &Db, svc: &Service, key: &str) -> IncidentId {
     db.store
         .ingest(svc, alert(key, CRIT))
         .await

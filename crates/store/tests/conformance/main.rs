@@ -7,7 +7,6 @@ mod backend;
 mod batching;
 mod cases;
 mod engine;
-mod engine_round;
 mod kapacitor;
 mod lifecycle;
 mod paging;
@@ -76,7 +75,6 @@ conformance!(
     lifecycle::sessions_are_listed_touched_and_ended_by_their_user,
     lifecycle::disabled_users_lose_their_sessions_and_an_org_admin_remains,
     engine::a_policy_pages_each_step_once_and_notices_everyone_paged,
-    engine_round::a_round_claims_what_it_fired_and_attempts_are_recorded_together,
     engine::acknowledging_stops_escalation_and_people_are_told,
     engine::a_source_acknowledge_stops_escalation_as_a_person_does,
     engine::failed_attempts_wait_their_backoff_and_give_up_after_five,
