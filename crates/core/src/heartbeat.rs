@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{Action, AlertEvent, Severity};
@@ -144,6 +144,7 @@ impl HeartbeatSpec {
 pub fn create(
     team: TeamId, service: ServiceId, spec: &HeartbeatSpec, checkin_key: &str, now: DateTime<Utc>,
 ) -> Heartbeat {
+    let now = stored(now);
     Heartbeat {
         id: HeartbeatId::new(),
         service_id: service,
@@ -157,6 +158,12 @@ pub fn create(
         state: HeartbeatState::Ok,
         created_at: now,
     }
+}
+
+/// Times as both databases keep them (microseconds), so what a store answers for a write
+/// equals what it reads back later.
+fn stored(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
 }
 
 /// The deadline after a check-in (or creation) at `at`: one interval and the grace.
@@ -215,6 +222,7 @@ pub struct CheckIn {
 
 /// A check-in at `now`: the next deadline counts from now; a missed heartbeat recovers.
 pub fn check_in(hb: &Heartbeat, now: DateTime<Utc>) -> CheckIn {
+    let now = stored(now);
     let resolve = (hb.state == HeartbeatState::Missed).then(|| AlertEvent {
         source: SourceKind::Heartbeat,
         dedup_key: dedup_key(&hb.name),
