@@ -365,3 +365,76 @@ async fn two_nodes_fire_a_missed_heartbeat_once_and_page_once() {
         );
     }
 }
+
+/// `tocsin heartbeat create|list|delete`, as a person runs them; a refusal names the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_creates_lists_and_deletes_heartbeats() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(tmp.path()).await;
+    let svc = server.default_service().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let run = |args: Vec<String>| {
+        let mut cmd = std::process::Command::new(crate::support::bin());
+        cmd.args(args)
+            .env("TOCSIN_SERVER", &server.base)
+            .env("TOCSIN_TOKEN", crate::support::ADMIN_TOKEN);
+        async move {
+            let out = tokio::task::spawn_blocking(move || cmd.output())
+                .await
+                .expect("join")
+                .expect("run tocsin");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        }
+    };
+    let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+
+    let (ok, out) = run(args(&[
+        "heartbeat",
+        "create",
+        &svc,
+        "--name",
+        "etl",
+        "--interval",
+        "600",
+        "--grace",
+        "60",
+        "--json",
+    ]))
+    .await;
+    assert!(ok, "{out}");
+    let made: Value = serde_json::from_str(&out).expect("--json prints JSON");
+    assert_eq!(made["name"], "etl");
+    assert!(made["checkin_url"]
+        .as_str()
+        .is_some_and(|u| u.contains("/v1/heartbeats/")));
+
+    let (ok, out) = run(args(&[
+        "heartbeat",
+        "create",
+        &svc,
+        "--name",
+        "x",
+        "--interval",
+        "5",
+    ]))
+    .await;
+    assert!(!ok, "{out}");
+    assert!(out.contains("interval_seconds"), "{out}");
+
+    let (ok, out) = run(args(&["heartbeat", "list", &svc])).await;
+    assert!(ok && out.contains("etl") && out.contains("600"), "{out}");
+
+    let id = made["id"].as_str().expect("id");
+    let (ok, out) = run(args(&["heartbeat", "delete", &svc, id])).await;
+    assert!(ok && out.contains("deleted heartbeat"), "{out}");
+    let (_, list) = server
+        .get(&format!("/api/v1/services/{svc}/heartbeats"))
+        .await;
+    assert_eq!(list, json!([]));
+}
