@@ -438,3 +438,63 @@ async fn the_cli_creates_lists_and_deletes_heartbeats() {
         .await;
     assert_eq!(list, json!([]));
 }
+
+/// The service page's Heartbeats card: an org admin sees the check-in URL with a copy button,
+/// the form and the delete button; a responder sees the heartbeat and its state, and none of
+/// the key or the controls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_page_shows_heartbeats_and_the_url_only_to_admins() {
+    use crate::support::{has_all, has_none, page_ok};
+    const PW: &str = "a long enough password";
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::spawn_app(tmp.path()).await;
+    let svc = s.default_service().await;
+    let (svc, team) = (
+        svc["id"].as_str().expect("id").to_owned(),
+        svc["team_id"].as_str().expect("team").to_owned(),
+    );
+    s.new_user("ann", PW, true).await;
+    let bob = s.new_user("bob", PW, false).await;
+    s.add_member(&team, &bob, "responder").await;
+    let (st, hb) = create(
+        &s,
+        &svc,
+        json!({"name": "nightly-backup", "interval_seconds": 86400, "grace_seconds": 3600}),
+    )
+    .await;
+    assert_eq!(st, 201, "{hb}");
+    let url = hb["checkin_url"].as_str().expect("url").to_owned();
+    let path = format!("/services/{svc}");
+
+    let ann = s.session("ann", PW).await;
+    let html = page_ok(&s, &ann, &path).await;
+    has_all(
+        &html,
+        &path,
+        &[
+            "Heartbeats",
+            "nightly-backup",
+            "1 d",
+            "1 h",
+            "never",
+            &url,
+            "data-copy=\"heartbeat-url-",
+            "id=\"new-heartbeat\"",
+            &format!("data-action-url=\"/api/v1/services/{svc}/heartbeats/"),
+        ],
+    );
+
+    let bob = s.session("bob", PW).await;
+    let html = page_ok(&s, &bob, &path).await;
+    has_all(
+        &html,
+        &path,
+        &["Heartbeats", "nightly-backup", "data-state=\"ok\""],
+    );
+    let key = url.rsplit('/').next().expect("key");
+    has_none(
+        &html,
+        &path,
+        &[key, "id=\"new-heartbeat\"", "data-action-method=\"DELETE\""],
+    );
+}
