@@ -223,6 +223,11 @@ impl HeartbeatStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         bounded(async {
             let mut c = self.client().await?;
+            // Asked every engine round: one indexed read, and a transaction only when
+            // something is due.
+            if c.query_opt(sql::ANY_DUE, &[&now]).await?.is_none() {
+                return Ok(Vec::new());
+            }
             let tx = c.transaction().await?;
             let q = format!(
                 "SELECT {HB_COLS}, {HB_SERVICE_COLS} FROM heartbeats h
