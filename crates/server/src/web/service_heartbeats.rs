@@ -80,6 +80,7 @@ pub async fn section(s: &AppState, caller: &Caller, svc: &Service) -> Result<Mar
                     }
                 }
             }
+            p.error.action-error role="alert" hidden {}
             @if manages {
                 form #new-heartbeat data-api=(base) {
                     div.row {
