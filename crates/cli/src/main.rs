@@ -5,6 +5,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod backup;
 mod client;
+mod heartbeats;
 mod kapacitor;
 mod kapacitor_config;
 mod migrate;
@@ -16,6 +17,7 @@ mod seed;
 // Shared with the integration tests through the library (src/lib.rs).
 use tocsin::{db, serve};
 
+use heartbeats::HeartbeatCmd;
 use paging::{ChannelCmd, ContactMethodCmd, NotificationRuleCmd, PolicyCmd};
 use remote::{IncidentCmd, Remote, ServiceCmd, TeamCmd, TokenCmd, UserCmd};
 use schedules::{OncallArgs, ScheduleCmd};
@@ -26,7 +28,7 @@ use schedules::{OncallArgs, ScheduleCmd};
     version,
     about = "Self-hosted incident response: alerts in, incidents out.",
     after_help = "Admin commands (user, token, team, service, incidents, contact-method, \
-                  notification-rule, channel, policy, schedule, oncall) talk to a running server: \
+                  notification-rule, channel, policy, schedule, oncall, heartbeat) talk to a running server: \
                   --server / TOCSIN_SERVER (default http://127.0.0.1:8080) and --token / TOCSIN_TOKEN."
 )]
 struct Cli {
@@ -68,6 +70,8 @@ enum Command {
     Channel(Remote<ChannelCmd>),
     /// Escalation policies: create, list, show, remove.
     Policy(Remote<PolicyCmd>),
+    /// A service's heartbeats: list, create, delete.
+    Heartbeat(Remote<HeartbeatCmd>),
     /// On-call schedules: create, list, show, remove, shifts, override add|list|remove.
     Schedule(Remote<ScheduleCmd>),
     /// Who is on call now (or --at an instant), on every schedule you see or --schedule.
@@ -104,6 +108,7 @@ fn main() -> anyhow::Result<()> {
         Command::NotificationRule(r) => rt.block_on(paging::notification_rules(r)),
         Command::Channel(r) => rt.block_on(paging::channels(r)),
         Command::Policy(r) => rt.block_on(paging::policies(r)),
+        Command::Heartbeat(r) => rt.block_on(heartbeats::heartbeats(r)),
         Command::Schedule(r) => rt.block_on(schedules::schedules(r)),
         Command::Oncall(a) => rt.block_on(schedules::oncall(a)),
         Command::Openapi => {

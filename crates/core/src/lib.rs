@@ -7,6 +7,7 @@
 pub mod access;
 pub mod alert;
 pub mod credentials;
+pub mod heartbeat;
 pub mod ids;
 pub mod incident;
 pub mod kapacitor_check;
@@ -24,9 +25,9 @@ pub mod visibility;
 pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
 pub use ids::{
-    AuditId, CalendarFeedId, ChannelId, ContactMethodId, EventId, IncidentId, NotificationId,
-    NotificationRuleId, OverrideId, PolicyId, ScheduleId, ServiceId, SessionId, TeamId, TokenId,
-    UserId,
+    AuditId, CalendarFeedId, ChannelId, ContactMethodId, EventId, HeartbeatId, IncidentId,
+    NotificationId, NotificationRuleId, OverrideId, PolicyId, ScheduleId, ServiceId, SessionId,
+    TeamId, TokenId, UserId,
 };
 pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};

@@ -89,9 +89,18 @@ impl Engine {
     /// One round: due escalation rows, then due deliveries. `true` when there may be more.
     async fn round(self: Arc<Self>) -> Result<bool, tocsin_store::StoreError> {
         let now = Utc::now();
+        // Missed heartbeats first: the incidents they open start paging in this same round.
+        let heartbeats = match crate::heartbeats::fire_due(self.store.as_ref(), now).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "heartbeats: could not fire due heartbeats; retrying");
+                0
+            }
+        };
         let fired = self.store.advance_escalations(now, BATCH).await?;
         let claimed = self.store.claim_deliveries(now, &self.owner, BATCH).await?;
-        let more = fired == BATCH || claimed.len() == BATCH;
+        let more =
+            fired == BATCH || claimed.len() == BATCH || heartbeats == crate::heartbeats::BATCH;
         for c in claimed {
             let engine = Arc::clone(&self);
             tokio::spawn(async move { engine.deliver(c).await });
@@ -100,7 +109,14 @@ impl Engine {
     }
 
     async fn until_next_due(&self) -> Duration {
-        match self.store.next_due().await {
+        let next = self.store.next_due().await;
+        // A heartbeat due sooner than any row wakes the engine then (issue 18).
+        let next = match (next, crate::heartbeats::next_due(self.store.as_ref()).await) {
+            (Ok(Some(a)), Some(b)) => Ok(Some(a.min(b))),
+            (Ok(None), Some(b)) => Ok(Some(b)),
+            (other, _) => other,
+        };
+        match next {
             Ok(Some(t)) => (t - Utc::now())
                 .to_std()
                 // Due now yet nothing was done: another node holds it; look again soon.

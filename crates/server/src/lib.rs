@@ -18,6 +18,7 @@ pub mod edge;
 pub mod engine;
 pub mod error;
 pub mod health;
+pub mod heartbeats;
 pub mod ingest;
 pub mod json;
 pub mod keys;
@@ -42,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/incidents/{source}/{key}", post(ingest::receive))
         .route("/v2/incidents/{source}/{key}", post(ingest::receive_v2))
         .route("/v2/enqueue", post(ingest::pagerduty::enqueue))
+        .route(
+            "/v1/heartbeats/{key}",
+            post(heartbeats::check_in).get(heartbeats::check_in),
+        )
         .route(
             "/v1/incidents/alerta/{key}/alert",
             post(ingest::sender_paths::alerta),

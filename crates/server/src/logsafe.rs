@@ -163,6 +163,19 @@ mod tests {
     }
 
     #[test]
+    fn heartbeat_check_in_keys_are_cut_too() {
+        let key = crate::secrets::new_heartbeat_key();
+        for path in [
+            format!("/v1/heartbeats/{key}"),
+            format!("/v1/heartbeats/{key}?x=1"),
+        ] {
+            let logged = redact_path(&path);
+            assert!(!logged.contains(&key), "{logged}");
+            assert!(logged.starts_with("/v1/heartbeats/"), "{logged}");
+        }
+    }
+
+    #[test]
     fn ordinary_paths_and_ids_are_kept() {
         for p in [
             "/api/v1/incidents",

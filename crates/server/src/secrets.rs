@@ -26,6 +26,11 @@ pub fn new_signing_secret() -> String {
     random("")
 }
 
+/// A heartbeat's check-in key: the secret in its check-in URL.
+pub fn new_heartbeat_key() -> String {
+    random("")
+}
+
 /// A secret calendar feed's token: the credential in its URL.
 pub fn new_calendar_token() -> String {
     random("")

@@ -23,6 +23,7 @@ pub mod accounts;
 mod cols;
 mod engine;
 mod error;
+pub mod heartbeats;
 mod migrations;
 pub mod paging;
 mod paging_sql;
@@ -95,6 +96,7 @@ pub trait Store:
     + schedules::ScheduleStore
     + schedules::OverrideStore
     + schedules::CalendarFeedStore
+    + heartbeats::HeartbeatStore
 {
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {

@@ -25,7 +25,7 @@ const CALLERS: [&str; 6] = [
 /// `{team}`, `{svc}`, `{user}` (a member of the team), `{spare}` (a user made a member just
 /// before), `{inc}` (a new incident), `{tok}` (a new team token), `{chn}` (a new email
 /// channel of the team), `{pol}` (a new escalation policy of the team, paging `{user}`),
-/// `{sch}` (a new schedule of the team, rotating `{user}`; `{ovr}` a new override on it, and
+/// `{hb}` (a new heartbeat of `{svc}`), `{sch}` (a new schedule of the team, rotating `{user}`; `{ovr}` a new override on it, and
 /// `{schf}` a new schedule with a live calendar feed), `{n}` (a unique number);
 /// in org routes also `{me}` (the caller's own user) and `{foreign_session}` (a session of
 /// a user who is none of the callers).
@@ -77,6 +77,31 @@ const TEAM_ROUTES: &[Route] = &[
         "/services/{svc}/alert-sources",
         None,
         [200, 200, 200, 200, 200, 404],
+    ),
+    // Heartbeats (issue 18): members read them, those who manage services change them.
+    (
+        "GET",
+        "/services/{svc}/heartbeats",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/services/{svc}/heartbeats",
+        Some(r#"{"name": "hb {n}", "interval_seconds": 60}"#),
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "GET",
+        "/services/{svc}/heartbeats/{hb}",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "DELETE",
+        "/services/{svc}/heartbeats/{hb}",
+        None,
+        [204, 204, 204, 403, 403, 404],
     ),
     // The team's Kapacitor: members read it, admins set it (the server then calls it).
     (
@@ -528,6 +553,19 @@ impl World {
         if out.contains("{inc}") {
             let inc = self.fresh_incident(&svc).await;
             out = out.replace("{inc}", &inc);
+        }
+        if out.contains("{hb}") {
+            self.n += 1;
+            let h = self
+                .admin(
+                    "POST",
+                    &format!("/services/{svc}/heartbeats"),
+                    Some(
+                        json!({"name": format!("heartbeat {}", self.n), "interval_seconds": 3600}),
+                    ),
+                )
+                .await;
+            out = out.replace("{hb}", h["id"].as_str().expect("heartbeat id"));
         }
         if out.contains("{chn}") {
             self.n += 1;

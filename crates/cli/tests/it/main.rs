@@ -20,6 +20,8 @@ mod bench;
 mod concurrency;
 mod crash;
 mod fixtures;
+mod heartbeat_surfaces;
+mod heartbeats;
 mod incident_pages;
 mod incident_webhook;
 mod kapacitor_api;

@@ -62,6 +62,12 @@ pub enum SourceKind {
     Alerta,
     /// Kapacitor's `opsgenie2` handler (OpsGenie's alert API v2).
     Opsgenie2,
+    /// A heartbeat that stopped checking in (`crate::heartbeat`). Tocsin makes these alerts
+    /// itself, so it is no sender's source: it is not in [`SourceKind::ALL`] (not in the
+    /// catalogue, the picker or the guides), [`SourceKind::from_slug`] does not know it (no
+    /// webhook route takes it) and its decoder refuses every body. It is a source all the
+    /// same so that its incidents go through the one ingest plan and say where they came from.
+    Heartbeat,
 }
 
 /// Where a source's alerts arrive. Most sources take the key in the URL; PagerDuty's clients
@@ -101,6 +107,7 @@ impl SourceKind {
             SourceKind::Grafana => "grafana",
             SourceKind::Alerta => "alerta",
             SourceKind::Opsgenie2 => "opsgenie2",
+            SourceKind::Heartbeat => "heartbeat",
         }
     }
 
@@ -116,11 +123,19 @@ impl SourceKind {
             // speak too; the guides say they are for Kapacitor's handlers.
             SourceKind::Alerta => "Alerta API",
             SourceKind::Opsgenie2 => "OpsGenie API v2",
+            SourceKind::Heartbeat => "Heartbeat",
         }
     }
 
+    /// A source senders may name (routes, the catalogue): never [`SourceKind::Heartbeat`].
     pub fn from_slug(slug: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|s| s.slug() == slug)
+    }
+
+    /// Any source a stored incident or event may name, Tocsin's own included: for reading
+    /// rows back, not for routing.
+    pub fn from_stored_slug(slug: &str) -> Option<Self> {
+        Self::from_slug(slug).or((slug == "heartbeat").then_some(SourceKind::Heartbeat))
     }
 
     /// Where this source's alerts arrive, in the shape its senders already use (Squadcast's,
@@ -131,7 +146,9 @@ impl SourceKind {
             | SourceKind::Prometheus
             | SourceKind::Grafana
             | SourceKind::Alerta
-            | SourceKind::Opsgenie2 => Endpoint::V1Incidents,
+            | SourceKind::Opsgenie2
+            // Never routed: `from_slug` does not know it, so no request reaches it.
+            | SourceKind::Heartbeat => Endpoint::V1Incidents,
             SourceKind::IncidentWebhook => Endpoint::V2Incidents,
             SourceKind::PagerDuty => Endpoint::Enqueue,
         }
@@ -174,7 +191,8 @@ impl SourceKind {
             | SourceKind::Prometheus
             | SourceKind::Grafana
             | SourceKind::Alerta
-            | SourceKind::Opsgenie2 => 256 * 1024,
+            | SourceKind::Opsgenie2
+            | SourceKind::Heartbeat => 256 * 1024,
         }
     }
 
@@ -201,6 +219,10 @@ impl SourceKind {
             SourceKind::Grafana => grafana::decode(body),
             SourceKind::Alerta => alerta::decode(body),
             SourceKind::Opsgenie2 => opsgenie2::decode(body),
+            SourceKind::Heartbeat => Err(DecodeError::new(
+                "unknown_source",
+                "heartbeat alerts are made by Tocsin; check in at /v1/heartbeats/<key>",
+            )),
         }
     }
 
@@ -217,6 +239,8 @@ impl SourceKind {
             SourceKind::Grafana => grafana::sample_body(dedup_key, level, at),
             SourceKind::Alerta => alerta::sample_body(dedup_key, level, at),
             SourceKind::Opsgenie2 => opsgenie2::sample_body(dedup_key, level, at),
+            // No sender's format: the test button lists only `ALL`.
+            SourceKind::Heartbeat => "{}".to_owned(),
         }
     }
 

@@ -19,6 +19,7 @@ mod channels;
 mod contact_methods;
 pub mod dto;
 mod events;
+pub mod heartbeats;
 mod incidents;
 pub mod kapacitor;
 pub mod kapacitor_tasks;
@@ -75,6 +76,7 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(sessions::router())
         .merge(services::router())
         .merge(alert_sources::router())
+        .merge(heartbeats::router())
         .merge(incidents::router())
         .merge(events::router())
         .merge(notifications::router())

@@ -31,6 +31,7 @@ mod overview;
 mod paging;
 mod policy_editor;
 mod schedules;
+mod service_heartbeats;
 mod service_policy;
 mod services;
 mod source_guides;

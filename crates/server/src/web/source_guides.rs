@@ -20,6 +20,9 @@ pub(super) fn guide(source: SourceKind, url: &str, routing_key: Option<&str>) ->
         SourceKind::Grafana => grafana(url),
         SourceKind::Alerta => alerta(url),
         SourceKind::Opsgenie2 => opsgenie2(url),
+        // Not in the catalogue (`SourceKind::ALL`): the service page's Heartbeats card is its
+        // guide.
+        SourceKind::Heartbeat => html! {},
     }
 }
 

@@ -29,6 +29,7 @@ mod channels;
 mod contact_methods;
 mod engine;
 mod error;
+mod heartbeats;
 mod incidents;
 mod ingest;
 mod keys;

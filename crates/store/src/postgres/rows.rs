@@ -27,7 +27,7 @@ fn bad(what: &str, s: &str) -> StoreError {
 }
 
 fn source(s: &str) -> Result<SourceKind, StoreError> {
-    SourceKind::from_slug(s).ok_or_else(|| bad("source", s))
+    SourceKind::from_stored_slug(s).ok_or_else(|| bad("source", s))
 }
 
 pub fn team(r: &Row) -> Result<Team, StoreError> {

@@ -13,6 +13,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_schedules.sql"),
     include_str!("../../migrations/sqlite/0006_kapacitor_doctor.sql"),
     include_str!("../../migrations/sqlite/0007_lean_ingest.sql"),
+    // 0008 (maintenance windows and rules) comes before this one once merged.
+    include_str!("../../migrations/sqlite/0009_heartbeats.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

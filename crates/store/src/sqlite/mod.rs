@@ -21,6 +21,7 @@ mod channels;
 mod checkpoint;
 mod contact_methods;
 mod engine;
+mod heartbeats;
 mod incidents;
 mod ingest;
 mod keys;

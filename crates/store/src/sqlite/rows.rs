@@ -23,7 +23,7 @@ fn bad(idx: usize, what: &str, s: &str) -> rusqlite::Error {
 }
 
 fn source(idx: usize, s: String) -> rusqlite::Result<SourceKind> {
-    SourceKind::from_slug(&s).ok_or_else(|| bad(idx, "source", &s))
+    SourceKind::from_stored_slug(&s).ok_or_else(|| bad(idx, "source", &s))
 }
 
 pub fn team(r: &Row) -> rusqlite::Result<Team> {

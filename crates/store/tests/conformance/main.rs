@@ -7,6 +7,7 @@ mod backend;
 mod batching;
 mod cases;
 mod engine;
+mod heartbeats;
 mod kapacitor;
 mod lifecycle;
 mod paging;
@@ -91,4 +92,8 @@ conformance!(
     schedules::overrides_belong_to_their_schedule_and_end,
     schedules::calendar_feeds_are_found_by_hash_until_revoked,
     schedules::policies_name_only_their_teams_schedules_which_stay_while_named,
+    heartbeats::heartbeats_are_service_owned_unique_and_scoped,
+    heartbeats::a_missed_heartbeat_pages_once_and_a_check_in_resolves_it,
+    heartbeats::a_deleted_heartbeat_stops_and_its_incident_stays,
+    heartbeats::concurrent_firings_fire_each_heartbeat_once,
 );

@@ -5,7 +5,7 @@
 
 mod cli;
 mod contact_methods;
-mod engine;
+pub mod engine;
 #[cfg(feature = "postgres-tests")]
 mod nodes;
 mod oncall;
