@@ -193,6 +193,7 @@ id_type!(NotificationId, "ntf_", "notification");
 id_type!(ScheduleId, "sch_", "schedule");
 id_type!(OverrideId, "ovr_", "schedule override");
 id_type!(CalendarFeedId, "cal_", "calendar feed");
+id_type!(MaintenanceWindowId, "mw_", "maintenance window");
 
 #[cfg(test)]
 mod tests {

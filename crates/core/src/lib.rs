@@ -24,9 +24,9 @@ pub mod visibility;
 pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
 pub use ids::{
-    AuditId, CalendarFeedId, ChannelId, ContactMethodId, EventId, IncidentId, NotificationId,
-    NotificationRuleId, OverrideId, PolicyId, ScheduleId, ServiceId, SessionId, TeamId, TokenId,
-    UserId,
+    AuditId, CalendarFeedId, ChannelId, ContactMethodId, EventId, IncidentId, MaintenanceWindowId,
+    NotificationId, NotificationRuleId, OverrideId, PolicyId, ScheduleId, ServiceId, SessionId,
+    TeamId, TokenId, UserId,
 };
 pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};

@@ -2,4 +2,5 @@
 //! Pure: the store keeps the rule list, the ingest path runs the compiled set.
 
 pub mod rules;
+pub mod screen;
 pub mod windows;
