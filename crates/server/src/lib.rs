@@ -23,6 +23,7 @@ pub mod json;
 pub mod keys;
 pub mod limits;
 pub mod logsafe;
+pub mod noise_cache;
 pub mod notify;
 pub mod passwords;
 pub mod secrets;

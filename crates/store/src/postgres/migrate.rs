@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_schedules.sql"),
     include_str!("../../migrations/postgres/0006_kapacitor_doctor.sql"),
     include_str!("../../migrations/postgres/0007_lean_ingest.sql"),
+    include_str!("../../migrations/postgres/0008_noise.sql"),
 ];
 
 /// An arbitrary constant naming "Tocsin's schema" among advisory locks ('tocsin' in ASCII).

@@ -31,7 +31,7 @@ fn hook(name: &str) -> NewDestination {
 }
 
 /// A user with one webhook contact method; returns both ids.
-async fn pager(db: &Db, name: &str) -> (UserId, ContactMethodId) {
+pub(crate) async fn pager(db: &Db, name: &str) -> (UserId, ContactMethodId) {
     let user = db
         .accounts
         .create_user(new_user(name))
@@ -48,7 +48,9 @@ async fn pager(db: &Db, name: &str) -> (UserId, ContactMethodId) {
 }
 
 /// One step at once, to `targets`, run once (or as `repeat` says).
-fn at_once(targets: Vec<Target>, repeat: Repeat, ack_timeout_minutes: Option<u32>) -> PolicyRules {
+pub(crate) fn at_once(
+    targets: Vec<Target>, repeat: Repeat, ack_timeout_minutes: Option<u32>,
+) -> PolicyRules {
     PolicyRules {
         repeat,
         ack_timeout_minutes,
@@ -61,7 +63,9 @@ fn at_once(targets: Vec<Target>, repeat: Repeat, ack_timeout_minutes: Option<u32
 }
 
 /// `rules` as a policy of `team`, run by `svc`.
-async fn assign(db: &Db, team: TeamId, svc: &Service, name: &str, rules: &PolicyRules) -> PolicyId {
+pub(crate) async fn assign(
+    db: &Db, team: TeamId, svc: &Service, name: &str, rules: &PolicyRules,
+) -> PolicyId {
     let policy = db
         .store
         .create_policy(&Scope::All, team, name, rules)
@@ -86,7 +90,7 @@ async fn open(db: &Db, svc: &Service, key: &str) -> IncidentId {
 }
 
 /// One engine pass at `at` (64 rows at most): how many rows it ran.
-async fn advance(db: &Db, at: chrono::DateTime<Utc>) -> usize {
+pub(crate) async fn advance(db: &Db, at: chrono::DateTime<Utc>) -> usize {
     db.store
         .advance_escalations(at, 64)
         .await

@@ -9,6 +9,7 @@ mod cases;
 mod engine;
 mod kapacitor;
 mod lifecycle;
+mod noise;
 mod paging;
 mod pg_race;
 mod schedules;
@@ -91,4 +92,8 @@ conformance!(
     schedules::overrides_belong_to_their_schedule_and_end,
     schedules::calendar_feeds_are_found_by_hash_until_revoked,
     schedules::policies_name_only_their_teams_schedules_which_stay_while_named,
+    noise::rules_are_kept_per_service_within_scope_and_routes_stay_in_the_team,
+    noise::a_window_suppresses_pages_nobody_and_ends,
+    noise::each_rule_kind_applies_in_order,
+    noise::a_passed_dedup_window_replaces_the_open_incident,
 );
