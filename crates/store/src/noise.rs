@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tocsin_core::model::Scope;
-use tocsin_core::noise::records::{MaintenanceWindow, WindowEnd};
+use tocsin_core::noise::records::{MaintenanceWindow, StoredAlert, WindowEnd};
 use tocsin_core::noise::rules::{RuleAction, RuleSpec};
 use tocsin_core::noise::windows::WindowSpec;
 use tocsin_core::{MaintenanceWindowId, ServiceId};
@@ -25,6 +25,12 @@ pub trait RuleStore: Send + Sync + 'static {
     async fn set_service_rules(
         &self, scope: &Scope, service: ServiceId, rules: &[RuleSpec], actor: &str,
     ) -> Result<(), StoreError>;
+    /// The service's last `limit` alerts with a body, newest first, read through its newest
+    /// incidents (`incident_events` has no index by service since 0007, and adding one would
+    /// cost every alert): an alert that opened or joined nothing is not among them.
+    async fn recent_alerts(
+        &self, scope: &Scope, service: ServiceId, limit: u32,
+    ) -> Result<Vec<StoredAlert>, StoreError>;
 }
 
 /// A service's maintenance windows; the service must be within `scope`.
@@ -76,6 +82,13 @@ pub(crate) mod sql {
     pub const END_WINDOW: &str =
         "UPDATE maintenance_windows SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL";
     pub const DELETE_WINDOW: &str = "DELETE FROM maintenance_windows WHERE id = $1";
+    /// `$1` service, `$2` limit.
+    pub const RECENT_ALERTS: &str = "SELECT e.id, e.incident_id, e.source, e.received_at, e.payload
+         FROM incident_events e
+         WHERE e.incident_id IN
+             (SELECT id FROM incidents WHERE service_id = $1 ORDER BY id DESC LIMIT $2)
+           AND e.payload IS NOT NULL AND e.source IS NOT NULL AND e.kind <> 'test'
+         ORDER BY e.id DESC LIMIT $2";
 }
 
 /// The stored rule list, read back (it was validated when saved).

@@ -29,11 +29,21 @@ impl MaintenanceWindow {
         self.window().is_ok_and(|w| w.covers(at))
     }
 
-    /// What `DELETE` does to it at `at`: a window that has not begun (and is not a weekly one
-    /// already repeating) is removed; one that is running, repeating or open-ended is ended.
+    /// What `DELETE` does to it at `at`: a window that has not begun is removed; one that has
+    /// (running, repeating, open-ended or over) is ended, so its record stays.
     pub fn ends_by_removal(&self, at: DateTime<Utc>) -> bool {
         self.spec.start > at
     }
+}
+
+/// One alert of a service as stored, for the rules preview: its source re-decodes the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlert {
+    pub event_id: crate::EventId,
+    pub incident_id: Option<crate::IncidentId>,
+    pub source: String,
+    pub received_at: DateTime<Utc>,
+    pub payload: String,
 }
 
 /// What `DELETE …/maintenance-windows/{id}` did.

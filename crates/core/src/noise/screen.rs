@@ -23,6 +23,11 @@ use super::windows::Window;
 use crate::alert::{Action, AlertEvent};
 use crate::{MaintenanceWindowId, ServiceId};
 
+/// A repeat suppressed by a rule joins the newest suppressed incident of its key opened within
+/// this many hours; after that it opens another (so a key a rule keeps quiet for months still
+/// shows up once a day, not once per repeat, and never in an incident from long ago).
+pub const RULE_REPEATS_HOURS: i64 = 24;
+
 /// A service's noise configuration, compiled once when it is loaded or saved.
 #[derive(Default)]
 pub struct NoiseConfig {
@@ -192,7 +197,7 @@ impl Screening {
             noise.suppressed = match suppress_rule {
                 Some((svc, i)) => Some(Suppression {
                     cause: "rules".into(),
-                    since: None,
+                    since: Some(now - chrono::Duration::hours(RULE_REPEATS_HOURS)),
                     note: format!("suppressed by rule {i} (suppress) of service {svc}"),
                 }),
                 None => handler.covering_window(now).map(|(id, since)| Suppression {

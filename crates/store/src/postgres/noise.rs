@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tocsin_core::model::Scope;
-use tocsin_core::noise::records::{MaintenanceWindow, WindowEnd};
+use tocsin_core::noise::records::{MaintenanceWindow, StoredAlert, WindowEnd};
 use tocsin_core::noise::rules::RuleSpec;
 use tocsin_core::noise::windows::WindowSpec;
 use tocsin_core::{MaintenanceWindowId, ServiceId, TeamId};
@@ -82,6 +82,29 @@ impl RuleStore for PgStore {
                 .await?;
             tx.commit().await?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn recent_alerts(
+        &self, scope: &Scope, service: ServiceId, limit: u32,
+    ) -> Result<Vec<StoredAlert>, StoreError> {
+        bounded(async {
+            let c = self.client().await?;
+            team_of(&c, scope, service).await?;
+            c.query(sql::RECENT_ALERTS, &[&service, &i64::from(limit)])
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(StoredAlert {
+                        event_id: col(r, 0)?,
+                        incident_id: col(r, 1)?,
+                        source: col(r, 2)?,
+                        received_at: col(r, 3)?,
+                        payload: col(r, 4)?,
+                    })
+                })
+                .collect()
         })
         .await
     }

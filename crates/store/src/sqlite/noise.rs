@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use tocsin_core::model::Scope;
-use tocsin_core::noise::records::{MaintenanceWindow, WindowEnd};
+use tocsin_core::noise::records::{MaintenanceWindow, StoredAlert, WindowEnd};
 use tocsin_core::noise::rules::RuleSpec;
 use tocsin_core::noise::windows::WindowSpec;
 use tocsin_core::{MaintenanceWindowId, ServiceId, TeamId};
@@ -78,6 +78,29 @@ impl RuleStore for SqliteStore {
                 Ok(())
             })
             .await
+    }
+
+    async fn recent_alerts(
+        &self, scope: &Scope, service: ServiceId, limit: u32,
+    ) -> Result<Vec<StoredAlert>, StoreError> {
+        let scope = scope.clone();
+        self.read(move |c| {
+            team_of(c, &scope, service)?;
+            let rows = c
+                .prepare_cached(sql::RECENT_ALERTS)?
+                .query_map(params![service, i64::from(limit)], |r| {
+                    Ok(StoredAlert {
+                        event_id: r.get(0)?,
+                        incident_id: r.get(1)?,
+                        source: r.get(2)?,
+                        received_at: from_db(r.get(3)?),
+                        payload: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
     }
 }
 
