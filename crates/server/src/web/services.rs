@@ -10,7 +10,10 @@ use maud::{html, Markup};
 use tocsin_core::{ServiceId, SourceKind, TeamId};
 
 use super::overview::TeamParam;
-use super::{fmt_time, layout, service_policy, source_guides, Ctx, WebCaller, WebError, WebPath};
+use super::{
+    fmt_time, layout, service_noise, service_policy, source_guides, Ctx, WebCaller, WebError,
+    WebPath,
+};
 use crate::api::{catalogue, AlertSourceView};
 use crate::json::ApiQuery;
 use crate::state::AppState;
@@ -78,6 +81,7 @@ pub async fn show(
     let sources = catalogue(&s, &ctx.caller, &svc, None).await?;
     let manages = ctx.caller.grants.sees_webhook_keys(svc.team_id);
     let paging = service_policy::section(&s, &ctx.caller, &svc).await?;
+    let noise = service_noise::section(&s, &ctx.caller, &svc).await?;
     let body = html! {
         p.muted { a href="/services" { "Services" } " / " (svc.name) }
         h1 { (svc.name) }
@@ -100,6 +104,7 @@ pub async fn show(
             }
         }
         (paging)
+        (noise)
     };
     Ok(ctx.respond(layout::page(&ctx, &svc.name, "Services", body)))
 }
