@@ -333,3 +333,115 @@ async fn windows_and_rules_on_postgres() {
     let server = Server::spawn_app_pg(tmp.path(), &pg.url).await;
     story(&server).await;
 }
+
+/// `tocsin <args>` against `server` with the admin token: whether it worked, stdout, stderr.
+async fn cli(server: &Server, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(crate::support::bin());
+    cmd.args(args)
+        .env("TOCSIN_SERVER", &server.base)
+        .env("TOCSIN_TOKEN", crate::support::ADMIN_TOKEN);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run tocsin");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `tocsin maintenance list|create|end` and `tocsin service rules get|set`, as a person runs
+/// them against a server.
+#[tokio::test]
+async fn the_cli_manages_windows_and_rules() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::spawn_app(tmp.path()).await;
+    let (svc, url) = server.new_service("batch").await;
+
+    let start = (Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let (ok, out, err) = cli(
+        &server,
+        &["maintenance", "create", &svc, "--start", &start, "--json"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let w: Value = serde_json::from_str(&out).expect("json");
+    let id = w["id"].as_str().expect("id").to_owned();
+    assert_eq!(w["active"], true);
+    let (ok, out, err) = cli(&server, &["maintenance", "list", &svc]).await;
+    assert!(
+        ok && out.contains(&id) && out.contains("true"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        send(&server, &url, "cpu", "CRITICAL").await["action"],
+        "suppressed"
+    );
+    let (ok, out, err) = cli(&server, &["maintenance", "end", &svc, &id]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), format!("ended maintenance window {id}"));
+    assert_eq!(
+        send(&server, &url, "cpu", "CRITICAL").await["action"],
+        "opened"
+    );
+    // A bad window: the server's refusal, and a failed exit.
+    let (ok, _, err) = cli(
+        &server,
+        &["maintenance", "create", &svc, "--start", &start, "--weekly"],
+    )
+    .await;
+    assert!(
+        !ok && err.contains("400 invalid_field") && err.contains("end"),
+        "{err}"
+    );
+
+    let file = tmp.path().join("rules.json");
+    std::fs::write(
+        &file,
+        r#"[{"action": "suppress", "conditions": [{"field": "dedup_key", "op": "==", "value": "cpu"}]}]"#,
+    )
+    .expect("write");
+    let (ok, out, err) = cli(
+        &server,
+        &[
+            "service",
+            "rules",
+            "set",
+            &svc,
+            "--file",
+            &file.to_string_lossy(),
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), format!("saved 1 rule on {svc}"));
+    let (ok, out, err) = cli(&server, &["service", "rules", "get", &svc]).await;
+    assert!(ok, "{err}");
+    let got: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(got[0]["action"], "suppress", "{got}");
+    std::fs::write(
+        &file,
+        r#"[{"action": "suppress", "conditions": [{"field": "tags", "op": "==", "value": "x"}]}]"#,
+    )
+    .expect("write");
+    let (ok, _, err) = cli(
+        &server,
+        &[
+            "service",
+            "rules",
+            "set",
+            &svc,
+            "--file",
+            &file.to_string_lossy(),
+        ],
+    )
+    .await;
+    assert!(!ok && err.contains("rules[0].conditions[0].field"), "{err}");
+    let (_, out, _) = cli(&server, &["service", "rules", "get", &svc]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).expect("json"),
+        got,
+        "nothing changed"
+    );
+}
