@@ -19,21 +19,27 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{EventKind, IngestOutcome, Service};
 use crate::noise::screen::Noise;
-use crate::paging::effects::{on_change, Change, RowWrite};
+use crate::paging::effects::RowWrite;
 use crate::{
     decide, decide_human, AlertEvent, Decision, EventId, HumanAction, HumanDecision, IncidentId,
     IncidentStatus, ServiceId, TeamId,
 };
 
 pub mod human;
+mod noise;
 #[cfg(test)]
 mod noise_tests;
+mod paging;
 #[cfg(test)]
 mod people_tests;
 #[cfg(test)]
 mod tests;
 
 pub use human::{note, plan_human, HumanChange};
+pub use noise::{SuppressedIncident, DEDUP_WINDOW, NOISE_ACTOR};
+
+use noise::{event_text, resolve_replaced};
+use paging::paging_writes;
 
 /// An incident that was open when the batch started, as read (locked) from the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,28 +51,12 @@ pub struct OpenIncident {
     pub opened_at: DateTime<Utc>,
 }
 
-/// The newest incident of a key when it is `suppressed`, read only for an alert the noise
-/// step suppressed and that finds nothing open: a repeat joins it (instead of opening one
-/// suppressed incident per repeat) when the same cause still suppresses the key and, for a
-/// window, it opened within the window's current occurrence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SuppressedIncident {
-    pub id: IncidentId,
-    pub number: i64,
-    /// `suppressed_by` as stored (`window:<id>` or `rules`).
-    pub cause: String,
-    pub opened_at: DateTime<Utc>,
-}
+/// (service, dedup key): the scope of "one open incident".
+pub type Key = (ServiceId, String);
 
 /// One alert of a batch: the service that handles it (the routed-to one when a rule routed
 /// it), the alert as the noise step changed it, and what the noise step decided.
 pub type Item<'a> = (&'a Service, &'a AlertEvent, &'a Noise);
-
-/// Who the batch's own timeline notes are by.
-pub const NOISE_ACTOR: &str = "noise";
-
-/// (service, dedup key): the scope of "one open incident".
-pub type Key = (ServiceId, String);
 
 /// A new incident row, in its state at the end of the batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -518,77 +508,6 @@ pub fn plan_screened(
         sources,
         escalations,
     })
-}
-
-/// An incident opened and resolved within one batch pages nobody: it is over before anyone
-/// could act. The others start their policy, or stop it. An acknowledge by the source is
-/// written exactly as a person's ([`human::plan_human`]: `Change::Acknowledged`), after the
-/// start of an incident opened in the same batch, so its paging stops the same way (and an
-/// acknowledgement timeout still retriggers it).
-fn paging_writes(
-    inserts: &[NewIncident], updates: &[IncidentUpdate], at: DateTime<Utc>,
-) -> Vec<Escalate> {
-    let change = |status: Option<IncidentStatus>| match status {
-        Some(IncidentStatus::Resolved) => Some(Change::Resolved),
-        Some(IncidentStatus::Acknowledged) => Some(Change::Acknowledged),
-        _ => None,
-    };
-    let existing = updates.iter().filter_map(|u| {
-        change(u.status).map(|c| Escalate {
-            incident: u.id,
-            service: None,
-            write: on_change(c, at),
-        })
-    });
-    let opened = inserts.iter().filter(|n| n.status.is_open()).flat_map(|n| {
-        let start = Escalate {
-            incident: n.id,
-            service: Some(n.service_id),
-            write: on_change(Change::Opened, at),
-        };
-        let acked = (n.status == IncidentStatus::Acknowledged).then(|| Escalate {
-            incident: n.id,
-            service: None,
-            write: on_change(Change::Acknowledged, at),
-        });
-        std::iter::once(start).chain(acked)
-    });
-    existing.chain(opened).collect()
-}
-
-/// Resolve the incident a passed dedup window replaces; its id and number.
-fn resolve_replaced(
-    existing: &mut [(OpenIncident, IncidentUpdate)], inserts: &mut [NewIncident], old: Slot,
-    at: DateTime<Utc>,
-) -> (IncidentId, i64) {
-    match old {
-        Slot::Existing(i) => {
-            let (inc, update) = &mut existing[i];
-            update.status = Some(IncidentStatus::Resolved);
-            update.resolved_at = Some(at);
-            update.resolved_by = Some(DEDUP_WINDOW);
-            (inc.id, inc.number)
-        }
-        Slot::New(i) => {
-            let inc = &mut inserts[i];
-            inc.status = IncidentStatus::Resolved;
-            inc.resolved_at = Some(at);
-            inc.resolved_by = Some(DEDUP_WINDOW);
-            (inc.id, inc.number)
-        }
-    }
-}
-
-/// `resolved_by` of an incident a passed dedup window replaced.
-pub const DEDUP_WINDOW: &str = "dedup_window";
-
-/// The alert row's words: what the noise step did, when it did anything.
-fn event_text(noise: &Noise) -> Option<String> {
-    let mut parts: Vec<&str> = noise.notes.iter().map(String::as_str).collect();
-    if let Some(s) = &noise.suppressed {
-        parts.push(&s.note);
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 impl IncidentUpdate {
