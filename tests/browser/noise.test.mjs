@@ -52,6 +52,8 @@ test("a maintenance window made in the UI suppresses an alert; the preview tests
   await page.getByText("suppressed", { exact: false }).first().waitFor();
   const windows = await server.api("GET", `/api/v1/services/${svc.id}/maintenance-windows`);
   await page.getByText(`suppressed by maintenance window ${windows.body[0].id}`).waitFor();
+  // Final: nothing to acknowledge or resolve.
+  assert.equal(await page.getByRole("button", { name: "Resolve" }).count(), 0);
   await shot(page, "noise-incident-suppressed");
   // The incident list's status filter offers it.
   await page.goto(`${server.base}/incidents?status=suppressed`);

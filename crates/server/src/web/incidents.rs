@@ -161,7 +161,7 @@ pub async fn show(
                 }
             }
             @if !inc.description.is_empty() { h2 { "Details" } pre { (inc.description) } }
-            @if inc.status != IncidentStatus::Resolved {
+            @if inc.status.is_open() {
                 p.row {
                     @if inc.status == IncidentStatus::Triggered {
                         button type="button" data-action-url={"/api/v1/incidents/" (inc.id) "/acknowledge"} { "Acknowledge" }
