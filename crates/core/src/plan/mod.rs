@@ -474,7 +474,7 @@ pub fn plan_screened(
             occurred_at: ev.occurred_at,
             payload: Some(ev.raw.clone()),
             actor: None,
-            text: event_text(noise),
+            text: event_text(noise, matches!(decision, Decision::Suppress(_))),
         });
         outcomes.push(IngestOutcome {
             decision,

@@ -50,10 +50,12 @@ pub(super) fn resolve_replaced(
 /// `resolved_by` of an incident a passed dedup window replaced.
 pub const DEDUP_WINDOW: &str = "dedup_window";
 
-/// The alert row's words: what the noise step did, when it did anything.
-pub(super) fn event_text(noise: &Noise) -> Option<String> {
+/// The alert row's words: what the noise step did, when it did anything. The suppression is
+/// named only when it took effect (`suppressed`): a suppressed repeat that joined an incident
+/// opened before the window joined it as any repeat does.
+pub(super) fn event_text(noise: &Noise, suppressed: bool) -> Option<String> {
     let mut parts: Vec<&str> = noise.notes.iter().map(String::as_str).collect();
-    if let Some(s) = &noise.suppressed {
+    if let (Some(s), true) = (&noise.suppressed, suppressed) {
         parts.push(&s.note);
     }
     (!parts.is_empty()).then(|| parts.join("; "))

@@ -206,6 +206,13 @@ pub async fn a_window_suppresses_pages_nobody_and_ends(db: Db) {
     );
     let joined = send(&db, &svc, None, alert("early", CRIT)).await;
     assert_eq!(joined.decision, Decision::Join(Severity::Critical));
+    let early = whole_timeline(&db.store, &scope, joined.incident_id.expect("id"))
+        .await
+        .expect("timeline");
+    assert!(
+        early.iter().all(|e| e.text.is_none()),
+        "a repeat that joined is not called suppressed: {early:?}"
+    );
     // A recovery during the window: nothing open for the key, so it changes nothing.
     let recovery = send(&db, &svc, None, alert("cpu", Action::Resolve)).await;
     assert_eq!(recovery.decision, Decision::Ignore);
