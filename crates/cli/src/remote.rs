@@ -142,7 +142,7 @@ pub enum ServiceCmd {
 pub enum IncidentCmd {
     /// Newest first.
     List {
-        /// triggered, acknowledged, resolved, open (comma-separated allowed).
+        /// triggered, acknowledged, resolved, suppressed, open (comma-separated allowed).
         #[arg(long)]
         status: Option<String>,
         #[arg(long)]

@@ -14,8 +14,6 @@
 //! - A `suppress` rule wins over a window (rules run first); the timeline names the first
 //!   suppress rule that matched, or the window.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 
 use super::rules::{RuleAction, RuleError, RuleSet, RuleSpec, Verdict};
@@ -228,9 +226,6 @@ fn list(matched: &[usize]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// A shared compiled config, as the server's cache hands it out.
-pub type SharedConfig = Arc<NoiseConfig>;
 
 #[cfg(test)]
 #[path = "screen_tests.rs"]
