@@ -9,6 +9,7 @@ mod heartbeats;
 mod kapacitor;
 mod kapacitor_config;
 mod migrate;
+mod noise;
 mod paging;
 mod remote;
 mod schedules;
@@ -27,8 +28,9 @@ use schedules::{OncallArgs, ScheduleCmd};
     name = "tocsin",
     version,
     about = "Self-hosted incident response: alerts in, incidents out.",
-    after_help = "Admin commands (user, token, team, service, incidents, contact-method, \
-                  notification-rule, channel, policy, schedule, oncall, heartbeat) talk to a running server: \
+    after_help = "Admin commands (user, token, team, service, incidents, maintenance, \
+                  contact-method, notification-rule, channel, policy, schedule, oncall, heartbeat) talk to \
+                  a running server: \
                   --server / TOCSIN_SERVER (default http://127.0.0.1:8080) and --token / TOCSIN_TOKEN."
 )]
 struct Cli {
@@ -60,8 +62,10 @@ enum Command {
     Token(Remote<TokenCmd>),
     /// Teams and members: list, create, members, add-member, remove-member.
     Team(Remote<TeamCmd>),
-    /// Services: list, create, set-policy, rotate-key.
+    /// Services: list, create, set-policy, rules get|set, rotate-key.
     Service(Remote<ServiceCmd>),
+    /// A service's maintenance windows: list, create, end.
+    Maintenance(Remote<noise::MaintenanceCmd>),
     /// A user's contact methods: add, list, remove, test.
     ContactMethod(Remote<ContactMethodCmd>),
     /// A user's notification rules: add, list, remove.
@@ -104,6 +108,7 @@ fn main() -> anyhow::Result<()> {
         Command::Team(r) => rt.block_on(remote::teams(r)),
         Command::Service(r) => rt.block_on(remote::services(r)),
         Command::Incidents(r) => rt.block_on(remote::incidents(r)),
+        Command::Maintenance(r) => rt.block_on(noise::maintenance(r)),
         Command::ContactMethod(r) => rt.block_on(paging::contact_methods(r)),
         Command::NotificationRule(r) => rt.block_on(paging::notification_rules(r)),
         Command::Channel(r) => rt.block_on(paging::channels(r)),

@@ -124,6 +124,11 @@ pub enum ServiceCmd {
         #[arg(long)]
         none: bool,
     },
+    /// A service's noise rules: get, set --file.
+    Rules {
+        #[command(subcommand)]
+        cmd: crate::noise::RulesCmd,
+    },
     /// Give a service a new webhook key; prints the new webhook URL.
     RotateKey {
         id: String,
@@ -137,7 +142,7 @@ pub enum ServiceCmd {
 pub enum IncidentCmd {
     /// Newest first.
     List {
-        /// triggered, acknowledged, resolved, open (comma-separated allowed).
+        /// triggered, acknowledged, resolved, suppressed, open (comma-separated allowed).
         #[arg(long)]
         status: Option<String>,
         #[arg(long)]
@@ -331,6 +336,7 @@ pub async fn services(r: Remote<ServiceCmd>) -> anyhow::Result<()> {
             .await?,
             SERVICE_COLS,
         ),
+        ServiceCmd::Rules { cmd } => crate::noise::rules(c, cmd).await?,
         ServiceCmd::RotateKey { id, grace } => {
             let v = c
                 .post(

@@ -194,6 +194,7 @@ id_type!(ScheduleId, "sch_", "schedule");
 id_type!(OverrideId, "ovr_", "schedule override");
 id_type!(CalendarFeedId, "cal_", "calendar feed");
 id_type!(HeartbeatId, "hb_", "heartbeat");
+id_type!(MaintenanceWindowId, "mw_", "maintenance window");
 
 #[cfg(test)]
 mod tests {

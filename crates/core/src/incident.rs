@@ -14,6 +14,9 @@ pub enum IncidentStatus {
     Triggered,
     Acknowledged,
     Resolved,
+    /// Kept out by a maintenance window or a `suppress` rule (issue 18): stored and visible,
+    /// never paged, and final like `resolved` (as in Squadcast).
+    Suppressed,
 }
 
 impl IncidentStatus {
@@ -22,6 +25,7 @@ impl IncidentStatus {
             IncidentStatus::Triggered => "triggered",
             IncidentStatus::Acknowledged => "acknowledged",
             IncidentStatus::Resolved => "resolved",
+            IncidentStatus::Suppressed => "suppressed",
         }
     }
 
@@ -30,12 +34,16 @@ impl IncidentStatus {
             "triggered" => Some(IncidentStatus::Triggered),
             "acknowledged" => Some(IncidentStatus::Acknowledged),
             "resolved" => Some(IncidentStatus::Resolved),
+            "suppressed" => Some(IncidentStatus::Suppressed),
             _ => None,
         }
     }
 
     pub fn is_open(self) -> bool {
-        !matches!(self, IncidentStatus::Resolved)
+        matches!(
+            self,
+            IncidentStatus::Triggered | IncidentStatus::Acknowledged
+        )
     }
 }
 
@@ -58,6 +66,10 @@ pub enum Decision {
     Ignore,
     /// Record a connectivity test on the alert source.
     Test,
+    /// Never from [`decide`]: [`crate::plan`] turns an `Open` into this when the service's
+    /// noise rules or a maintenance window suppress the alert (it opens, or joins, an incident
+    /// in the final state `suppressed`, which pages nobody).
+    Suppress(Severity),
 }
 
 impl Decision {
@@ -70,6 +82,7 @@ impl Decision {
             Decision::Acknowledge => "acknowledged",
             Decision::Ignore => "ignored",
             Decision::Test => "test",
+            Decision::Suppress(_) => "suppressed",
         }
     }
 }
@@ -121,6 +134,9 @@ pub enum HumanDecision {
 pub fn decide_human(current: IncidentStatus, action: HumanAction) -> HumanDecision {
     match (current, action) {
         (IncidentStatus::Resolved, _) => HumanDecision::Refused("the incident is already resolved"),
+        (IncidentStatus::Suppressed, _) => {
+            HumanDecision::Refused("the incident was suppressed; it is final and pages nobody")
+        }
         (IncidentStatus::Acknowledged, HumanAction::Acknowledge) => HumanDecision::Unchanged,
         _ => HumanDecision::Apply,
     }
@@ -179,7 +195,7 @@ mod tests {
                     let i = idx.expect("acknowledge needs an open incident");
                     self.incidents[i].1 = IncidentStatus::Acknowledged;
                 }
-                Decision::Ignore | Decision::Test => {}
+                Decision::Ignore | Decision::Test | Decision::Suppress(_) => {}
             }
             d
         }

@@ -26,8 +26,8 @@ pub use access::{Grants, Role, TokenRole};
 pub use alert::{Action, AlertEvent, Severity};
 pub use ids::{
     AuditId, CalendarFeedId, ChannelId, ContactMethodId, EventId, HeartbeatId, IncidentId,
-    NotificationId, NotificationRuleId, OverrideId, PolicyId, ScheduleId, ServiceId, SessionId,
-    TeamId, TokenId, UserId,
+    MaintenanceWindowId, NotificationId, NotificationRuleId, OverrideId, PolicyId, ScheduleId,
+    ServiceId, SessionId, TeamId, TokenId, UserId,
 };
 pub use incident::{decide, decide_human, Decision, HumanAction, HumanDecision, IncidentStatus};
 pub use sources::{DecodeError, SourceKind};

@@ -79,6 +79,8 @@ pub enum EventKind {
     Note,
     /// The paging engine: a step fired, a notification was sent, retried or failed.
     Paging,
+    /// An alert kept out by a maintenance window or a `suppress` rule (issue 18).
+    Suppressed,
 }
 
 impl EventKind {
@@ -93,6 +95,7 @@ impl EventKind {
             EventKind::Resolved => "resolved",
             EventKind::Note => "note",
             EventKind::Paging => "paging",
+            EventKind::Suppressed => "suppressed",
         }
     }
 
@@ -107,6 +110,7 @@ impl EventKind {
             EventKind::Resolved,
             EventKind::Note,
             EventKind::Paging,
+            EventKind::Suppressed,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -121,6 +125,7 @@ impl EventKind {
             Decision::Acknowledge => EventKind::Acknowledged,
             Decision::Ignore => EventKind::Unmatched,
             Decision::Test => EventKind::Test,
+            Decision::Suppress(_) => EventKind::Suppressed,
         }
     }
 }

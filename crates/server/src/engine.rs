@@ -52,6 +52,8 @@ pub struct Engine {
     pub owner: String,
     /// The server's public URL: links in messages.
     pub public_url: Arc<str>,
+    /// Services' noise rules and windows, which screen missed heartbeats as any alert.
+    pub noise: Arc<crate::noise_cache::NoiseCache>,
 }
 
 impl Engine {
@@ -90,7 +92,9 @@ impl Engine {
     async fn round(self: Arc<Self>) -> Result<bool, tocsin_store::StoreError> {
         let now = Utc::now();
         // Missed heartbeats first: the incidents they open start paging in this same round.
-        let heartbeats = match crate::heartbeats::fire_due(self.store.as_ref(), now).await {
+        let heartbeats = match crate::heartbeats::fire_due(self.store.as_ref(), &self.noise, now)
+            .await
+        {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "heartbeats: could not fire due heartbeats; retrying");

@@ -8,6 +8,8 @@
 //! the same ingest plan as an alert, in the same transaction, so the service's escalation
 //! policy pages; the next check-in resolves it the same way.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,9 +17,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tocsin_core::heartbeat::HeartbeatState;
 use tocsin_core::{secret, HeartbeatId, IncidentId};
+use tocsin_store::heartbeats::HeartbeatNoise;
 use tocsin_store::{Store, StoreError};
 
 use crate::error::ApiError;
+use crate::noise_cache::NoiseCache;
 use crate::state::AppState;
 
 /// Heartbeats fired per store call (one transaction).
@@ -25,8 +29,24 @@ pub const BATCH: usize = 64;
 
 /// Fire the heartbeats due at `now`: how many fired (up to [`BATCH`]; `BATCH` means there may
 /// be more).
-pub async fn fire_due(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let fired = store.fire_heartbeats(now, BATCH).await?;
+///
+/// A miss is screened like any alert (its service's rules and maintenance windows, through
+/// `noise`): the configs of the services with a heartbeat due are loaded first, then the store
+/// fires those heartbeats with them in one transaction each batch.
+pub async fn fire_due(
+    store: &dyn Store, noise: &NoiseCache, now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let services = store.heartbeat_services_due(now, BATCH).await?;
+    if services.is_empty() {
+        return Ok(0);
+    }
+    let mut configs = HashMap::with_capacity(services.len());
+    for id in services {
+        configs.insert(id, noise.config(store, id).await?);
+    }
+    let fired = store
+        .fire_heartbeats(now, BATCH, &HeartbeatNoise::of(configs))
+        .await?;
     for f in &fired {
         tracing::info!(
             heartbeat = %f.heartbeat.id,

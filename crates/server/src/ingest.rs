@@ -220,7 +220,12 @@ fn too_large(n: u64, limit: usize) -> ApiError {
 pub async fn accept(
     state: &AppState, service: &Service, event: AlertEvent,
 ) -> Result<IngestOutcome, ApiError> {
-    let outcome = state.store.ingest(service, event).await?;
+    // The noise step (issue 18): rules in order, then maintenance windows, before dedup.
+    let (handler, event, noise) = state
+        .noise
+        .screen(state.store.as_ref(), service, event)
+        .await?;
+    let outcome = state.store.ingest_screened(&handler, event, noise).await?;
     if matches!(
         outcome.decision,
         Decision::Open(_) | Decision::Resolve | Decision::Acknowledge

@@ -24,6 +24,7 @@ pub mod json;
 pub mod keys;
 pub mod limits;
 pub mod logsafe;
+pub mod noise_cache;
 pub mod notify;
 pub mod passwords;
 pub mod secrets;
@@ -109,6 +110,7 @@ pub async fn serve(
             wake: state.wake.clone(),
             owner: state.node_id.to_string(),
             public_url: state.public_url.clone(),
+            noise: state.noise.clone(),
         };
         tokio::spawn(engine.run(stop_rx))
     });

@@ -15,6 +15,8 @@ pub struct AppState {
     /// The base of the webhook URLs we show, without a trailing slash.
     pub public_url: Arc<str>,
     pub keys: Arc<KeyCache>,
+    /// Each service's compiled noise rules and windows (issue 18).
+    pub noise: Arc<crate::noise_cache::NoiseCache>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<Limits>,
     /// SHA-256 of the token `/metrics` requires (`None`: open).
@@ -35,6 +37,7 @@ impl AppState {
             accounts,
             public_url: Arc::from(public_url.trim_end_matches('/')),
             keys: Arc::new(KeyCache::default()),
+            noise: Arc::new(crate::noise_cache::NoiseCache::default()),
             metrics: Arc::new(Metrics::default()),
             limits: Arc::new(Limits::default()),
             metrics_token: None,

@@ -9,10 +9,15 @@
 //! to `missed` before COMMIT; a second node skips the locked rows and, after the COMMIT, no
 //! longer matches them. The SQL both dialects accept is here, once.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use tocsin_core::alert::AlertEvent;
 use tocsin_core::heartbeat::Heartbeat;
 use tocsin_core::model::{IngestOutcome, Scope};
+use tocsin_core::noise::screen::{screen_own, Noise, NoiseConfig};
 use tocsin_core::{HeartbeatId, ServiceId};
 
 use crate::StoreError;
@@ -33,6 +38,41 @@ pub struct CheckedIn {
     /// When it had been missed: what its recovery did (resolved its incident, or nothing when
     /// someone had resolved it already).
     pub recovered: Option<IngestOutcome>,
+}
+
+/// The noise configs (rules and maintenance windows) of the services whose heartbeats may fire,
+/// loaded by the caller (the server's noise cache, which an async store call cannot reach from
+/// SQLite's writer thread). A missed heartbeat's alert goes through [`screen_own`] with its
+/// service's config, so a window suppresses it as it would any alert.
+#[derive(Clone, Default)]
+pub struct HeartbeatNoise {
+    /// `None`: no service has rules or windows (tests of firing alone).
+    configs: Option<Arc<HashMap<ServiceId, Arc<NoiseConfig>>>>,
+}
+
+impl HeartbeatNoise {
+    /// As if no service had rules or windows.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// These services' configs; a due heartbeat of any other service is left for a later call
+    /// (it became due after the caller looked), never fired unscreened.
+    pub fn of(configs: HashMap<ServiceId, Arc<NoiseConfig>>) -> Self {
+        Self {
+            configs: Some(Arc::new(configs)),
+        }
+    }
+
+    /// The miss of a heartbeat of `service` (`name`) screened, or `None` to leave it for later.
+    pub(crate) fn screen(
+        &self, service: ServiceId, name: &str, event: AlertEvent, now: DateTime<Utc>,
+    ) -> Option<(AlertEvent, Noise)> {
+        match &self.configs {
+            None => Some((event, Noise::default())),
+            Some(m) => m.get(&service).map(|c| screen_own(c, name, event, now)),
+        }
+    }
 }
 
 /// A service's heartbeats. Team-owned writes take the caller's [`Scope`]; the check-in takes
@@ -67,11 +107,17 @@ pub trait HeartbeatStore: Send + Sync + 'static {
     async fn check_in_heartbeat(
         &self, hash: [u8; 32], now: DateTime<Utc>,
     ) -> Result<Option<CheckedIn>, StoreError>;
-    /// Fire up to `limit` heartbeats due at `now`, soonest first, each `missed` and its
-    /// incident opened through the ingest plan in one transaction. A heartbeat another node
-    /// is firing is skipped, never fired twice.
-    async fn fire_heartbeats(
+    /// The services with a heartbeat due at `now` (at most `limit`): a read, so the caller can
+    /// load their noise configs before [`fire_heartbeats`](Self::fire_heartbeats).
+    async fn heartbeat_services_due(
         &self, now: DateTime<Utc>, limit: usize,
+    ) -> Result<Vec<ServiceId>, StoreError>;
+    /// Fire up to `limit` heartbeats due at `now`, soonest first, each `missed` and its
+    /// incident opened through the ingest plan, screened by its service's rules and windows
+    /// (`noise`), in one transaction. A heartbeat another node is firing is skipped, never
+    /// fired twice; one whose service `noise` does not know waits for a later call.
+    async fn fire_heartbeats(
+        &self, now: DateTime<Utc>, limit: usize, noise: &HeartbeatNoise,
     ) -> Result<Vec<Fired>, StoreError>;
     /// The soonest `due_at` of a heartbeat not yet fired, for the engine's sleep.
     async fn next_heartbeat_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
@@ -100,6 +146,9 @@ pub(crate) const MARK_MISSED: &str =
 
 pub(crate) const ANY_DUE: &str =
     "SELECT 1 FROM heartbeats WHERE state = 'ok' AND due_at <= $1 LIMIT 1";
+
+pub(crate) const SERVICES_DUE: &str =
+    "SELECT DISTINCT service_id FROM heartbeats WHERE state = 'ok' AND due_at <= $1 LIMIT $2";
 
 pub(crate) const NEXT_DUE: &str = "SELECT MIN(due_at) FROM heartbeats WHERE state = 'ok'";
 

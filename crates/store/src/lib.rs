@@ -14,6 +14,7 @@ use tocsin_core::model::{
     AlertSourceActivity, ApiToken, Incident, IncidentQuery, IncidentSummary, IngestOutcome, Scope,
     Service, Team, TimelineEvent,
 };
+use tocsin_core::noise::screen::Noise;
 use tocsin_core::{
     AlertEvent, EventId, EventPage, EventPageQuery, HumanAction, IncidentId, ServiceId, TeamId,
     TokenRole, UserId,
@@ -25,6 +26,7 @@ mod engine;
 mod error;
 pub mod heartbeats;
 mod migrations;
+pub mod noise;
 pub mod paging;
 mod paging_sql;
 pub mod postgres;
@@ -97,6 +99,8 @@ pub trait Store:
     + schedules::OverrideStore
     + schedules::CalendarFeedStore
     + heartbeats::HeartbeatStore
+    + noise::RuleStore
+    + noise::MaintenanceWindowStore
 {
     /// Writes waiting to be committed, where the backend queues them.
     fn queue_depth(&self) -> Option<usize> {
@@ -157,10 +161,19 @@ pub trait AlertSourceStore: Send + Sync + 'static {
 #[async_trait]
 pub trait IngestStore: Send + Sync + 'static {
     /// Apply one alert to its service's incidents, as [`tocsin_core::plan`] decides, durably,
-    /// and say what it did. The service was found by its webhook key, which is the scope.
+    /// and say what it did. The service was found by its webhook key, which is the scope (or
+    /// is the one a noise rule of that service routed the alert to); `noise` is what the noise
+    /// step decided ([`tocsin_core::noise::screen`]).
+    async fn ingest_screened(
+        &self, service: &Service, event: AlertEvent, noise: Noise,
+    ) -> Result<IngestOutcome, StoreError>;
+
+    /// An alert no noise rule or window touched.
     async fn ingest(
         &self, service: &Service, event: AlertEvent,
-    ) -> Result<IngestOutcome, StoreError>;
+    ) -> Result<IngestOutcome, StoreError> {
+        self.ingest_screened(service, event, Noise::default()).await
+    }
 }
 
 #[async_trait]

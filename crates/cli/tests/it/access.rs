@@ -28,7 +28,7 @@ const CALLERS: [&str; 6] = [
 /// `{hb}` (a new heartbeat of `{svc}`), `{sch}` (a new schedule of the team, rotating `{user}`; `{ovr}` a new override on it, and
 /// `{schf}` a new schedule with a live calendar feed), `{n}` (a unique number);
 /// in org routes also `{me}` (the caller's own user) and `{foreign_session}` (a session of
-/// a user who is none of the callers).
+/// a user who is none of the callers), `{mw}` (a new maintenance window of `{svc}`).
 /// Every row runs twice: on team A's resources (the callers' team, these statuses) and on
 /// team B's (404 for everyone but the org admin, who gets the same as on A).
 /// `(method, path, body template, expected status per caller)`.
@@ -358,6 +358,45 @@ const TEAM_ROUTES: &[Route] = &[
         None,
         [204, 204, 204, 403, 403, 404],
     ),
+    // Noise control (issue 18): members read, team admins write.
+    (
+        "GET",
+        "/services/{svc}/rules",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "PUT",
+        "/services/{svc}/rules",
+        Some(
+            r#"[{"action": "suppress", "conditions": [{"field": "tags.env", "op": "==", "value": "dev"}]}]"#,
+        ),
+        [200, 200, 200, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/services/{svc}/rules/preview",
+        Some(r#"{"rules": []}"#),
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/services/{svc}/maintenance-windows",
+        None,
+        [200, 200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/services/{svc}/maintenance-windows",
+        Some(r#"{"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z"}"#),
+        [201, 201, 201, 403, 403, 404],
+    ),
+    (
+        "DELETE",
+        "/services/{svc}/maintenance-windows/{mw}",
+        None,
+        [200, 200, 200, 403, 403, 404],
+    ),
     (
         "GET",
         "/users/{user}/calendar.ics",
@@ -621,6 +660,16 @@ impl World {
                 out = out.replace("{ovr}", o["id"].as_str().expect("override id"));
             }
             out = out.replace(mark, &sch);
+        }
+        if out.contains("{mw}") {
+            let w = self
+                .admin(
+                    "POST",
+                    &format!("/services/{svc}/maintenance-windows"),
+                    Some(json!({"start": "2027-01-01T00:00:00Z", "end": null})),
+                )
+                .await;
+            out = out.replace("{mw}", w["id"].as_str().expect("window id"));
         }
         if out.contains("{tok}") {
             self.n += 1;

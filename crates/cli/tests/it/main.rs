@@ -29,6 +29,7 @@ mod kapacitor_check;
 mod kapacitor_config;
 mod lifecycle;
 mod limits;
+mod noise;
 mod ops;
 mod pagerduty;
 mod paging;

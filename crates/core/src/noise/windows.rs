@@ -86,18 +86,33 @@ impl Window {
 
     /// Whether `at` is inside the window (start inclusive, end exclusive).
     pub fn covers(&self, at: DateTime<Utc>) -> bool {
+        self.covering_start(at).is_some()
+    }
+
+    /// When the occurrence covering `at` began (the window's start, or this week's repetition
+    /// of it), or `None` when `at` is outside the window. Repeats of a suppressed alert join
+    /// its incident only within one occurrence, so last week's is never joined.
+    pub fn covering_start(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         if at < self.start || self.ended_at.is_some_and(|e| at >= e) {
-            return false;
+            return None;
         }
         let Some(w) = &self.weekly else {
-            return self.end.is_none_or(|e| at < e);
+            return self.end.is_none_or(|e| at < e).then_some(self.start);
         };
         // Weeks since the first occurrence, give or take one for DST shifts.
         let k = (at - self.start).num_weeks();
-        (k.saturating_sub(1)..=k.saturating_add(1)).any(|k| {
+        (k.saturating_sub(1)..=k.saturating_add(1)).find_map(|k| {
             w.occurrence(k)
-                .is_some_and(|(from, to)| from <= at && at < to)
+                .filter(|(from, to)| *from <= at && at < *to)
+                .map(|(from, _)| from)
         })
+    }
+
+    /// Whether the window can cover anything at or after `at` (so a store need not keep
+    /// loading it into the ingest path's cache).
+    pub fn is_over(&self, at: DateTime<Utc>) -> bool {
+        self.ended_at.is_some_and(|e| e <= at)
+            || (self.weekly.is_none() && self.end.is_some_and(|e| e <= at))
     }
 }
 

@@ -18,19 +18,28 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::model::{EventKind, IngestOutcome, Service};
-use crate::paging::effects::{on_change, Change, RowWrite};
+use crate::noise::screen::Noise;
+use crate::paging::effects::RowWrite;
 use crate::{
     decide, decide_human, AlertEvent, Decision, EventId, HumanAction, HumanDecision, IncidentId,
     IncidentStatus, ServiceId, TeamId,
 };
 
 pub mod human;
+mod noise;
+#[cfg(test)]
+mod noise_tests;
+mod paging;
 #[cfg(test)]
 mod people_tests;
 #[cfg(test)]
 mod tests;
 
 pub use human::{note, plan_human, HumanChange};
+pub use noise::{SuppressedIncident, DEDUP_WINDOW, NOISE_ACTOR};
+
+use noise::{event_text, resolve_replaced};
+use paging::paging_writes;
 
 /// An incident that was open when the batch started, as read (locked) from the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +47,16 @@ pub struct OpenIncident {
     pub id: IncidentId,
     pub status: IncidentStatus,
     pub number: i64,
+    /// Its `created_at`: a `dedup_window` rule joins it only within N minutes of this.
+    pub opened_at: DateTime<Utc>,
 }
 
 /// (service, dedup key): the scope of "one open incident".
 pub type Key = (ServiceId, String);
+
+/// One alert of a batch: the service that handles it (the routed-to one when a rule routed
+/// it), the alert as the noise step changed it, and what the noise step decided.
+pub type Item<'a> = (&'a Service, &'a AlertEvent, &'a Noise);
 
 /// A new incident row, in its state at the end of the batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +79,8 @@ pub struct NewIncident {
     pub acknowledged_by: Option<&'static str>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<&'static str>,
+    /// Why it is `suppressed` (`window:<id>` or `rules`).
+    pub suppressed_by: Option<String>,
 }
 
 /// The fields a join overwrites: the latest alert's.
@@ -103,7 +120,12 @@ pub struct EventRow {
     pub source: &'static str,
     pub level: String,
     pub occurred_at: Option<DateTime<Utc>>,
-    pub payload: String,
+    /// The alert's body; `None` for a note.
+    pub payload: Option<String>,
+    /// A note's author ([`NOISE_ACTOR`]).
+    pub actor: Option<&'static str>,
+    /// What the noise step did to the alert (routed, suppressed, …), or a note's words.
+    pub text: Option<String>,
 }
 
 /// The `alert_sources` stamps of one (service, source), once per batch. A `None` stamp keeps
@@ -168,26 +190,38 @@ enum Slot {
     New(usize),
 }
 
-/// Decide every alert in order, at `at`. `open` holds the open incidents of the batch's keys
-/// (a key missing has none); `counters` the teams' incident counters as read.
+/// [`plan_screened`] for alerts the noise step left alone.
 pub fn plan(
     items: &[(&Service, &AlertEvent)], open: HashMap<Key, OpenIncident>,
-    mut counters: HashMap<TeamId, i64>, at: DateTime<Utc>,
+    counters: HashMap<TeamId, i64>, at: DateTime<Utc>,
+) -> Result<Plan, MissingTeam> {
+    let none = Noise::default();
+    let items: Vec<Item<'_>> = items.iter().map(|(s, e)| (*s, *e, &none)).collect();
+    plan_screened(&items, open, HashMap::new(), counters, at)
+}
+
+/// Decide every alert in order, at `at`. `open` holds the open incidents of the batch's keys
+/// (a key missing has none); `suppressed` the newest suppressed incident of the keys of
+/// suppressed alerts that found nothing open; `counters` the teams' incident counters as read.
+///
+/// The noise step's decisions ([`Noise`]) apply here, once for every backend:
+/// - a suppressed trigger with nothing open opens an incident in the final state `suppressed`
+///   (no escalation row: it never pages), or joins the newest suppressed incident of its key
+///   when the same cause suppressed it within the same window occurrence; a suppressed trigger
+///   that finds an incident open (opened before the window) joins it as any repeat does;
+/// - a `dedup_window` of N minutes: a trigger whose open incident opened more than N minutes
+///   ago resolves it (`resolved_by` `dedup_window`, a note "replaced by #M") and opens a new
+///   one, in the same transaction, since the schema allows one open incident per key.
+pub fn plan_screened(
+    items: &[Item<'_>], open: HashMap<Key, OpenIncident>,
+    suppressed: HashMap<Key, SuppressedIncident>, mut counters: HashMap<TeamId, i64>,
+    at: DateTime<Utc>,
 ) -> Result<Plan, MissingTeam> {
     let mut existing: Vec<(OpenIncident, IncidentUpdate)> = Vec::with_capacity(open.len());
     let mut current: HashMap<Key, Slot> = HashMap::with_capacity(open.len());
     for (key, inc) in open {
         current.insert(key, Slot::Existing(existing.len()));
-        let update = IncidentUpdate {
-            id: inc.id,
-            joins: 0,
-            latest: None,
-            status: None,
-            acknowledged_at: None,
-            acknowledged_by: None,
-            resolved_at: None,
-            resolved_by: None,
-        };
+        let update = IncidentUpdate::none(inc.id);
         existing.push((inc, update));
     }
     let mut inserts: Vec<NewIncident> = Vec::new();
@@ -195,15 +229,59 @@ pub fn plan(
     let mut outcomes = Vec::with_capacity(items.len());
     let mut sources: BTreeMap<(ServiceId, &'static str), SourceActivity> = BTreeMap::new();
     let mut opened: BTreeMap<TeamId, i64> = BTreeMap::new();
+    // The suppressed incident a suppressed repeat of the key joins, and its cause.
+    let mut quiet: HashMap<Key, (Slot, String, DateTime<Utc>)> = suppressed
+        .into_iter()
+        .map(|(k, s)| {
+            let slot = Slot::Existing(existing.len());
+            existing.push((
+                OpenIncident {
+                    id: s.id,
+                    status: IncidentStatus::Suppressed,
+                    number: s.number,
+                    opened_at: s.opened_at,
+                },
+                IncidentUpdate::none(s.id),
+            ));
+            (k, (slot, s.cause, s.opened_at))
+        })
+        .collect();
+    // Notes for incidents other than the alert's own (the one a dedup window replaced).
+    let mut notes: Vec<EventRow> = Vec::new();
 
-    for (svc, ev) in items {
+    for (svc, ev, noise) in items {
         let key: Key = (svc.id, ev.dedup_key.clone());
-        let slot = current.get(&key).copied();
+        let mut slot = current.get(&key).copied();
+        let opened_at = |s: Slot| match s {
+            Slot::Existing(i) => existing[i].0.opened_at,
+            Slot::New(_) => at,
+        };
+        // A dedup window that has passed: the old incident leaves the key first.
+        let mut replaced: Option<(Slot, u32)> = None;
+        if let (Some(s), Some(minutes), crate::Action::Trigger(_)) =
+            (slot, noise.dedup_window_minutes, ev.action)
+        {
+            if at - opened_at(s) > chrono::Duration::minutes(i64::from(minutes)) {
+                current.remove(&key);
+                replaced = Some((s, minutes));
+                slot = None;
+            }
+        }
         let status = slot.map(|s| match s {
             Slot::Existing(i) => existing[i].0.status,
             Slot::New(i) => inserts[i].status,
         });
-        let decision = decide(status, ev.action);
+        let mut decision = decide(status, ev.action);
+        // Suppressed: open suppressed, or join the suppressed incident of this cause.
+        let mut quiet_join: Option<Slot> = None;
+        if let (Decision::Open(sev), Some(sup)) = (decision, &noise.suppressed) {
+            decision = Decision::Suppress(sev);
+            if let Some((s, cause, since)) = quiet.get(&key) {
+                if *cause == sup.cause && sup.since.is_none_or(|t| *since >= t) {
+                    quiet_join = Some(*s);
+                }
+            }
+        }
         let source = ev.source.slug();
         let latest = |severity: &'static str| Latest {
             severity,
@@ -214,7 +292,27 @@ pub fn plan(
         };
 
         let target: Option<(IncidentId, i64)> = match (decision, slot) {
-            (Decision::Open(sev), _) => {
+            (Decision::Suppress(sev), _) if quiet_join.is_some() => match quiet_join {
+                Some(Slot::Existing(i)) => {
+                    let (inc, update) = &mut existing[i];
+                    update.joins += 1;
+                    update.latest = Some(latest(sev.as_str()));
+                    Some((inc.id, inc.number))
+                }
+                Some(Slot::New(i)) => {
+                    let inc = &mut inserts[i];
+                    let l = latest(sev.as_str());
+                    inc.event_count += 1;
+                    inc.severity = l.severity;
+                    inc.title = l.title;
+                    inc.description = l.description;
+                    inc.tags = l.tags;
+                    Some((inc.id, inc.number))
+                }
+                None => None,
+            },
+            (Decision::Open(sev) | Decision::Suppress(sev), _) => {
+                let suppressed_by = noise.suppressed.as_ref().map(|s| s.cause.clone());
                 let counter = counters
                     .get_mut(&svc.team_id)
                     .ok_or(MissingTeam(svc.team_id))?;
@@ -223,7 +321,14 @@ pub fn plan(
                 *opened.entry(svc.team_id).or_default() += 1;
                 let id = IncidentId::new();
                 let l = latest(sev.as_str());
-                current.insert(key, Slot::New(inserts.len()));
+                match &suppressed_by {
+                    Some(cause) => {
+                        quiet.insert(key, (Slot::New(inserts.len()), cause.clone(), at));
+                    }
+                    None => {
+                        current.insert(key, Slot::New(inserts.len()));
+                    }
+                }
                 inserts.push(NewIncident {
                     id,
                     team_id: svc.team_id,
@@ -231,7 +336,11 @@ pub fn plan(
                     number,
                     source,
                     dedup_key: ev.dedup_key.clone(),
-                    status: IncidentStatus::Triggered,
+                    status: if suppressed_by.is_some() {
+                        IncidentStatus::Suppressed
+                    } else {
+                        IncidentStatus::Triggered
+                    },
                     severity: l.severity,
                     title: l.title,
                     description: l.description,
@@ -241,6 +350,7 @@ pub fn plan(
                     acknowledged_by: None,
                     resolved_at: None,
                     resolved_by: None,
+                    suppressed_by,
                 });
                 Some((id, number))
             }
@@ -317,6 +427,23 @@ pub fn plan(
             ) => None,
         };
 
+        if let (Some((old, minutes)), Some((_, number))) = (replaced, target) {
+            let (old_id, _) = resolve_replaced(&mut existing, &mut inserts, old, at);
+            notes.push(EventRow {
+                id: EventId::new(),
+                incident_id: Some(old_id),
+                service_id: svc.id,
+                kind: EventKind::Note.as_str(),
+                source,
+                level: String::new(),
+                occurred_at: None,
+                payload: None,
+                actor: Some(NOISE_ACTOR),
+                text: Some(format!(
+                    "replaced by #{number}: dedup window of {minutes} minutes passed"
+                )),
+            });
+        }
         let activity = sources
             .entry((svc.id, source))
             .or_insert_with(|| SourceActivity {
@@ -324,7 +451,12 @@ pub fn plan(
                 last_event_at: at,
                 last_test_at: None,
             });
-        if matches!(decision, Decision::Open(_)) {
+        let inserted = match decision {
+            Decision::Open(_) => true,
+            Decision::Suppress(_) => quiet_join.is_none(),
+            _ => false,
+        };
+        if inserted {
             activity.last_incident_at = Some(at);
         }
         if matches!(decision, Decision::Test) {
@@ -340,7 +472,9 @@ pub fn plan(
             source,
             level: ev.level.clone(),
             occurred_at: ev.occurred_at,
-            payload: ev.raw.clone(),
+            payload: Some(ev.raw.clone()),
+            actor: None,
+            text: event_text(noise, matches!(decision, Decision::Suppress(_))),
         });
         outcomes.push(IngestOutcome {
             decision,
@@ -357,6 +491,7 @@ pub fn plan(
             (team, CounterBump { opened: n, after })
         })
         .collect();
+    events.append(&mut notes);
     let updates: Vec<IncidentUpdate> = existing
         .into_iter()
         .map(|(_, u)| u)
@@ -375,41 +510,17 @@ pub fn plan(
     })
 }
 
-/// An incident opened and resolved within one batch pages nobody: it is over before anyone
-/// could act. The others start their policy, or stop it. An acknowledge by the source is
-/// written exactly as a person's ([`human::plan_human`]: `Change::Acknowledged`), after the
-/// start of an incident opened in the same batch, so its paging stops the same way (and an
-/// acknowledgement timeout still retriggers it).
-fn paging_writes(
-    inserts: &[NewIncident], updates: &[IncidentUpdate], at: DateTime<Utc>,
-) -> Vec<Escalate> {
-    let change = |status: Option<IncidentStatus>| match status {
-        Some(IncidentStatus::Resolved) => Some(Change::Resolved),
-        Some(IncidentStatus::Acknowledged) => Some(Change::Acknowledged),
-        _ => None,
-    };
-    let existing = updates.iter().filter_map(|u| {
-        change(u.status).map(|c| Escalate {
-            incident: u.id,
-            service: None,
-            write: on_change(c, at),
-        })
-    });
-    let opened = inserts
-        .iter()
-        .filter(|n| n.status != IncidentStatus::Resolved)
-        .flat_map(|n| {
-            let start = Escalate {
-                incident: n.id,
-                service: Some(n.service_id),
-                write: on_change(Change::Opened, at),
-            };
-            let acked = (n.status == IncidentStatus::Acknowledged).then(|| Escalate {
-                incident: n.id,
-                service: None,
-                write: on_change(Change::Acknowledged, at),
-            });
-            std::iter::once(start).chain(acked)
-        });
-    existing.chain(opened).collect()
+impl IncidentUpdate {
+    fn none(id: IncidentId) -> Self {
+        Self {
+            id,
+            joins: 0,
+            latest: None,
+            status: None,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            resolved_at: None,
+            resolved_by: None,
+        }
+    }
 }

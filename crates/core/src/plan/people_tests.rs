@@ -97,6 +97,7 @@ fn paging_starts_for_incidents_left_open_and_stops_for_those_resolved() {
             id: existing,
             status: IncidentStatus::Acknowledged,
             number: 7,
+            opened_at: Utc::now(),
         },
     )]);
     let evs = [
@@ -163,6 +164,7 @@ fn a_source_acknowledges_as_a_person_does() {
                 id: inc,
                 status,
                 number: 7,
+                opened_at: Utc::now(),
             },
         )])
     };

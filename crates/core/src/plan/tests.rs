@@ -128,6 +128,7 @@ fn an_open_incident_is_joined_resolved_then_replaced() {
             id: old,
             status: IncidentStatus::Acknowledged,
             number: 7,
+            opened_at: Utc::now(),
         },
     )]);
     let p = plan(&items, open, HashMap::from([(team, 9)]), Utc::now()).expect("plan");
@@ -208,6 +209,7 @@ impl Db {
                         id: *id,
                         status,
                         number,
+                        opened_at: Utc::now(),
                     },
                 );
             }

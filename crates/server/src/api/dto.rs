@@ -17,9 +17,11 @@ use tocsin_core::{
 };
 use utoipa::ToSchema;
 
+mod noise;
 mod paging;
 mod schedules;
 
+pub use noise::{MaintenanceWindow, PreviewAlert, RulesPreview, WindowEnded};
 pub use paging::{
     Channel, ContactMethod, EscalationPolicy, NotificationRule, TestSend, TestStatus,
 };

@@ -37,7 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ListParams {
     pub service_id: Option<String>,
     pub team_id: Option<String>,
-    /// `triggered`, `acknowledged`, `resolved`, `open`, or several comma-separated.
+    /// `triggered`, `acknowledged`, `resolved`, `suppressed`, `open`, or several
+    /// comma-separated.
     pub status: Option<String>,
     pub dedup_key: Option<String>,
     /// Search text over titles and dedup keys.
@@ -63,7 +64,7 @@ impl ListParams {
                 statuses.push(IncidentStatus::parse(s).ok_or_else(|| {
                     ApiError::bad_request(
                         "invalid_query",
-                        format!("status {s:?}: expected triggered, acknowledged, resolved or open"),
+                        format!("status {s:?}: expected triggered, acknowledged, resolved, suppressed or open"),
                     )
                 })?);
             }

@@ -24,6 +24,7 @@ mod incidents;
 pub mod kapacitor;
 pub mod kapacitor_tasks;
 mod login_csrf;
+mod noise;
 mod notification_rules;
 mod notifications;
 mod paging;
@@ -89,7 +90,8 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .merge(schedule_overrides::router())
         .merge(calendar::router())
         .merge(kapacitor::router())
-        .merge(kapacitor_tasks::router());
+        .merge(kapacitor_tasks::router())
+        .merge(noise::router());
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .split_for_parts();

@@ -13,6 +13,8 @@ const PAGING_JS: &str = include_str!("../../assets/paging.js");
 const SCHEDULES_JS: &str = include_str!("../../assets/schedules.js");
 /// The Kapacitor doctor's box on a service's Kapacitor panel.
 const KAPACITOR_JS: &str = include_str!("../../assets/kapacitor.js");
+/// The service page's Noise card (maintenance windows, rules and their preview).
+const NOISE_JS: &str = include_str!("../../assets/noise.js");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -38,6 +40,10 @@ pub async fn schedules_js() -> impl IntoResponse {
 
 pub async fn kapacitor_js() -> impl IntoResponse {
     script(KAPACITOR_JS)
+}
+
+pub async fn noise_js() -> impl IntoResponse {
+    script(NOISE_JS)
 }
 
 fn script(body: &'static str) -> impl IntoResponse {

@@ -55,7 +55,7 @@ pub async fn list(
                 div {
                     label for="f-status" { "Status" }
                     select #f-status name="status" {
-                        @for (v, l) in [("", "Any"), ("open", "Open"), ("triggered", "Triggered"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")] {
+                        @for (v, l) in [("", "Any"), ("open", "Open"), ("triggered", "Triggered"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved"), ("suppressed", "Suppressed")] {
                             option value=(v) selected[status == v] { (l) }
                         }
                     }
@@ -161,7 +161,7 @@ pub async fn show(
                 }
             }
             @if !inc.description.is_empty() { h2 { "Details" } pre { (inc.description) } }
-            @if inc.status != IncidentStatus::Resolved {
+            @if inc.status.is_open() {
                 p.row {
                     @if inc.status == IncidentStatus::Triggered {
                         button type="button" data-action-url={"/api/v1/incidents/" (inc.id) "/acknowledge"} { "Acknowledge" }
@@ -220,6 +220,8 @@ fn event(inc: &Incident, ev: &TimelineEvent) -> Markup {
         EventKind::Note => format!("Note by {}", ev.actor.as_deref().unwrap_or("?")),
         // The text says what paging did (a step fired, a delivery sent or failed).
         EventKind::Paging => "Paging".to_owned(),
+        // The text says which window or rule suppressed it.
+        EventKind::Suppressed => format!("{source} alert suppressed"),
     };
     html! {
         li data-kind=(ev.kind.as_str()) class=[(ev.kind == EventKind::Paging).then_some("paging")] {

@@ -14,6 +14,7 @@ fn head(title: &str) -> Markup {
             script src="/assets/paging.js" defer {}
             script src="/assets/schedules.js" defer {}
             script src="/assets/kapacitor.js" defer {}
+            script src="/assets/noise.js" defer {}
         }
     }
 }

@@ -32,6 +32,7 @@ mod paging;
 mod policy_editor;
 mod schedules;
 mod service_heartbeats;
+mod service_noise;
 mod service_policy;
 mod services;
 mod source_guides;
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/paging.js", get(assets::paging_js))
         .route("/assets/schedules.js", get(assets::schedules_js))
         .route("/assets/kapacitor.js", get(assets::kapacitor_js))
+        .route("/assets/noise.js", get(assets::noise_js))
 }
 
 /// A signed-in person. Pages that need one send everyone else to the login page, and come

@@ -11,8 +11,8 @@ use tocsin_core::{ServiceId, SourceKind, TeamId};
 
 use super::overview::TeamParam;
 use super::{
-    fmt_time, layout, service_heartbeats, service_policy, source_guides, Ctx, WebCaller, WebError,
-    WebPath,
+    fmt_time, layout, service_heartbeats, service_noise, service_policy, source_guides, Ctx,
+    WebCaller, WebError, WebPath,
 };
 use crate::api::{catalogue, AlertSourceView};
 use crate::json::ApiQuery;
@@ -82,6 +82,7 @@ pub async fn show(
     let manages = ctx.caller.grants.sees_webhook_keys(svc.team_id);
     let paging = service_policy::section(&s, &ctx.caller, &svc).await?;
     let heartbeats = service_heartbeats::section(&s, &ctx.caller, &svc).await?;
+    let noise = service_noise::section(&s, &ctx.caller, &svc).await?;
     let body = html! {
         p.muted { a href="/services" { "Services" } " / " (svc.name) }
         h1 { (svc.name) }
@@ -105,6 +106,7 @@ pub async fn show(
         }
         (paging)
         (heartbeats)
+        (noise)
     };
     Ok(ctx.respond(layout::page(&ctx, &svc.name, "Services", body)))
 }

@@ -23,9 +23,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
-use tocsin_core::model::{IngestOutcome, Service};
-use tocsin_core::plan::{plan, MissingTeam, OpenIncident, Plan};
-use tocsin_core::{AlertEvent, IncidentStatus, ServiceId, TeamId};
+use tocsin_core::model::IngestOutcome;
+use tocsin_core::plan::{plan_screened, Item, MissingTeam, OpenIncident, Plan, SuppressedIncident};
+use tocsin_core::{IncidentStatus, ServiceId, TeamId};
 use tokio_postgres::types::ToSql;
 
 use crate::StoreError;
@@ -33,12 +33,24 @@ use crate::StoreError;
 const LOCK_TEAMS: &str = "SELECT id, incident_counter FROM teams WHERE id = ANY($1::text[])
      ORDER BY id FOR NO KEY UPDATE";
 
-const OPEN_INCIDENTS: &str = "SELECT i.service_id, i.dedup_key, i.id, i.status, i.number
+const OPEN_INCIDENTS: &str = "SELECT i.service_id, i.dedup_key, i.id, i.status, i.number,
+       i.created_at
      FROM incidents i
      JOIN unnest($1::text[], $2::text[]) AS k(service_id, dedup_key)
        ON i.service_id = k.service_id AND i.dedup_key = k.dedup_key
      WHERE i.status IN ('triggered', 'acknowledged')
      FOR UPDATE OF i";
+
+/// The newest suppressed incident of each key of the batch's suppressed alerts
+/// (`incidents_suppressed_newest`). Not locked: the team locks already serialise every batch
+/// that could open or join one for these keys.
+const NEWEST_SUPPRESSED: &str = "SELECT DISTINCT ON (i.service_id, i.dedup_key)
+       i.service_id, i.dedup_key, i.id, i.number, i.suppressed_by, i.created_at
+     FROM incidents i
+     JOIN unnest($1::text[], $2::text[]) AS k(service_id, dedup_key)
+       ON i.service_id = k.service_id AND i.dedup_key = k.dedup_key
+     WHERE i.status = 'suppressed'
+     ORDER BY i.service_id, i.dedup_key, i.id DESC";
 
 const BUMP_COUNTERS: &str = "UPDATE teams t SET incident_counter = t.incident_counter + c.n
      FROM unnest($1::text[], $2::bigint[]) AS c(id, n)
@@ -66,23 +78,25 @@ const UPDATE_INCIDENTS: &str = "UPDATE incidents i SET
 
 const INSERT_INCIDENTS: &str = "INSERT INTO incidents (id, team_id, service_id, number, source,
        dedup_key, status, severity, title, description, tags, event_count, created_at,
-       updated_at, resolved_at, resolved_by, acknowledged_at, acknowledged_by)
+       updated_at, resolved_at, resolved_by, acknowledged_at, acknowledged_by, suppressed_by)
      SELECT id, team_id, service_id, number, source, dedup_key, status, severity, title,
        description, tags, event_count, $13, $13, resolved_at, resolved_by, acknowledged_at,
-       acknowledged_by
+       acknowledged_by, suppressed_by
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[],
-                 $14::timestamptz[], $15::text[], $16::timestamptz[], $17::text[])
+                 $14::timestamptz[], $15::text[], $16::timestamptz[], $17::text[], $18::text[])
        AS n(id, team_id, service_id, number, source, dedup_key, status, severity, title,
             description, tags, event_count, resolved_at, resolved_by, acknowledged_at,
-            acknowledged_by)";
+            acknowledged_by, suppressed_by)";
 
 const INSERT_EVENTS: &str = "INSERT INTO incident_events (id, incident_id, service_id, kind,
-       source, level, received_at, occurred_at, payload)
-     SELECT id, incident_id, service_id, kind, source, level, $7, occurred_at, payload
+       source, level, received_at, occurred_at, payload, actor, text)
+     SELECT id, incident_id, service_id, kind, source, level, $7, occurred_at, payload, actor,
+       text
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $8::timestamptz[], $9::text[])
-       AS e(id, incident_id, service_id, kind, source, level, occurred_at, payload)";
+                 $8::timestamptz[], $9::text[], $10::text[], $11::text[])
+       AS e(id, incident_id, service_id, kind, source, level, occurred_at, payload, actor,
+            text)";
 
 const UPSERT_SOURCES: &str = "INSERT INTO alert_sources (service_id, source, last_incident_at,
        last_event_at, last_test_at)
@@ -117,14 +131,14 @@ impl From<FastPathError> for StoreError {
 
 /// Apply a whole batch inside `tx` (not committed); one outcome per item, in order.
 pub async fn apply_batch(
-    tx: &Transaction<'_>, items: &[(&Service, &AlertEvent)],
+    tx: &Transaction<'_>, items: &[Item<'_>],
 ) -> Result<Vec<IngestOutcome>, FastPathError> {
-    let mut teams: Vec<TeamId> = items.iter().map(|(s, _)| s.team_id).collect();
+    let mut teams: Vec<TeamId> = items.iter().map(|(s, _, _)| s.team_id).collect();
     teams.sort_unstable();
     teams.dedup();
     let mut keys: Vec<(ServiceId, &str)> = items
         .iter()
-        .map(|(s, e)| (s.id, e.dedup_key.as_str()))
+        .map(|(s, e, _)| (s.id, e.dedup_key.as_str()))
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -157,13 +171,46 @@ pub async fn apply_batch(
                 id: r.try_get(2)?,
                 status,
                 number: r.try_get(4)?,
+                opened_at: r.try_get(5)?,
             },
         );
     }
+    let suppressed = newest_suppressed(tx, items, &open).await?;
 
-    let plan = plan(items, open, counters, Utc::now())?;
+    let plan = plan_screened(items, open, suppressed, counters, Utc::now())?;
     write(tx, &plan).await?;
     Ok(plan.outcomes)
+}
+
+/// The newest suppressed incident of each key whose alert was suppressed and found nothing
+/// open; no round trip when no alert of the batch was suppressed (the usual case).
+async fn newest_suppressed(
+    tx: &Transaction<'_>, items: &[Item<'_>], open: &HashMap<(ServiceId, String), OpenIncident>,
+) -> Result<HashMap<(ServiceId, String), SuppressedIncident>, FastPathError> {
+    let (services, keys): (Vec<ServiceId>, Vec<&str>) = items
+        .iter()
+        .filter(|(s, e, n)| {
+            n.suppressed.is_some() && !open.contains_key(&(s.id, e.dedup_key.clone()))
+        })
+        .map(|(s, e, _)| (s.id, e.dedup_key.as_str()))
+        .unzip();
+    let mut found = HashMap::new();
+    if services.is_empty() {
+        return Ok(found);
+    }
+    for r in tx.query(NEWEST_SUPPRESSED, &[&services, &keys]).await? {
+        let cause: Option<String> = r.try_get(4)?;
+        found.insert(
+            (r.try_get(0)?, r.try_get(1)?),
+            SuppressedIncident {
+                id: r.try_get(2)?,
+                number: r.try_get(3)?,
+                cause: cause.unwrap_or_default(),
+                opened_at: r.try_get(5)?,
+            },
+        );
+    }
+    Ok(found)
 }
 
 /// Step 4: every write of the plan, pipelined in one round trip.
@@ -222,6 +269,7 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
     let n_resolved_by: Vec<Option<&str>> = n.iter().map(|i| i.resolved_by).collect();
     let n_acked_at: Vec<Option<DateTime<Utc>>> = n.iter().map(|i| i.acknowledged_at).collect();
     let n_acked_by: Vec<Option<&str>> = n.iter().map(|i| i.acknowledged_by).collect();
+    let n_suppressed_by: Vec<Option<&str>> = n.iter().map(|i| i.suppressed_by.as_deref()).collect();
 
     let e = &plan.events;
     let e_ids: Vec<_> = e.iter().map(|e| e.id).collect();
@@ -231,7 +279,9 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
     let e_sources: Vec<&str> = e.iter().map(|e| e.source).collect();
     let e_levels: Vec<&str> = e.iter().map(|e| e.level.as_str()).collect();
     let e_occurred: Vec<Option<DateTime<Utc>>> = e.iter().map(|e| e.occurred_at).collect();
-    let e_payloads: Vec<&str> = e.iter().map(|e| e.payload.as_str()).collect();
+    let e_payloads: Vec<Option<&str>> = e.iter().map(|e| e.payload.as_deref()).collect();
+    let e_actors: Vec<Option<&str>> = e.iter().map(|e| e.actor).collect();
+    let e_texts: Vec<Option<&str>> = e.iter().map(|e| e.text.as_deref()).collect();
 
     let s = &plan.sources;
     let s_services: Vec<_> = s.keys().map(|(svc, _)| *svc).collect();
@@ -255,7 +305,7 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
         &u_acked_at,
         &u_acked_by,
     ];
-    let insert_params: [&(dyn ToSql + Sync); 17] = [
+    let insert_params: [&(dyn ToSql + Sync); 18] = [
         &n_ids,
         &n_teams,
         &n_services,
@@ -273,8 +323,9 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
         &n_resolved_by,
         &n_acked_at,
         &n_acked_by,
+        &n_suppressed_by,
     ];
-    let event_params: [&(dyn ToSql + Sync); 9] = [
+    let event_params: [&(dyn ToSql + Sync); 11] = [
         &e_ids,
         &e_incidents,
         &e_services,
@@ -284,6 +335,8 @@ async fn write(tx: &Transaction<'_>, plan: &Plan) -> Result<(), FastPathError> {
         now,
         &e_occurred,
         &e_payloads,
+        &e_actors,
+        &e_texts,
     ];
     let source_params: [&(dyn ToSql + Sync); 5] =
         [&s_services, &s_sources, &s_incident, &s_event, &s_test];

@@ -16,8 +16,11 @@ use tokio_postgres::{GenericClient, Row};
 use super::batch::apply_batch;
 use super::bind::col;
 use super::{bounded, conflict_as, refs, scope_sql, Params, PgStore};
-use crate::heartbeats::{self as sql, CheckedIn, Fired, HeartbeatStore, HB_COLS, HB_SERVICE_COLS};
+use crate::heartbeats::{
+    self as sql, CheckedIn, Fired, HeartbeatNoise, HeartbeatStore, HB_COLS, HB_SERVICE_COLS,
+};
 use crate::{require_team, StoreError};
+use tocsin_core::noise::screen::Noise;
 
 fn row(r: &Row) -> Result<Heartbeat, StoreError> {
     let state: String = col(r, 9)?;
@@ -196,7 +199,7 @@ impl HeartbeatStore for PgStore {
             )
             .await?;
             let recovered = match &done.resolve {
-                Some(ev) => apply_batch(&tx, &[(&svc, ev)])
+                Some(ev) => apply_batch(&tx, &[(&svc, ev, &Noise::default())])
                     .await
                     .map_err(StoreError::from)?
                     .pop(),
@@ -217,8 +220,23 @@ impl HeartbeatStore for PgStore {
         .await
     }
 
-    async fn fire_heartbeats(
+    async fn heartbeat_services_due(
         &self, now: DateTime<Utc>, limit: usize,
+    ) -> Result<Vec<ServiceId>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        bounded(async {
+            let c = self.client().await?;
+            c.query(sql::SERVICES_DUE, &[&now, &limit])
+                .await?
+                .iter()
+                .map(|r| r.try_get(0).map_err(StoreError::from))
+                .collect()
+        })
+        .await
+    }
+
+    async fn fire_heartbeats(
+        &self, now: DateTime<Utc>, limit: usize, noise: &HeartbeatNoise,
     ) -> Result<Vec<Fired>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         bounded(async {
@@ -241,12 +259,13 @@ impl HeartbeatStore for PgStore {
                 .iter()
                 .map(with_service)
                 .collect::<Result<Vec<_>, _>>()?;
-            let due: Vec<(Heartbeat, Service, AlertEvent)> = due
+            let due: Vec<(Heartbeat, Service, (AlertEvent, Noise))> = due
                 .into_iter()
                 .filter(|(hb, _, _)| heartbeat::is_due(hb, now))
-                .map(|(hb, svc, _)| {
-                    let ev = heartbeat::missed(&hb, now);
-                    (hb, svc, ev)
+                .filter_map(|(hb, svc, _)| {
+                    let screened =
+                        noise.screen(svc.id, &svc.name, heartbeat::missed(&hb, now), now)?;
+                    Some((hb, svc, screened))
                 })
                 .collect();
             if due.is_empty() {
@@ -265,8 +284,10 @@ impl HeartbeatStore for PgStore {
                     ids.len()
                 )));
             }
-            let items: Vec<(&Service, &AlertEvent)> =
-                due.iter().map(|(_, svc, ev)| (svc, ev)).collect();
+            let items: Vec<(&Service, &AlertEvent, &Noise)> = due
+                .iter()
+                .map(|(_, svc, (ev, noise))| (svc, ev, noise))
+                .collect();
             let outcomes = apply_batch(&tx, &items).await.map_err(StoreError::from)?;
             if outcomes.len() != due.len() {
                 return Err(StoreError::Other("an outcome per heartbeat".into()));

@@ -11,6 +11,8 @@
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tocsin_core::model::{IngestOutcome, Service};
+use tocsin_core::noise::screen::Noise;
+use tocsin_core::plan::Item;
 use tocsin_core::{AlertEvent, TeamId};
 
 use super::batch::{apply_batch, FastPathError};
@@ -23,10 +25,10 @@ const ATTEMPTS: usize = 5;
 
 #[async_trait]
 impl IngestStore for PgStore {
-    async fn ingest(
-        &self, service: &Service, event: AlertEvent,
+    async fn ingest_screened(
+        &self, service: &Service, event: AlertEvent, noise: Noise,
     ) -> Result<IngestOutcome, StoreError> {
-        bounded(self.writer.ingest(service.clone(), event)).await
+        bounded(self.writer.ingest(service.clone(), event, noise)).await
     }
 }
 
@@ -35,9 +37,9 @@ impl IngestStore for PgStore {
 /// are locked first, sorted, as everywhere (see the writer). Per-alert results, valid once
 /// committed.
 pub async fn apply_each(
-    tx: &Transaction<'_>, items: &[(&Service, &AlertEvent)],
+    tx: &Transaction<'_>, items: &[Item<'_>],
 ) -> Result<Vec<Result<IngestOutcome, StoreError>>, StoreError> {
-    let mut teams: Vec<TeamId> = items.iter().map(|(s, _)| s.team_id).collect();
+    let mut teams: Vec<TeamId> = items.iter().map(|(s, _, _)| s.team_id).collect();
     teams.sort_unstable();
     teams.dedup();
     tx.query(

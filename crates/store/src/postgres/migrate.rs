@@ -17,7 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_schedules.sql"),
     include_str!("../../migrations/postgres/0006_kapacitor_doctor.sql"),
     include_str!("../../migrations/postgres/0007_lean_ingest.sql"),
-    // 0008 (maintenance windows and rules) comes before this one once merged.
+    include_str!("../../migrations/postgres/0008_noise.sql"),
     include_str!("../../migrations/postgres/0009_heartbeats.sql"),
 ];
 

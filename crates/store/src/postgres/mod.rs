@@ -36,6 +36,7 @@ mod keys;
 mod lifecycle;
 mod members;
 mod migrate;
+mod noise;
 mod notification_rules;
 mod overrides;
 mod policies;

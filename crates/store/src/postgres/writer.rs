@@ -17,6 +17,8 @@
 
 use deadpool_postgres::Pool;
 use tocsin_core::model::{IngestOutcome, Service};
+use tocsin_core::noise::screen::Noise;
+use tocsin_core::plan::Item;
 use tocsin_core::AlertEvent;
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,6 +42,7 @@ type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
 struct Job {
     svc: Service,
     ev: AlertEvent,
+    noise: Noise,
     reply: Reply,
 }
 
@@ -61,12 +64,19 @@ impl Writer {
     }
 
     /// Queue one alert and wait until its batch is committed (or failed).
-    pub async fn ingest(&self, svc: Service, ev: AlertEvent) -> Result<IngestOutcome, StoreError> {
+    pub async fn ingest(
+        &self, svc: Service, ev: AlertEvent, noise: Noise,
+    ) -> Result<IngestOutcome, StoreError> {
         let (reply, wait) = oneshot::channel();
         // A ULID's low bits are random, so teams spread evenly.
         let shard = (u128::from(svc.team_id.ulid()) % self.shards.len() as u128) as usize;
         self.shards[shard]
-            .try_send(Job { svc, ev, reply })
+            .try_send(Job {
+                svc,
+                ev,
+                noise,
+                reply,
+            })
             .map_err(records::queue_error)?;
         wait.await.map_err(records::abandoned)?
     }
@@ -132,7 +142,7 @@ async fn run_batch(pool: &Pool, batch: Vec<Job>) {
 async fn commit_batch(
     client: &mut deadpool_postgres::Client, batch: &[Job],
 ) -> Result<Vec<Result<IngestOutcome, StoreError>>, StoreError> {
-    let items: Vec<(&Service, &AlertEvent)> = batch.iter().map(|j| (&j.svc, &j.ev)).collect();
+    let items: Vec<Item<'_>> = batch.iter().map(|j| (&j.svc, &j.ev, &j.noise)).collect();
     let tx = client.transaction().await?;
     match apply_batch(&tx, &items).await {
         Ok(outcomes) => {

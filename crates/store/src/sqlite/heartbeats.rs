@@ -12,8 +12,11 @@ use tocsin_core::{HeartbeatId, ServiceId};
 
 use super::time::{from_db, opt_from_db, to_db};
 use super::{ingest, scope_sql, SqliteStore};
-use crate::heartbeats::{self as sql, CheckedIn, Fired, HeartbeatStore, HB_COLS, HB_SERVICE_COLS};
+use crate::heartbeats::{
+    self as sql, CheckedIn, Fired, HeartbeatNoise, HeartbeatStore, HB_COLS, HB_SERVICE_COLS,
+};
 use crate::{require_team, StoreError};
+use tocsin_core::noise::screen::Noise;
 
 fn row(r: &Row) -> rusqlite::Result<Heartbeat> {
     let state: String = r.get(9)?;
@@ -202,7 +205,7 @@ impl HeartbeatStore for SqliteStore {
                 let recovered = done
                     .resolve
                     .as_ref()
-                    .map(|ev| ingest::apply(c, &svc, ev))
+                    .map(|ev| ingest::apply(c, &svc, ev, &Noise::default()))
                     .transpose()?;
                 let heartbeat = Heartbeat {
                     last_checkin_at: Some(done.last_checkin_at),
@@ -218,9 +221,22 @@ impl HeartbeatStore for SqliteStore {
             .await
     }
 
-    async fn fire_heartbeats(
+    async fn heartbeat_services_due(
         &self, now: DateTime<Utc>, limit: usize,
+    ) -> Result<Vec<ServiceId>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            Ok(c.prepare_cached(sql::SERVICES_DUE)?
+                .query_map(params![to_db(now), limit], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn fire_heartbeats(
+        &self, now: DateTime<Utc>, limit: usize, noise: &HeartbeatNoise,
     ) -> Result<Vec<Fired>, StoreError> {
+        let noise = noise.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Asked every second: a read first, so a quiet second costs the writer nothing.
         let at = to_db(now);
@@ -251,9 +267,14 @@ impl HeartbeatStore for SqliteStore {
                     if !heartbeat::is_due(&hb, now) {
                         continue;
                     }
+                    let Some((event, screened)) =
+                        noise.screen(svc.id, &svc.name, heartbeat::missed(&hb, now), now)
+                    else {
+                        continue;
+                    };
                     c.prepare_cached(sql::MARK_MISSED)?
                         .execute(params![hb.id])?;
-                    let outcome = ingest::apply(c, &svc, &heartbeat::missed(&hb, now))?;
+                    let outcome = ingest::apply(c, &svc, &event, &screened)?;
                     let heartbeat = Heartbeat {
                         state: HeartbeatState::Missed,
                         ..hb

@@ -11,6 +11,7 @@ use tocsin_core::model::{IncidentQuery, Scope, Service};
 use tocsin_core::paging::escalation::NotificationKind;
 use tocsin_core::paging::policy::{Repeat, Target};
 use tocsin_core::{Decision, IncidentStatus, ServiceId, Severity, SourceKind, TeamId};
+use tocsin_store::heartbeats::HeartbeatNoise;
 use tocsin_store::{Store, StoreError};
 
 use crate::accounts::Db;
@@ -182,7 +183,7 @@ pub async fn a_missed_heartbeat_pages_once_and_a_check_in_resolves_it(db: Db) {
         Some(hb.due_at)
     );
     assert!(s
-        .fire_heartbeats(t0 + Duration::seconds(89), 64)
+        .fire_heartbeats(t0 + Duration::seconds(89), 64, &HeartbeatNoise::none())
         .await
         .expect("fire")
         .is_empty());
@@ -190,7 +191,7 @@ pub async fn a_missed_heartbeat_pages_once_and_a_check_in_resolves_it(db: Db) {
 
     // Due: one incident, critical, under the heartbeat's key, from the heartbeat source.
     let fired = s
-        .fire_heartbeats(t0 + Duration::seconds(90), 64)
+        .fire_heartbeats(t0 + Duration::seconds(90), 64, &HeartbeatNoise::none())
         .await
         .expect("fire");
     assert_eq!(fired.len(), 1);
@@ -211,7 +212,7 @@ pub async fn a_missed_heartbeat_pages_once_and_a_check_in_resolves_it(db: Db) {
     // Once: asking again, later, fires nothing, and nothing is due any more.
     for later in [90, 91, 3600] {
         assert!(s
-            .fire_heartbeats(t0 + Duration::seconds(later), 64)
+            .fire_heartbeats(t0 + Duration::seconds(later), 64, &HeartbeatNoise::none())
             .await
             .expect("fire")
             .is_empty());
@@ -278,7 +279,7 @@ pub async fn a_missed_heartbeat_pages_once_and_a_check_in_resolves_it(db: Db) {
 
     // Missed again: a new incident (the first is resolved and never reopens).
     let fired = s
-        .fire_heartbeats(back + Duration::seconds(100), 64)
+        .fire_heartbeats(back + Duration::seconds(100), 64, &HeartbeatNoise::none())
         .await
         .expect("fire");
     assert_eq!(fired.len(), 1);
@@ -292,7 +293,7 @@ pub async fn a_deleted_heartbeat_stops_and_its_incident_stays(s: Arc<dyn Store>)
     let missed = make(s.as_ref(), team, svc.id, "gone-missed", 10, 0, t0).await;
     let due = make(s.as_ref(), team, svc.id, "gone-due", 10, 0, t0).await;
     let fired = s
-        .fire_heartbeats(t0 + Duration::seconds(10), 1)
+        .fire_heartbeats(t0 + Duration::seconds(10), 1, &HeartbeatNoise::none())
         .await
         .expect("fire");
     assert_eq!(fired.len(), 1, "at most `limit` per call");
@@ -308,7 +309,7 @@ pub async fn a_deleted_heartbeat_stops_and_its_incident_stays(s: Arc<dyn Store>)
             .expect("delete");
     }
     assert!(s
-        .fire_heartbeats(t0 + Duration::seconds(3600), 64)
+        .fire_heartbeats(t0 + Duration::seconds(3600), 64, &HeartbeatNoise::none())
         .await
         .expect("fire")
         .is_empty());
@@ -333,7 +334,11 @@ pub async fn concurrent_firings_fire_each_heartbeat_once(s: Arc<dyn Store>) {
             tokio::spawn(async move {
                 let mut n = 0;
                 for _ in 0..4 {
-                    n += s.fire_heartbeats(at, 5).await.expect("fire").len();
+                    n += s
+                        .fire_heartbeats(at, 5, &HeartbeatNoise::none())
+                        .await
+                        .expect("fire")
+                        .len();
                 }
                 n
             })
@@ -344,7 +349,11 @@ pub async fn concurrent_firings_fire_each_heartbeat_once(s: Arc<dyn Store>) {
         total += t.await.expect("task");
     }
     // Whatever the callers left (5 per call, 24 calls, some finding rows locked) fires now.
-    total += s.fire_heartbeats(at, 64).await.expect("fire").len();
+    total += s
+        .fire_heartbeats(at, 64, &HeartbeatNoise::none())
+        .await
+        .expect("fire")
+        .len();
     assert_eq!(total, 24);
     let incidents = incidents_of(s.as_ref(), &svc).await;
     assert_eq!(incidents.len(), 24);
@@ -378,7 +387,11 @@ async fn two_nodes_on_one_database_fire_each_heartbeat_once() {
         tokio::spawn(async move {
             let mut n = 0;
             for _ in 0..10 {
-                n += s.fire_heartbeats(at, 3).await.expect("fire").len();
+                n += s
+                    .fire_heartbeats(at, 3, &HeartbeatNoise::none())
+                    .await
+                    .expect("fire")
+                    .len();
             }
             n
         })
@@ -386,10 +399,84 @@ async fn two_nodes_on_one_database_fire_each_heartbeat_once() {
     let (x, y) = (node(a.clone()), node(other.clone()));
     let total = x.await.expect("node a")
         + y.await.expect("node b")
-        + a.fire_heartbeats(at, 64).await.expect("fire").len();
+        + a.fire_heartbeats(at, 64, &HeartbeatNoise::none())
+            .await
+            .expect("fire")
+            .len();
     assert_eq!(total, 40);
     let incidents = incidents_of(a.as_ref(), &svc).await;
     assert_eq!(incidents.len(), 40);
     drop(other);
     b.finish().await;
+}
+
+/// A heartbeat missed during its service's maintenance window opens a suppressed incident
+/// that pages nobody; one whose service the caller did not screen waits for a call that does.
+pub async fn a_heartbeat_missed_in_a_maintenance_window_is_suppressed(db: Db) {
+    use tocsin_core::noise::screen::NoiseConfig;
+    use tocsin_core::noise::windows::{Window, WindowSpec};
+    let s = db.store.clone();
+    let (team, svc) = team_and_service(&s, "hb-window").await;
+    let (alice, _) = pager(&db, "hb-window-alice").await;
+    assign(
+        &db,
+        team,
+        &svc,
+        "hb-window-policy",
+        &at_once(vec![Target::User { id: alice }], Repeat::Times(0), None),
+    )
+    .await;
+    let svc = s.get_service(&Scope::All, svc.id).await.expect("service");
+    let hb = make(s.as_ref(), team, svc.id, "etl", 60, 0, Utc::now()).await;
+    let due = hb.due_at;
+    assert_eq!(
+        s.heartbeat_services_due(due, 64)
+            .await
+            .expect("due services"),
+        [svc.id]
+    );
+
+    // Not screened for this service: left for later, still `ok`, no incident.
+    let other = HeartbeatNoise::of(std::collections::HashMap::new());
+    assert!(s
+        .fire_heartbeats(due, 64, &other)
+        .await
+        .expect("fire")
+        .is_empty());
+    assert!(incidents_of(s.as_ref(), &svc).await.is_empty());
+
+    // Screened with a window that covers the miss: suppressed, final, no page.
+    let spec = WindowSpec {
+        start: due - Duration::minutes(5),
+        end: Some(due + Duration::hours(1)),
+        time_zone: None,
+        weekly: false,
+    };
+    let window = Window::new(&spec, None).expect("window");
+    let id = tocsin_core::MaintenanceWindowId::new();
+    let config = NoiseConfig::compile(Vec::new(), vec![(id, window)]).expect("config");
+    let noise = HeartbeatNoise::of([(svc.id, Arc::new(config))].into_iter().collect());
+    let fired = s.fire_heartbeats(due, 64, &noise).await.expect("fire");
+    assert_eq!(fired.len(), 1);
+    assert_eq!(
+        fired[0].outcome.decision,
+        Decision::Suppress(Severity::Critical)
+    );
+    let inc = s
+        .get_incident(
+            &Scope::All,
+            fired[0].outcome.incident_id.expect("an incident"),
+        )
+        .await
+        .expect("incident");
+    assert_eq!(inc.status, IncidentStatus::Suppressed);
+    assert_eq!(inc.dedup_key, "heartbeat:etl");
+    assert_eq!(advance(&db, Utc::now()).await, 0, "nothing to page");
+    assert!(kinds_of(&db, &Scope::All, inc.id).await.is_empty());
+    // Fired once, as any miss.
+    assert!(s
+        .fire_heartbeats(due, 64, &noise)
+        .await
+        .expect("fire")
+        .is_empty());
 }

@@ -10,6 +10,7 @@ mod engine;
 mod heartbeats;
 mod kapacitor;
 mod lifecycle;
+mod noise;
 mod paging;
 mod pg_race;
 mod schedules;
@@ -96,4 +97,9 @@ conformance!(
     heartbeats::a_missed_heartbeat_pages_once_and_a_check_in_resolves_it,
     heartbeats::a_deleted_heartbeat_stops_and_its_incident_stays,
     heartbeats::concurrent_firings_fire_each_heartbeat_once,
+    heartbeats::a_heartbeat_missed_in_a_maintenance_window_is_suppressed,
+    noise::rules_are_kept_per_service_within_scope_and_routes_stay_in_the_team,
+    noise::a_window_suppresses_pages_nobody_and_ends,
+    noise::each_rule_kind_applies_in_order,
+    noise::a_passed_dedup_window_replaces_the_open_incident,
 );
