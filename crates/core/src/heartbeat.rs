@@ -220,6 +220,18 @@ pub struct CheckIn {
     pub resolve: Option<AlertEvent>,
 }
 
+impl CheckIn {
+    /// `hb` as this check-in leaves it.
+    pub fn applied_to(&self, hb: Heartbeat) -> Heartbeat {
+        Heartbeat {
+            last_checkin_at: Some(self.last_checkin_at),
+            due_at: self.due_at,
+            state: self.state,
+            ..hb
+        }
+    }
+}
+
 /// A check-in at `now`: the next deadline counts from now; a missed heartbeat recovers.
 pub fn check_in(hb: &Heartbeat, now: DateTime<Utc>) -> CheckIn {
     let now = stored(now);

@@ -19,6 +19,22 @@ pub struct MaintenanceWindow {
 }
 
 impl MaintenanceWindow {
+    /// A new window of `service` made by `actor` at `now` (already at the stores' precision):
+    /// the zone is stored named, `UTC` when none was given, so a reader never guesses.
+    pub fn new(service: ServiceId, spec: &WindowSpec, actor: &str, now: DateTime<Utc>) -> Self {
+        MaintenanceWindow {
+            id: MaintenanceWindowId::new(),
+            service_id: service,
+            spec: WindowSpec {
+                time_zone: Some(spec.time_zone.clone().unwrap_or_else(|| "UTC".into())),
+                ..spec.clone()
+            },
+            ended_at: None,
+            created_by: actor.to_owned(),
+            created_at: now,
+        }
+    }
+
     /// The validated window (the spec was validated when it was created).
     pub fn window(&self) -> Result<Window, WindowError> {
         Window::new(&self.spec, self.ended_at)

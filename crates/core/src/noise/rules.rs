@@ -375,6 +375,9 @@ fn holds(
         (_, None) => false,
         (Test::Eq(want), Some(v)) => v == want.as_str(),
         (Test::Contains(want), Some(v)) => v.contains(want.as_str()),
+        // Most alerts match none of a service's patterns: `is_match` answers those without
+        // building capture slots (the regex crate's cheapest search); captures only for a hit.
+        (Test::Matches(re), Some(v)) if !re.is_match(&v) => false,
         (Test::Matches(re), Some(v)) => match re.captures(&v) {
             Some(caps) => {
                 for (i, name) in re.capture_names().enumerate() {

@@ -206,12 +206,7 @@ impl HeartbeatStore for PgStore {
                 None => None,
             };
             tx.commit().await?;
-            let heartbeat = Heartbeat {
-                last_checkin_at: Some(done.last_checkin_at),
-                due_at: done.due_at,
-                state: done.state,
-                ..hb
-            };
+            let heartbeat = done.applied_to(hb);
             Ok(Some(CheckedIn {
                 heartbeat,
                 recovered,

@@ -115,17 +115,7 @@ impl MaintenanceWindowStore for PgStore {
     async fn create_maintenance_window(
         &self, scope: &Scope, service: ServiceId, spec: &WindowSpec, actor: &str,
     ) -> Result<MaintenanceWindow, StoreError> {
-        let w = MaintenanceWindow {
-            id: MaintenanceWindowId::new(),
-            service_id: service,
-            spec: WindowSpec {
-                time_zone: Some(spec.time_zone.clone().unwrap_or_else(|| "UTC".into())),
-                ..spec.clone()
-            },
-            ended_at: None,
-            created_by: actor.to_owned(),
-            created_at: crate::records::now_micros(),
-        };
+        let w = MaintenanceWindow::new(service, spec, actor, crate::records::now_micros());
         bounded(async {
             let c = self.client().await?;
             team_of(&c, scope, service).await?;

@@ -207,12 +207,7 @@ impl HeartbeatStore for SqliteStore {
                     .as_ref()
                     .map(|ev| ingest::apply(c, &svc, ev, &Noise::default()))
                     .transpose()?;
-                let heartbeat = Heartbeat {
-                    last_checkin_at: Some(done.last_checkin_at),
-                    due_at: done.due_at,
-                    state: done.state,
-                    ..hb
-                };
+                let heartbeat = done.applied_to(hb);
                 Ok(Some(CheckedIn {
                     heartbeat,
                     recovered,

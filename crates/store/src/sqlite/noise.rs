@@ -110,17 +110,7 @@ impl MaintenanceWindowStore for SqliteStore {
         &self, scope: &Scope, service: ServiceId, spec: &WindowSpec, actor: &str,
     ) -> Result<MaintenanceWindow, StoreError> {
         let scope = scope.clone();
-        let w = MaintenanceWindow {
-            id: MaintenanceWindowId::new(),
-            service_id: service,
-            spec: WindowSpec {
-                time_zone: Some(spec.time_zone.clone().unwrap_or_else(|| "UTC".into())),
-                ..spec.clone()
-            },
-            ended_at: None,
-            created_by: actor.to_owned(),
-            created_at: crate::records::now_micros(),
-        };
+        let w = MaintenanceWindow::new(service, spec, actor, crate::records::now_micros());
         self.writer
             .write(move |c| {
                 team_of(c, &scope, service)?;
