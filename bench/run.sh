@@ -9,12 +9,13 @@
 #      policy paging a receiver vs no policy; idle CPU and RSS with 10,000 steps pending
 #   6. bench/ingest.sh: /healthz and ingest with a fresh id per request (wrk), the baseline
 #      build (BENCH_BASELINE) and this one alternately, a bare axum handler and Alertmanager
+#   7. bench/noise.sh: the same ingest on a service with 50 noise rules and with none, alternately
 # Same generator (tocsin-bench), same concurrency, same key space for all. Writes the results
 # into docs/PERFORMANCE.md between the bench markers and prints them.
 #
 # Knobs: BENCH_DURATION (s, default 5), BENCH_CONCURRENCY (64), BENCH_KEYS (1000),
 # BENCH_OK_FRACTION (0.2), BENCH_SCALE ("100000 1000000"; empty to skip), BENCH_NO_DOC=1,
-# BENCH_ONLY (a list of steps: noop tocsin alertmanager scale paging ab; default all),
+# BENCH_ONLY (a list of steps: noop tocsin alertmanager scale paging ab noise; default all),
 # BENCH_PAGING=0 (skip step 5), BENCH_PAGE_RATES ("10 100 1000"), BENCH_PAGE_DURATION (s, 5),
 # BENCH_PAGE_ROUNDS (alternating no-policy/policy pairs, 2), BENCH_PENDING (10000),
 # BENCH_IDLE_SECONDS (10).
@@ -258,6 +259,11 @@ fi
 if want ab; then
   step "6. the request path's cost (issue 16): the baseline ${BENCH_BASELINE:-289a7d3} and this build side by side"
   BENCH_OUT=$results/ingest-ab.jsonl "$root/bench/ingest.sh" ${BENCH_BASELINE:-289a7d3} . >&2
+fi
+
+if want noise; then
+  step "7. noise rules (issue 18): ingest with 50 rules on the service and with none, alternately"
+  BENCH_OUT=$results/noise.jsonl "$root/bench/noise.sh" . >&2
 fi
 
 echo "{\"loadavg_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$results/meta-after.json"
