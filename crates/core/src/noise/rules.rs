@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
+use super::payload::Paths;
 use crate::alert::{AlertEvent, Severity};
 use crate::ServiceId;
 
@@ -194,6 +195,8 @@ struct Rule {
 #[derive(Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// The `payload.` paths the rules read: all of the body an alert needs parsed.
+    paths: Paths,
 }
 
 /// What the rules decided for one alert. Rules run in order: tags and severity from later rules
@@ -220,12 +223,24 @@ impl RuleSet {
                 detail: format!("a service has at most {MAX_RULES} rules"),
             });
         }
-        let rules = specs
+        let rules: Vec<Rule> = specs
             .iter()
             .enumerate()
             .map(|(i, spec)| compile_rule(i, spec))
             .collect::<Result<_, _>>()?;
-        Ok(Self { rules })
+        let mut paths = Paths::default();
+        for c in rules.iter().flat_map(|r| &r.conditions) {
+            if let Field::Payload(steps) = &c.field {
+                paths.add(steps);
+            }
+        }
+        Ok(Self { rules, paths })
+    }
+
+    /// `raw` parsed for the rules' `payload.` conditions: only the values on their paths
+    /// (`noise::payload`); `None` when it is not JSON.
+    pub fn payload_of(&self, raw: &str) -> Option<serde_json::Value> {
+        self.paths.extract(raw)
     }
 
     pub fn is_empty(&self) -> bool {

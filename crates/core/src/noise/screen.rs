@@ -68,7 +68,7 @@ impl NoiseConfig {
         }
         let payload = self
             .reads_payload
-            .then(|| serde_json::from_str::<serde_json::Value>(&alert.raw).ok())
+            .then(|| self.rules.payload_of(&alert.raw))
             .flatten();
         self.rules.evaluate(alert, payload.as_ref())
     }
