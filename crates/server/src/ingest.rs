@@ -226,10 +226,17 @@ pub async fn accept(
         .screen(state.store.as_ref(), service, event)
         .await?;
     let outcome = state.store.ingest_screened(&handler, event, noise).await?;
-    if matches!(
-        outcome.decision,
-        Decision::Open(_) | Decision::Resolve | Decision::Acknowledge
-    ) {
+    // Only a service with a policy writes escalation rows (`plan`), so only then is there
+    // something for the engine to do at once; waking it for every incident of a service that
+    // pages nobody cost each such alert an engine round. (A resolve on a service whose policy
+    // was removed after its incident opened still has a row: the engine's idle look, at least
+    // every second, sends its notices.)
+    if handler.escalation_policy_id.is_some()
+        && matches!(
+            outcome.decision,
+            Decision::Open(_) | Decision::Resolve | Decision::Acknowledge
+        )
+    {
         // Committed: a first step with no delay goes out now, not at the next poll.
         state.wake.wake();
     }
