@@ -45,27 +45,6 @@ trap cleanup EXIT
 out=${BENCH_OUT:-$work/rows.jsonl}
 : >"$out"
 
-cpu_ticks() { cat /proc/"$1"/task/*/stat 2>/dev/null | awk '{s += $14 + $15} END {print s}'; }
-
-# measure ROW BUILD URL SCRIPT: a 1 s warm-up, then the measured run; appends one JSON line.
-measure() {
-  local row=$1 build=$2 url=$3 script=$4 c0 c1
-  wrk -t2 -c"$conc" -d1s -s "$root/bench/wrk/$script" "$url" >/dev/null
-  c0=$(cpu_ticks "$pid")
-  wrk -t2 -c"$conc" -d"${duration}s" -s "$root/bench/wrk/$script" "$url" | tail -n1 >"$work/run.json"
-  c1=$(cpu_ticks "$pid")
-  python3 - "$work/run.json" "$((c1 - c0))" "$(getconf CLK_TCK)" "$row" "$build" >>"$out" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-ticks, hz = int(sys.argv[2]), int(sys.argv[3])
-ok = r["requests"] - r["non_2xx"]
-r.update(row=sys.argv[4], build=sys.argv[5],
-         cpu_us_per_request=round(ticks / hz * 1e6 / ok, 1) if ok else None)
-print(json.dumps(r))
-PY
-  tail -n1 "$out" >&2
-}
-
 # listen NAME CMD...: start CMD, wait for "Listening on http://…"; sets $pid and $base.
 listen() {
   local name=$1; shift

@@ -53,3 +53,27 @@ YML
     sleep 0.1
   done
 }
+
+# utime + stime of all of a process's threads, in clock ticks.
+cpu_ticks() { cat /proc/"$1"/task/*/stat 2>/dev/null | awk '{s += $14 + $15} END {print s}'; }
+
+# measure ROW BUILD URL SCRIPT: a 1 s warm-up, then the measured run of wrk (bench/wrk/SCRIPT)
+# against the server $pid; appends one JSON line to $out (scratch in $work; $conc connections,
+# $duration seconds). Shared by bench/ingest.sh and bench/noise.sh.
+measure() {
+  local row=$1 build=$2 url=$3 script=$4 c0 c1
+  wrk -t2 -c"$conc" -d1s -s "$root/bench/wrk/$script" "$url" >/dev/null
+  c0=$(cpu_ticks "$pid")
+  wrk -t2 -c"$conc" -d"${duration}s" -s "$root/bench/wrk/$script" "$url" | tail -n1 >"$work/run.json"
+  c1=$(cpu_ticks "$pid")
+  python3 - "$work/run.json" "$((c1 - c0))" "$(getconf CLK_TCK)" "$row" "$build" >>"$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+ok = r["requests"] - r["non_2xx"]
+r.update(row=sys.argv[4], build=sys.argv[5],
+         cpu_us_per_request=round(ticks / hz * 1e6 / ok, 1) if ok else None)
+print(json.dumps(r))
+PY
+  tail -n1 "$out" >&2
+}

@@ -32,29 +32,9 @@ trap cleanup EXIT
 out=${BENCH_OUT:-$work/rows.jsonl}
 : >"$out"
 
-cpu_ticks() { cat /proc/"$1"/task/*/stat 2>/dev/null | awk '{s += $14 + $15} END {print s}'; }
 api() { # METHOD PATH [BODY]
   curl -fsS -X "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     ${3:+--data-binary "$3"} "$base/api/v1$2"
-}
-
-# measure ROW URL SCRIPT: a 1 s warm-up, then the measured run; appends one JSON line.
-measure() {
-  local row=$1 url=$2 script=$3 c0 c1
-  wrk -t2 -c"$conc" -d1s -s "$root/bench/wrk/$script" "$url" >/dev/null
-  c0=$(cpu_ticks "$pid")
-  wrk -t2 -c"$conc" -d"${duration}s" -s "$root/bench/wrk/$script" "$url" | tail -n1 >"$work/run.json"
-  c1=$(cpu_ticks "$pid")
-  python3 - "$work/run.json" "$((c1 - c0))" "$(getconf CLK_TCK)" "$row" >>"$out" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-ticks, hz = int(sys.argv[2]), int(sys.argv[3])
-ok = r["requests"] - r["non_2xx"]
-r.update(row=sys.argv[4], build="B",
-         cpu_us_per_request=round(ticks / hz * 1e6 / ok, 1) if ok else None)
-print(json.dumps(r))
-PY
-  tail -n1 "$out" >&2
 }
 
 # serve RULES TAG: a fresh server, RULES (0 or 50) on its service, then healthz and ingest.
@@ -77,8 +57,8 @@ serve() {
     api PUT "/services/$svc/rules" "$(python3 "$root/bench/rules.py" "$route")" >/dev/null
     [ "$(api GET "/services/$svc/rules" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 50 ]
   fi
-  measure "healthz-$rules" "$base/healthz" get.lua
-  measure "ingest-$rules-rules" "$url" kapacitor.lua
+  measure "healthz-$rules" noise "$base/healthz" get.lua
+  measure "ingest-$rules-rules" noise "$url" kapacitor.lua
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 }
 
