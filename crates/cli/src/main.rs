@@ -3,6 +3,14 @@
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+/// jemalloc instead of glibc's malloc: a request allocates and frees many small buffers across
+/// threads (hyper, axum, serde, the writer's rows), and glibc's arenas cost ~10% of the server's
+/// CPU per durable alert under load; jemalloc took 7–8% off it for ~2 MiB more RSS (mimalloc
+/// took a little more CPU off but held ~20 MiB more; docs/PERFORMANCE.md, issue 16).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod backup;
 mod client;
 mod heartbeats;
