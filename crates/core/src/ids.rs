@@ -39,7 +39,7 @@ macro_rules! sql_id {
         impl rusqlite::types::ToSql for $name {
             fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
                 Ok(rusqlite::types::ToSqlOutput::Owned(
-                    rusqlite::types::Value::Text(self.to_string()),
+                    rusqlite::types::Value::Text(self.to_text()),
                 ))
             }
         }
@@ -59,7 +59,9 @@ macro_rules! sql_id {
                 &self, _: &postgres_types::Type, out: &mut bytes::BytesMut,
             ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
                 // The binary format of text is its UTF-8 bytes.
-                fmt::Write::write_fmt(out, format_args!("{self}"))?;
+                let mut buf = [0u8; ulid::ULID_LEN];
+                out.extend_from_slice(Self::PREFIX.as_bytes());
+                out.extend_from_slice(self.0.array_to_str(&mut buf).as_bytes());
                 Ok(postgres_types::IsNull::No)
             }
 
@@ -102,6 +104,17 @@ macro_rules! id_type {
                 Self(ulid::Ulid::from_datetime(at))
             }
 
+            /// The id as text (`prefix` + ULID) without the formatting machinery: ids are
+            /// bound to nearly every statement the hot path runs, and `to_string` through
+            /// `Display` showed in its profile (issue 16).
+            pub fn to_text(&self) -> String {
+                let mut buf = [0u8; ulid::ULID_LEN];
+                let mut text = String::with_capacity($prefix.len() + ulid::ULID_LEN);
+                text.push_str($prefix);
+                text.push_str(self.0.array_to_str(&mut buf));
+                text
+            }
+
             /// The ULID's time part orders ids by creation.
             pub fn ulid(&self) -> ulid::Ulid {
                 self.0
@@ -116,7 +129,9 @@ macro_rules! id_type {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}{}", $prefix, self.0)
+                let mut buf = [0u8; ulid::ULID_LEN];
+                f.write_str($prefix)?;
+                f.write_str(self.0.array_to_str(&mut buf))
             }
         }
 
@@ -212,6 +227,8 @@ mod tests {
         let id = IncidentId::new();
         let text = id.to_string();
         assert!(text.starts_with("inc_"));
+        assert_eq!(text, format!("inc_{}", id.ulid()));
+        assert_eq!(id.to_text(), text);
         assert_eq!(text.parse::<IncidentId>(), Ok(id));
         assert!(text.parse::<ServiceId>().is_err());
         assert!("inc_not-a-ulid".parse::<IncidentId>().is_err());
