@@ -22,24 +22,14 @@ token=bench_admin_token_0123456789abcdef0123
 
 a=$(build_rev "$1")
 b=$(build_rev "$2")
-work=$(mktemp -d -t tocsin-ab.XXXXXX)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_work ab
 
 one() { # NAME BINDIR ROUND: prints one JSON line
   local name=$1 bin=$2 round=$3 dir out base url cpu0 cpu1
   dir=$work/$name-$round
   out=$work/$name-$round.out
-  TOCSIN_ADMIN_TOKEN=$token "$bin/tocsin" serve --listen 127.0.0.1:0 --rate-limit-per-key 0 \
-    --data-dir "$dir" >"$out" 2>"$work/$name-$round.err" &
-  pid=$!
-  for _ in $(seq 1 600); do
-    base=$(sed -n 's/^Listening on \(http:[^ ]*\).*/\1/p' "$out" | head -1)
-    [ -n "$base" ] && break
-    sleep 0.1
-  done
-  [ -n "$base" ] || { echo "$name did not start" >&2; cat "$work/$name-$round.err" >&2; exit 1; }
+  TOCSIN_ADMIN_TOKEN=$token listen "$name-$round" "$bin/tocsin" serve --listen 127.0.0.1:0 \
+    --rate-limit-per-key 0 --data-dir "$dir"
   url=$(sed -n 's/^Kapacitor webhook URL for "Default Service": //p' "$out" | head -1)
   "$bin/tocsin-bench" --url "$url" -c "$conc" -d 1 --keys "$keys" --ok-fraction "$okf" \
     --seed 7 --json >/dev/null
@@ -47,7 +37,7 @@ one() { # NAME BINDIR ROUND: prints one JSON line
   "$bin/tocsin-bench" --url "$url" -c "$conc" -d "$duration" --keys "$keys" \
     --ok-fraction "$okf" --seed 8 --json >"$work/$name-$round.json"
   cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  stop_server
   python3 - "$work/$name-$round.json" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$name" "$round" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -38,29 +38,9 @@ done
 a=$(build_rev "$rev_a")
 b=$(build_rev "$rev_b")
 
-work=$(mktemp -d -t tocsin-ingest.XXXXXX)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_work ingest
 out=${BENCH_OUT:-$work/rows.jsonl}
 : >"$out"
-
-# listen NAME CMD...: start CMD, wait for "Listening on http://…"; sets $pid and $base.
-listen() {
-  local name=$1; shift
-  "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  pid=$!
-  base=""
-  for _ in $(seq 1 600); do
-    base=$(sed -n 's/^Listening on \(http:[^ ]*\).*/\1/p' "$work/$name.out" | head -1)
-    [ -n "$base" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "$name did not start:" >&2; cat "$work/$name.err" >&2; exit 1
-}
-
-stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; }
 
 # tocsin BUILD BINDIR TAG [serve args]: healthz and ingest on a fresh server.
 tocsin() {
@@ -71,7 +51,7 @@ tocsin() {
   url=$(sed -n 's/^Kapacitor webhook URL for "Default Service": //p' "$work/$build-$tag.out" | head -1)
   [ "$tag" = pg ] || measure healthz "$build" "$base/healthz" get.lua
   measure "ingest-$tag" "$build" "$url" kapacitor.lua
-  stop
+  stop_server
 }
 
 echo "A = $rev_a, B = $rev_b ($(git rev-parse --short HEAD) + work tree); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -90,10 +70,10 @@ fi
 
 listen noop "$b/noop-server" --listen 127.0.0.1:0
 measure healthz bare-axum "$base/healthz" get.lua
-stop
+stop_server
 
 start_alertmanager "$work/am"
 measure ingest alertmanager "$am_url/api/v2/alerts" alertmanager.lua
-stop
+stop_server
 
 python3 "$root/bench/ingest_table.py" "$out"

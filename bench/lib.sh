@@ -77,3 +77,31 @@ print(json.dumps(r))
 PY
   tail -n1 "$out" >&2
 }
+
+# bench_work NAME: a scratch directory $work, removed on exit along with the server $pid if one
+# still runs.
+bench_work() {
+  work=$(mktemp -d -t "tocsin-$1.XXXXXX")
+  pid=""
+  trap bench_cleanup EXIT
+}
+bench_cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+
+# listen NAME CMD...: start CMD, its output in $work/NAME.{out,err}, and wait for
+# "Listening on http://…"; sets $pid and $base.
+listen() {
+  local name=$1; shift
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pid=$!
+  base=""
+  for _ in $(seq 1 600); do
+    base=$(sed -n 's/^Listening on \(http:[^ ]*\).*/\1/p' "$work/$name.out" | head -1)
+    [ -n "$base" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2; cat "$work/$name.err" >&2; exit 1
+}
+
+# stop_server: stop the server $pid started by listen.
+stop_server() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; }

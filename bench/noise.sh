@@ -25,10 +25,7 @@ fi
 . "$root/bench/lib.sh"
 bin=$(build_rev "$rev")
 
-work=$(mktemp -d -t tocsin-noise.XXXXXX)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_work noise
 out=${BENCH_OUT:-$work/rows.jsonl}
 : >"$out"
 
@@ -40,16 +37,8 @@ api() { # METHOD PATH [BODY]
 # serve RULES TAG: a fresh server, RULES (0 or 50) on its service, then healthz and ingest.
 serve() {
   local rules=$1 tag=$2 svc team route url
-  TOCSIN_ADMIN_TOKEN=$token "$bin/tocsin" serve --listen 127.0.0.1:0 --rate-limit-per-key 0 \
-    --data-dir "$work/$tag" >"$work/$tag.out" 2>"$work/$tag.err" &
-  pid=$!
-  base=""
-  for _ in $(seq 1 600); do
-    base=$(sed -n 's/^Listening on \(http:[^ ]*\).*/\1/p' "$work/$tag.out" | head -1)
-    [ -n "$base" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$work/$tag.err" >&2; exit 1; }
-    sleep 0.1
-  done
+  TOCSIN_ADMIN_TOKEN=$token listen "$tag" "$bin/tocsin" serve --listen 127.0.0.1:0 \
+    --rate-limit-per-key 0 --data-dir "$work/$tag"
   url=$(sed -n 's/^Kapacitor webhook URL for "Default Service": //p' "$work/$tag.out" | head -1)
   read -r svc team < <(api GET /services | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]; print(s["id"], s["team_id"])')
   if [ "$rules" -gt 0 ]; then
@@ -59,7 +48,7 @@ serve() {
   fi
   measure "healthz-$rules" noise "$base/healthz" get.lua
   measure "ingest-$rules-rules" noise "$url" kapacitor.lua
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  stop_server
 }
 
 echo "noise rules: $rev ($(git rev-parse --short HEAD) + work tree); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
