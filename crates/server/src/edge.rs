@@ -35,9 +35,26 @@ pub async fn edge(State(edge): State<Edge>, req: Request, next: Next) -> Respons
         Some(refusal) => refusal,
         None => within(edge.request_timeout, req, next).await,
     };
+    close_if_unread(&mut res);
     security_headers::apply(&mut res);
     telemetry::log_served(&method, uri.path(), res.status(), started);
     res
+}
+
+/// A refusal for size (413) or time (408) leaves the rest of the body unread, so the connection
+/// cannot carry another request and the server drops it after answering. Saying so lets the
+/// client open a fresh one for its next request instead of reusing this one and losing that
+/// request to a closed socket (a pooled client's next alert would fail).
+fn close_if_unread(res: &mut Response) {
+    if matches!(
+        res.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    ) {
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
 }
 
 /// A request, body reading included, gets `limit` to finish; then the client hears 408 and the

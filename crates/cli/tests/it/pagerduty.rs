@@ -299,6 +299,11 @@ async fn refusals_are_answered_as_pagerduty_and_store_nothing() {
         .await
         .expect("send");
     assert_eq!(r.status().as_u16(), 413);
+    // Unread, so not reusable: a pooled client must not send its next request down it.
+    assert_eq!(
+        r.headers().get("connection").and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
     let b: Value = r.json().await.expect("json");
     assert_eq!(
         (b["status"].as_str(), b["code"].as_str()),

@@ -129,6 +129,12 @@ async fn a_body_sent_too_slowly_times_out_with_json() {
         .expect("write");
     let (resp, _) = read_until_closed(&mut s, Duration::from_secs(20));
     assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+    // The rest of the body is never read, so the client is told not to reuse the connection.
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{resp}"
+    );
     assert!(resp.contains(r#""code":"request_timeout""#), "{resp}");
     assert!(resp.contains(r#""detail":"#), "{resp}");
     assert!(server.incidents(&svc).await.is_empty());
@@ -180,6 +186,11 @@ async fn a_declared_10_mb_body_is_refused_unread() {
     .expect("write");
     let (resp, _) = read_until_closed(&mut s, Duration::from_secs(20));
     assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{resp}"
+    );
     assert!(resp.contains(r#""code":"payload_too_large""#), "{resp}");
     assert!(server.incidents(&svc).await.is_empty());
     let (st, _) = server.get("/readyz").await;
