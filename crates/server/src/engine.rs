@@ -6,7 +6,7 @@
 //! lease and sends them, each on its own task (so a slow receiver holds only its own send),
 //! and records each attempt. It wakes on commit (ingest and people's actions poke
 //! [`Wake`]), at the next due time the store reports, and at least every
-//! [`IDLE_POLL`] (for rows written by other nodes and claims whose lease ran out).
+//! [`IDLE_POLL`] (for rows written by other nodes, claims whose lease ran out and retries).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,8 +101,10 @@ impl Engine {
                 0
             }
         };
-        let fired = self.store.advance_escalations(now, BATCH).await?;
-        let claimed = self.store.claim_deliveries(now, &self.owner, BATCH).await?;
+        let (fired, claimed) = self
+            .store
+            .advance_and_claim(now, &self.owner, BATCH)
+            .await?;
         let more =
             fired == BATCH || claimed.len() == BATCH || heartbeats == crate::heartbeats::BATCH;
         for c in claimed {
@@ -148,8 +150,9 @@ impl Engine {
                 tracing::warn!(delivery = %c.id, error = %e, "paging: could not record an attempt; it will be resent when its lease runs out")
             }
         }
-        // A retry or a notice may now be due sooner than the engine planned to look.
-        self.wake.wake();
+        // No wake: nothing is due sooner for this record. A retry waits at least a minute
+        // (`BACKOFF_SECONDS`), and the engine looks again within `IDLE_POLL` whatever it
+        // planned; a round per delivery cost each page a round's reads and writer trips.
     }
 
     fn outbound(&self, c: &Claimed) -> Result<Outbound, String> {

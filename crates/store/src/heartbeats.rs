@@ -147,8 +147,24 @@ pub(crate) const MARK_MISSED: &str =
 pub(crate) const ANY_DUE: &str =
     "SELECT 1 FROM heartbeats WHERE state = 'ok' AND due_at <= $1 LIMIT 1";
 
-pub(crate) const SERVICES_DUE: &str =
-    "SELECT DISTINCT service_id FROM heartbeats WHERE state = 'ok' AND due_at <= $1 LIMIT $2";
+/// Up to `n` heartbeats due at `$1`, soonest first, with their services, and PostgreSQL's
+/// `lock`.
+pub(crate) fn due_with_services(n: usize, lock: &str) -> String {
+    format!(
+        "SELECT {HB_COLS}, {HB_SERVICE_COLS} FROM heartbeats h
+         JOIN services s ON s.id = h.service_id
+         WHERE h.state = 'ok' AND h.due_at <= $1 ORDER BY h.due_at{}{lock}",
+        crate::sql::limit(n)
+    )
+}
+
+/// Up to `n` services with a heartbeat due at `$1`.
+pub(crate) fn services_due(n: usize) -> String {
+    format!(
+        "SELECT DISTINCT service_id FROM heartbeats WHERE state = 'ok' AND due_at <= $1{}",
+        crate::sql::limit(n)
+    )
+}
 
 pub(crate) const NEXT_DUE: &str = "SELECT MIN(due_at) FROM heartbeats WHERE state = 'ok'";
 

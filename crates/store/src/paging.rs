@@ -179,6 +179,18 @@ pub trait EngineStore: Send + Sync + 'static {
     async fn claim_deliveries(
         &self, now: chrono::DateTime<chrono::Utc>, owner: &str, limit: usize,
     ) -> Result<Vec<Claimed>, StoreError>;
+    /// One engine round's writes: [`advance_escalations`](Self::advance_escalations), then
+    /// [`claim_deliveries`](Self::claim_deliveries), so the deliveries a step just planned go
+    /// out in the same round. A backend that can do both in one transaction does (SQLite: one
+    /// commit, one WAL sync per round instead of two, which is most of a page's cost when
+    /// incidents come one at a time).
+    async fn advance_and_claim(
+        &self, now: chrono::DateTime<chrono::Utc>, owner: &str, limit: usize,
+    ) -> Result<(usize, Vec<Claimed>), StoreError> {
+        let fired = self.advance_escalations(now, limit).await?;
+        let claimed = self.claim_deliveries(now, owner, limit).await?;
+        Ok((fired, claimed))
+    }
     /// Record an attempt's outcome and its timeline note; `false` when the claim was lost
     /// (the lease ran out and another sender took the delivery).
     async fn record_attempt(

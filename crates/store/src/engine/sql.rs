@@ -12,18 +12,21 @@ pub const START: &str =
 /// paging.
 pub const REWRITE: &str = "UPDATE escalations SET phase = $1, due_at = $2 WHERE incident_id = $3";
 
-/// Due rows, soonest first, with what the engine decides on. (PostgreSQL appends its lock.)
-/// A row is due for its step (`due_at`) or for a hand-off of a schedule its last step paged
-/// (`handoff_at`).
-pub const DUE: &str =
-    "SELECT e.incident_id, i.service_id, i.team_id, e.policy_id, p.rules, i.status,
+/// Up to `n` due rows, soonest first, with what the engine decides on, and PostgreSQL's
+/// `lock`. A row is due for its step (`due_at`) or for a hand-off of a schedule its last step
+/// paged (`handoff_at`).
+pub fn due(n: usize, lock: &str) -> String {
+    format!("{DUE}{}{lock}", crate::sql::limit(n))
+}
+
+const DUE: &str = "SELECT e.incident_id, i.service_id, i.team_id, e.policy_id, p.rules, i.status,
        e.phase, e.round, e.step, e.loop, e.due_at, e.handoff_at, e.handoff_step, e.handoff_loop
      FROM escalations e
      JOIN incidents i ON i.id = e.incident_id
      LEFT JOIN escalation_policies p ON p.id = e.policy_id
      WHERE (e.due_at IS NOT NULL AND e.due_at <= $1)
         OR (e.handoff_at IS NOT NULL AND e.handoff_at <= $1)
-     ORDER BY COALESCE(e.due_at, e.handoff_at) LIMIT $2";
+     ORDER BY COALESCE(e.due_at, e.handoff_at)";
 
 pub const SET_HANDOFF: &str =
     "UPDATE escalations SET handoff_at = $1, handoff_step = $2, handoff_loop = $3
@@ -110,18 +113,19 @@ pub const INCIDENT_NOTIFICATIONS: &str = "SELECT id, incident_id, kind, round, s
        channel_id, contact_method_id, status, attempts, next_attempt_at, sent_at, error, created_at
      FROM notifications WHERE incident_id = $1 ORDER BY created_at, id";
 
-/// Take up to `$4` due deliveries for `$2` until `$1`. A taken delivery is `unknown` until its
+/// Take up to `n` due deliveries for `$2` until `$1`. A taken delivery is `unknown` until its
 /// sender records the attempt: if the sender vanishes, that is what it is. PostgreSQL skips
 /// rows another node is taking (`lock`).
-pub fn claim(lock: bool) -> String {
+pub fn claim(lock: bool, n: usize) -> String {
     format!(
         "UPDATE notifications SET status = 'unknown', claims = claims + 1, lease_until = $1,
            lease_owner = $2
          WHERE id IN (SELECT id FROM notifications
            WHERE status IN ('pending', 'unknown') AND next_attempt_at <= $3
              AND (lease_until IS NULL OR lease_until <= $3)
-           ORDER BY next_attempt_at LIMIT $4{})
+           ORDER BY next_attempt_at{}{})
          RETURNING id, claims, attempts",
+        crate::sql::limit(n),
         if lock { " FOR UPDATE SKIP LOCKED" } else { "" }
     )
 }

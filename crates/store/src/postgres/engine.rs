@@ -37,10 +37,6 @@ fn u(r: &Row, idx: usize) -> Result<u32, StoreError> {
     Ok(u32::try_from(n).unwrap_or(0))
 }
 
-fn limit(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 struct Tx<'a, C>(&'a C);
 
 impl<C: GenericClient + Sync> EngineTx for Tx<'_, C> {
@@ -304,9 +300,9 @@ impl EngineStore for PgStore {
         bounded(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            let due = format!("{} FOR UPDATE OF e SKIP LOCKED", sql::DUE);
+            let due = sql::due(n, " FOR UPDATE OF e SKIP LOCKED");
             let rows = tx
-                .query(due.as_str(), &[&now, &limit(n)])
+                .query(due.as_str(), &[&now])
                 .await?
                 .iter()
                 .map(|r| due_row(r, now))
@@ -328,8 +324,8 @@ impl EngineStore for PgStore {
             let tx = c.transaction().await?;
             let taken = tx
                 .query(
-                    sql::claim(true).as_str(),
-                    &[&(now + LEASE), &owner, &now, &limit(n)],
+                    sql::claim(true, n).as_str(),
+                    &[&(now + LEASE), &owner, &now],
                 )
                 .await?;
             let mut out = Vec::with_capacity(taken.len());

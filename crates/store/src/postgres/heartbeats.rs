@@ -218,10 +218,9 @@ impl HeartbeatStore for PgStore {
     async fn heartbeat_services_due(
         &self, now: DateTime<Utc>, limit: usize,
     ) -> Result<Vec<ServiceId>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         bounded(async {
             let c = self.client().await?;
-            c.query(sql::SERVICES_DUE, &[&now, &limit])
+            c.query(sql::services_due(limit).as_str(), &[&now])
                 .await?
                 .iter()
                 .map(|r| r.try_get(0).map_err(StoreError::from))
@@ -233,7 +232,6 @@ impl HeartbeatStore for PgStore {
     async fn fire_heartbeats(
         &self, now: DateTime<Utc>, limit: usize, noise: &HeartbeatNoise,
     ) -> Result<Vec<Fired>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         bounded(async {
             let mut c = self.client().await?;
             // Asked every engine round: one indexed read, and a transaction only when
@@ -242,14 +240,9 @@ impl HeartbeatStore for PgStore {
                 return Ok(Vec::new());
             }
             let tx = c.transaction().await?;
-            let q = format!(
-                "SELECT {HB_COLS}, {HB_SERVICE_COLS} FROM heartbeats h
-                 JOIN services s ON s.id = h.service_id
-                 WHERE h.state = 'ok' AND h.due_at <= $1 ORDER BY h.due_at LIMIT $2
-                 FOR UPDATE OF h SKIP LOCKED"
-            );
+            let q = sql::due_with_services(limit, " FOR UPDATE OF h SKIP LOCKED");
             let due = tx
-                .query(&q, &[&now, &limit])
+                .query(&q, &[&now])
                 .await?
                 .iter()
                 .map(with_service)

@@ -239,52 +239,50 @@ pub(super) fn write_escalation(
 
 fn due_rows(c: &Connection, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueRow>, StoreError> {
     let rows = c
-        .prepare_cached(sql::DUE)?
-        .query_map(
-            params![to_db(now), i64::try_from(limit).unwrap_or(i64::MAX)],
-            |r| {
-                Ok(DueCols {
-                    incident: r.get(0)?,
-                    service: r.get(1)?,
-                    team: r.get(2)?,
-                    policy: r.get(3)?,
-                    rules: r.get(4)?,
-                    status: r.get(5)?,
-                    phase: r.get(6)?,
-                    round: r.get(7)?,
-                    step: r.get(8)?,
-                    loop_: r.get(9)?,
-                    due_at: opt_from_db(r.get(10)?),
-                    handoff_at: opt_from_db(r.get(11)?),
-                    handoff_step: r.get(12)?,
-                    handoff_loop: r.get(13)?,
-                })
-            },
-        )?
+        .prepare_cached(&sql::due(limit, ""))?
+        .query_map(params![to_db(now)], |r| {
+            Ok(DueCols {
+                incident: r.get(0)?,
+                service: r.get(1)?,
+                team: r.get(2)?,
+                policy: r.get(3)?,
+                rules: r.get(4)?,
+                status: r.get(5)?,
+                phase: r.get(6)?,
+                round: r.get(7)?,
+                step: r.get(8)?,
+                loop_: r.get(9)?,
+                due_at: opt_from_db(r.get(10)?),
+                handoff_at: opt_from_db(r.get(11)?),
+                handoff_step: r.get(12)?,
+                handoff_loop: r.get(13)?,
+            })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows.into_iter().map(|c| parse_due(c, now)).collect())
+}
+
+/// Carry out up to `limit` due rows; how many there were.
+fn advance(c: &Connection, now: DateTime<Utc>, limit: usize) -> Result<usize, StoreError> {
+    let rows = due_rows(c, now, limit)?;
+    for row in &rows {
+        now_or_never(run_due_row(&mut Tx(c), row, now))?;
+    }
+    Ok(rows.len())
 }
 
 fn claim(
     c: &Connection, now: DateTime<Utc>, owner: &str, limit: usize,
 ) -> Result<Vec<Claimed>, StoreError> {
     let taken = c
-        .prepare_cached(&sql::claim(false))?
-        .query_map(
-            params![
-                to_db(now + LEASE),
-                owner,
-                to_db(now),
-                i64::try_from(limit).unwrap_or(i64::MAX)
-            ],
-            |r| {
-                Ok((
-                    r.get::<_, NotificationId>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, u32>(2)?,
-                ))
-            },
-        )?
+        .prepare_cached(&sql::claim(false, limit))?
+        .query_map(params![to_db(now + LEASE), owner, to_db(now)], |r| {
+            Ok((
+                r.get::<_, NotificationId>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(taken.len());
     for (id, claims, attempts) in taken {
@@ -330,15 +328,7 @@ impl EngineStore for SqliteStore {
     async fn advance_escalations(
         &self, now: DateTime<Utc>, limit: usize,
     ) -> Result<usize, StoreError> {
-        self.writer
-            .write(move |c| {
-                let rows = due_rows(c, now, limit)?;
-                for row in &rows {
-                    now_or_never(run_due_row(&mut Tx(c), row, now))?;
-                }
-                Ok(rows.len())
-            })
-            .await
+        self.writer.write(move |c| advance(c, now, limit)).await
     }
 
     async fn claim_deliveries(
@@ -347,6 +337,15 @@ impl EngineStore for SqliteStore {
         let owner = owner.to_owned();
         self.writer
             .write(move |c| claim(c, now, &owner, limit))
+            .await
+    }
+
+    async fn advance_and_claim(
+        &self, now: DateTime<Utc>, owner: &str, limit: usize,
+    ) -> Result<(usize, Vec<Claimed>), StoreError> {
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |c| Ok((advance(c, now, limit)?, claim(c, now, &owner, limit)?)))
             .await
     }
 

@@ -219,10 +219,9 @@ impl HeartbeatStore for SqliteStore {
     async fn heartbeat_services_due(
         &self, now: DateTime<Utc>, limit: usize,
     ) -> Result<Vec<ServiceId>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |c| {
-            Ok(c.prepare_cached(sql::SERVICES_DUE)?
-                .query_map(params![to_db(now), limit], |r| r.get(0))?
+            Ok(c.prepare_cached(&sql::services_due(limit))?
+                .query_map(params![to_db(now)], |r| r.get(0))?
                 .collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -232,7 +231,6 @@ impl HeartbeatStore for SqliteStore {
         &self, now: DateTime<Utc>, limit: usize, noise: &HeartbeatNoise,
     ) -> Result<Vec<Fired>, StoreError> {
         let noise = noise.clone();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Asked every second: a read first, so a quiet second costs the writer nothing.
         let at = to_db(now);
         let any: bool = self
@@ -248,14 +246,9 @@ impl HeartbeatStore for SqliteStore {
         }
         self.writer
             .write(move |c| {
-                let q = format!(
-                    "SELECT {HB_COLS}, {HB_SERVICE_COLS} FROM heartbeats h
-                     JOIN services s ON s.id = h.service_id
-                     WHERE h.state = 'ok' AND h.due_at <= $1 ORDER BY h.due_at LIMIT $2"
-                );
                 let due = c
-                    .prepare_cached(&q)?
-                    .query_map(params![to_db(now), limit], with_service)?
+                    .prepare_cached(&sql::due_with_services(limit, ""))?
+                    .query_map(params![to_db(now)], with_service)?
                     .collect::<Result<Vec<_>, _>>()?;
                 let mut fired = Vec::with_capacity(due.len());
                 for (hb, svc, _) in due {

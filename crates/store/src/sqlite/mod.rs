@@ -32,6 +32,8 @@ mod noise;
 mod notification_rules;
 mod overrides;
 mod policies;
+#[cfg(test)]
+mod polling_tests;
 mod rows;
 mod schedules;
 mod seed;

@@ -80,7 +80,7 @@ pub(crate) async fn assign(
 }
 
 /// A CRITICAL alert for `key` that opens an incident; its id.
-async fn open(db: &Db, svc: &Service, key: &str) -> IncidentId {
+pub(crate) async fn open(db: &Db, svc: &Service, key: &str) -> IncidentId {
     db.store
         .ingest(svc, alert(key, CRIT))
         .await

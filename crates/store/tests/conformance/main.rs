@@ -7,6 +7,7 @@ mod backend;
 mod batching;
 mod cases;
 mod engine;
+mod engine_round;
 mod heartbeats;
 mod kapacitor;
 mod lifecycle;
@@ -82,6 +83,7 @@ conformance!(
     engine::failed_attempts_wait_their_backoff_and_give_up_after_five,
     engine::an_ack_timeout_retriggers_and_round_robin_takes_turns,
     engine::a_schedule_target_pages_the_on_call_and_whoever_takes_over,
+    engine_round::one_round_carries_out_a_step_and_claims_what_it_planned,
     paging::contact_methods_belong_to_their_user,
     paging::a_user_has_a_bounded_number_of_contact_methods,
     paging::notification_rules_go_with_their_contact_method,
