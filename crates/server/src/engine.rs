@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tocsin_core::paging::delivery::{after_attempt, Attempt};
 use tocsin_core::paging::message::Message;
 use tocsin_store::paging::Claimed;
@@ -42,6 +42,53 @@ impl Wake {
     }
 }
 
+/// What a round left: whether it stopped at a batch's end, and when anything is next due.
+struct Round {
+    more: bool,
+    next_due: Option<DateTime<Utc>>,
+}
+
+/// When the engine next looks for missed heartbeats: when the earliest it saw is due, and at
+/// least every [`IDLE_POLL`] (a heartbeat made or checked in since). Not every round: with a
+/// round per incident, that was three reads per page for heartbeats that are rarely due.
+#[derive(Default)]
+struct HeartbeatWatch {
+    /// `None`: look at the next round.
+    next: Option<DateTime<Utc>>,
+}
+
+impl HeartbeatWatch {
+    fn time_to_look(&self, now: DateTime<Utc>) -> bool {
+        self.next.is_none_or(|t| t <= now)
+    }
+
+    /// After a look: the earliest heartbeat due, if any, and a look after `IDLE_POLL` at most.
+    fn looked(&mut self, due: Option<DateTime<Utc>>) {
+        let poll = Utc::now() + IDLE_POLL;
+        self.next = Some(due.map_or(poll, |d| d.min(poll)));
+    }
+
+    fn next_look(&self) -> Option<DateTime<Utc>> {
+        self.next
+    }
+}
+
+/// The sleep until `a` or `b`, whichever is sooner, between 20 ms and [`IDLE_POLL`].
+fn until(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Duration {
+    let next = match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match next {
+        Some(t) => (t - Utc::now())
+            .to_std()
+            // Due now yet nothing was done: another node holds it; look again soon.
+            .unwrap_or(Duration::from_millis(50))
+            .clamp(Duration::from_millis(20), IDLE_POLL),
+        None => IDLE_POLL,
+    }
+}
+
 /// What the engine needs.
 pub struct Engine {
     pub store: Arc<dyn Store>,
@@ -68,13 +115,14 @@ impl Engine {
             ),
             Err(e) => tracing::warn!(error = %e, "paging: could not free this node's old claims"),
         }
+        let mut heartbeats = HeartbeatWatch::default();
         loop {
             if *stop.borrow() {
                 return;
             }
-            let pause = match Arc::clone(&engine).round().await {
-                Ok(true) => continue,
-                Ok(false) => engine.until_next_due().await,
+            let pause = match Arc::clone(&engine).round(&mut heartbeats).await {
+                Ok(Round { more: true, .. }) => continue,
+                Ok(Round { next_due, .. }) => until(next_due, heartbeats.next_look()),
                 Err(e) => {
                     tracing::warn!(error = %e, "paging engine: store call failed; retrying");
                     BACKOFF
@@ -88,49 +136,41 @@ impl Engine {
         }
     }
 
-    /// One round: due escalation rows, then due deliveries. `true` when there may be more.
-    async fn round(self: Arc<Self>) -> Result<bool, tocsin_store::StoreError> {
+    /// One round: missed heartbeats when it is time to look, due escalation rows, then due
+    /// deliveries, and when to look again.
+    async fn round(
+        self: Arc<Self>, heartbeats: &mut HeartbeatWatch,
+    ) -> Result<Round, tocsin_store::StoreError> {
         let now = Utc::now();
         // Missed heartbeats first: the incidents they open start paging in this same round.
-        let heartbeats = match crate::heartbeats::fire_due(self.store.as_ref(), &self.noise, now)
-            .await
-        {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "heartbeats: could not fire due heartbeats; retrying");
-                0
+        let mut fired_heartbeats = 0;
+        if heartbeats.time_to_look(now) {
+            let store = self.store.as_ref();
+            match crate::heartbeats::fire_due(store, &self.noise, now).await {
+                Ok(n) => {
+                    fired_heartbeats = n;
+                    heartbeats.looked(crate::heartbeats::next_due(store).await);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "heartbeats: could not fire due heartbeats; retrying");
+                }
             }
-        };
-        let (fired, claimed) = self
+        }
+        let round = self
             .store
             .advance_and_claim(now, &self.owner, BATCH)
             .await?;
-        let more =
-            fired == BATCH || claimed.len() == BATCH || heartbeats == crate::heartbeats::BATCH;
-        for c in claimed {
+        let more = round.fired == BATCH
+            || round.claimed.len() == BATCH
+            || fired_heartbeats == crate::heartbeats::BATCH;
+        for c in round.claimed {
             let engine = Arc::clone(&self);
             tokio::spawn(async move { engine.deliver(c).await });
         }
-        Ok(more)
-    }
-
-    async fn until_next_due(&self) -> Duration {
-        let next = self.store.next_due().await;
-        // A heartbeat due sooner than any row wakes the engine then (issue 18).
-        let next = match (next, crate::heartbeats::next_due(self.store.as_ref()).await) {
-            (Ok(Some(a)), Some(b)) => Ok(Some(a.min(b))),
-            (Ok(None), Some(b)) => Ok(Some(b)),
-            (other, _) => other,
-        };
-        match next {
-            Ok(Some(t)) => (t - Utc::now())
-                .to_std()
-                // Due now yet nothing was done: another node holds it; look again soon.
-                .unwrap_or(Duration::from_millis(50))
-                .clamp(Duration::from_millis(20), IDLE_POLL),
-            Ok(None) => IDLE_POLL,
-            Err(_) => BACKOFF,
-        }
+        Ok(Round {
+            more,
+            next_due: round.next_due,
+        })
     }
 
     /// One attempt at one claimed delivery, recorded.

@@ -146,6 +146,15 @@ pub struct Claimed {
     pub label: String,
 }
 
+/// What one engine round did ([`EngineStore::advance_and_claim`]).
+pub struct EngineRound {
+    /// Due escalation rows carried out.
+    pub fired: usize,
+    pub claimed: Vec<Claimed>,
+    /// When something is next due after the round, as [`EngineStore::next_due`].
+    pub next_due: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Where a claimed delivery goes.
 #[derive(Clone)]
 pub struct ClaimedDestination {
@@ -179,17 +188,23 @@ pub trait EngineStore: Send + Sync + 'static {
     async fn claim_deliveries(
         &self, now: chrono::DateTime<chrono::Utc>, owner: &str, limit: usize,
     ) -> Result<Vec<Claimed>, StoreError>;
-    /// One engine round's writes: [`advance_escalations`](Self::advance_escalations), then
+    /// One engine round: [`advance_escalations`](Self::advance_escalations), then
     /// [`claim_deliveries`](Self::claim_deliveries), so the deliveries a step just planned go
-    /// out in the same round. A backend that can do both in one transaction does (SQLite: one
-    /// commit, one WAL sync per round instead of two, which is most of a page's cost when
-    /// incidents come one at a time).
+    /// out in the same round, then [`next_due`](Self::next_due) for the engine's sleep. A
+    /// backend that can do all three in one trip does (SQLite: one transaction on the writer,
+    /// one commit and WAL sync instead of two and no reads beside it; that was most of a
+    /// page's cost when incidents come one at a time).
     async fn advance_and_claim(
         &self, now: chrono::DateTime<chrono::Utc>, owner: &str, limit: usize,
-    ) -> Result<(usize, Vec<Claimed>), StoreError> {
+    ) -> Result<EngineRound, StoreError> {
         let fired = self.advance_escalations(now, limit).await?;
         let claimed = self.claim_deliveries(now, owner, limit).await?;
-        Ok((fired, claimed))
+        let next_due = self.next_due().await?;
+        Ok(EngineRound {
+            fired,
+            claimed,
+            next_due,
+        })
     }
     /// Record an attempt's outcome and its timeline note; `false` when the claim was lost
     /// (the lease ran out and another sender took the delivery).

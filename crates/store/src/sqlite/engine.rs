@@ -19,7 +19,7 @@ use super::time::{from_db, opt_from_db, to_db};
 use super::SqliteStore;
 use crate::engine::detail::{claimed_from, parse_due, ClaimedRow, DueCols};
 use crate::engine::{now_or_never, run_due_row, sql, DueRow, EngineTx};
-use crate::paging::{Claimed, EngineStore, NotificationStore};
+use crate::paging::{Claimed, EngineRound, EngineStore, NotificationStore};
 use crate::schedule_records::parse_rules;
 use crate::{sql as common, StoreError};
 
@@ -262,6 +262,20 @@ fn due_rows(c: &Connection, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueR
     Ok(rows.into_iter().map(|c| parse_due(c, now)).collect())
 }
 
+/// When an escalation row or a delivery is next due.
+fn next_due(c: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let a: Option<i64> = c
+        .prepare_cached(sql::NEXT_ESCALATION)?
+        .query_row([], |r| r.get(0))?;
+    let b: Option<i64> = c
+        .prepare_cached(sql::NEXT_DELIVERY)?
+        .query_row([], |r| r.get(0))?;
+    Ok(match (a, b) {
+        (Some(a), Some(b)) => Some(from_db(a.min(b))),
+        (a, b) => opt_from_db(a.or(b)),
+    })
+}
+
 /// Carry out up to `limit` due rows; how many there were.
 fn advance(c: &Connection, now: DateTime<Utc>, limit: usize) -> Result<usize, StoreError> {
     let rows = due_rows(c, now, limit)?;
@@ -342,10 +356,16 @@ impl EngineStore for SqliteStore {
 
     async fn advance_and_claim(
         &self, now: DateTime<Utc>, owner: &str, limit: usize,
-    ) -> Result<(usize, Vec<Claimed>), StoreError> {
+    ) -> Result<EngineRound, StoreError> {
         let owner = owner.to_owned();
         self.writer
-            .write(move |c| Ok((advance(c, now, limit)?, claim(c, now, &owner, limit)?)))
+            .write(move |c| {
+                Ok(EngineRound {
+                    fired: advance(c, now, limit)?,
+                    claimed: claim(c, now, &owner, limit)?,
+                    next_due: next_due(c)?,
+                })
+            })
             .await
     }
 
@@ -355,8 +375,10 @@ impl EngineStore for SqliteStore {
         let (id, claim, after) = (claimed.id, claimed.claim, after.clone());
         let (incident, service) = (claimed.incident.id, claimed.incident.service_id);
         let note = attempt_note(claimed.kind, &claimed.label, &id.to_string(), &after, now);
+        // Lazy: a record lost with the machine leaves the delivery claimed and unrecorded, so
+        // it is resent, marked as such, as after a crash mid-send.
         self.writer
-            .write(move |c| {
+            .write_lazy(move |c| {
                 let n = c.prepare_cached(sql::RECORD)?.execute(params![
                     after.status.as_str(),
                     after.attempts,
@@ -375,19 +397,7 @@ impl EngineStore for SqliteStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.read(|c| {
-            let a: Option<i64> = c
-                .prepare_cached(sql::NEXT_ESCALATION)?
-                .query_row([], |r| r.get(0))?;
-            let b: Option<i64> = c
-                .prepare_cached(sql::NEXT_DELIVERY)?
-                .query_row([], |r| r.get(0))?;
-            Ok(match (a, b) {
-                (Some(a), Some(b)) => Some(from_db(a.min(b))),
-                (a, b) => opt_from_db(a.or(b)),
-            })
-        })
-        .await
+        self.read(next_due).await
     }
 
     async fn release_claims(&self, owner: &str) -> Result<u64, StoreError> {

@@ -7,7 +7,8 @@
 //! hundreds of alerts; alone, an alert costs one commit. If a job fails, the batch is rolled
 //! back and replayed with each job in its own savepoint, so the failure stays its own; a
 //! commit that fails fails the whole batch, and no caller hears "ok" for data that is not on
-//! disk.
+//! disk. The one exception is asked for by name ([`Writer::write_lazy`]): a batch of only
+//! such writes commits without the WAL sync.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -32,10 +33,13 @@ trait Work: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     /// Tell the caller the outcome, once the batch's commit is known.
     fn answer(self: Box<Self>, commit: Result<(), StoreError>);
+    /// `false`: the caller can lose this write in a crash ([`Writer::write_lazy`]).
+    fn durable(&self) -> bool;
 }
 
 struct Call<T, F> {
     f: F,
+    durable: bool,
     result: Option<Result<T, StoreError>>,
     done: oneshot::Sender<Result<T, StoreError>>,
 }
@@ -58,6 +62,10 @@ where
             None => Err(StoreError::Unavailable("the write did not run".into())),
         };
         let _ = self.done.send(res);
+    }
+
+    fn durable(&self) -> bool {
+        self.durable
     }
 }
 
@@ -89,9 +97,33 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.queue(f, true).await
+    }
+
+    /// As [`write`](Self::write), for a write the machine's crash may lose: when every write
+    /// of its batch is lazy, the commit skips the WAL's sync (`synchronous = NORMAL` for that
+    /// commit). The process dying loses nothing (the WAL's write is in the OS's cache); power
+    /// or kernel failure before the next durable commit, whose sync covers the WAL before it,
+    /// may. So it is never lost while a later write is kept. For records the design already
+    /// survives losing (a delivery's outcome: lost, the delivery is resent and marked so); on
+    /// a quiet server that is one fsync fewer per page.
+    pub async fn write_lazy<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.queue(f, false).await
+    }
+
+    async fn queue<T, F>(&self, f: F, durable: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (done, wait) = oneshot::channel::<Result<T, StoreError>>();
         let job: Job = Box::new(Call {
             f,
+            durable,
             result: None,
             done,
         });
@@ -109,6 +141,12 @@ fn run(
     conn: Connection, mut rx: mpsc::Receiver<Job>, stats: &CommitStats, checkpoints: &Checkpointer,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    // The connection's own level (FULL in production): lazy batches drop below it only from
+    // FULL or EXTRA, and only for their commit.
+    let level: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap_or(2);
+    let durable = format!("PRAGMA synchronous = {level}");
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -117,7 +155,20 @@ fn run(
                 Err(_) => break,
             }
         }
+        let lazy = level >= 2 && batch.iter().all(|job| !job.durable());
+        if lazy {
+            if let Err(e) = exec(&conn, "PRAGMA synchronous = NORMAL") {
+                tracing::warn!(error = %e, "could not skip the sync of a lazy batch");
+            }
+        }
         run_batch(&conn, &mut batch, stats);
+        if lazy {
+            if let Err(e) = exec(&conn, &durable) {
+                // Nothing durable may commit below its level: stop writing instead.
+                tracing::error!(error = %e, "could not restore the WAL sync; the writer stops");
+                return;
+            }
+        }
         checkpoints.poke();
         if checkpoints.should_catch_up() {
             checkpoint::catch_up(&conn);

@@ -1,5 +1,6 @@
 //! The group commit's promises, on a real database file: a failing or panicking write fails
-//! alone, the others in its batch commit, and the WAL stays bounded under a steady load.
+//! alone, the others in its batch commit, a lazy write skips the sync only when nothing
+//! durable shares its commit, and the WAL stays bounded under a steady load.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -104,6 +105,39 @@ async fn a_failing_write_fails_alone_and_leaves_nothing_behind() {
     // One batch: the first pass stops at the failure, the replay with savepoints runs all 20.
     let runs = runs.load(Ordering::SeqCst);
     assert!((21..=40).contains(&runs), "{runs} runs");
+}
+
+/// The `synchronous` level a write runs under: 1 is NORMAL (no WAL sync), 2 FULL.
+fn level(c: &rusqlite::Connection) -> Result<i64, StoreError> {
+    Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazy_write_skips_the_sync_only_in_a_batch_of_its_own() {
+    let (_dir, store) = store();
+    create_table(&store).await;
+    let insert = |k: i64| {
+        move |c: &rusqlite::Connection| {
+            c.execute("INSERT INTO t (k) VALUES (?1)", params![k])?;
+            level(c)
+        }
+    };
+    // Alone, its commit skips the sync; the next durable write has it again.
+    let alone = store.writer.write_lazy(insert(1)).await.expect("lazy");
+    assert_eq!(alone, 1);
+    assert_eq!(store.writer.write(level).await.expect("durable"), 2);
+    // In one batch with a durable write, both are synced.
+    let release = hold(&store).await;
+    let (a, b) = (store.clone(), store.clone());
+    let lazy = tokio::spawn(async move { a.writer.write_lazy(insert(2)).await });
+    let durable = tokio::spawn(async move { b.writer.write(insert(3)).await });
+    while store.writer.queue_depth() < 2 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).expect("release");
+    assert_eq!(lazy.await.expect("join").expect("lazy"), 2);
+    assert_eq!(durable.await.expect("join").expect("durable"), 2);
+    assert_eq!(count(&store), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use tocsin_core::model::Scope;
-use tocsin_core::paging::delivery::DeliveryStatus;
+use tocsin_core::paging::delivery::{DeliveryStatus, LEASE};
 use tocsin_core::paging::policy::{Repeat, Target};
 
 use crate::accounts::Db;
@@ -19,14 +19,23 @@ pub async fn one_round_carries_out_a_step_and_claims_what_it_planned(db: Db) {
     let inc = open(&db, &svc, "disk").await;
 
     let now = Utc::now() + Duration::seconds(1);
-    let (fired, claimed) = db
+    let round = db
         .store
         .advance_and_claim(now, "node-a", 64)
         .await
         .expect("round");
-    assert_eq!(fired, 1, "the incident's first step");
-    assert_eq!(claimed.len(), 1, "its one delivery, claimed at once");
-    let c = &claimed[0];
+    assert_eq!(round.fired, 1, "the incident's first step");
+    assert_eq!(round.claimed.len(), 1, "its one delivery, claimed at once");
+    // Next due: the claim's lease running out (the policy has nothing more to do).
+    let lease_end = round
+        .next_due
+        .expect("the held delivery is due again at its lease's end");
+    assert!(
+        (lease_end - (now + LEASE)).num_milliseconds().abs() <= 1,
+        "{lease_end} against {}",
+        now + LEASE
+    );
+    let c = &round.claimed[0];
     assert_eq!((c.incident.id, c.resent), (inc, false));
     assert_eq!(
         c.destination.as_ref().map(|d| (d.kind, d.target.as_str())),
@@ -49,5 +58,6 @@ pub async fn one_round_carries_out_a_step_and_claims_what_it_planned(db: Db) {
         .advance_and_claim(now, "node-b", 64)
         .await
         .expect("second round");
-    assert_eq!((again.0, again.1.len()), (0, 0));
+    assert_eq!((again.fired, again.claimed.len()), (0, 0));
+    assert_eq!(again.next_due, round.next_due);
 }
