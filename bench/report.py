@@ -53,7 +53,8 @@ def paging(d, meta):
     offs = sorted(f[:-5] for f in os.listdir(d) if f.startswith("page-ingest-off-") and f.endswith(".json") and ".run" not in f)
     ons = sorted(f[:-5] for f in os.listdir(d) if f.startswith("page-ingest-on-") and f.endswith(".json") and ".run" not in f)
     pending = load(d, "page-pending")
-    if not (rates or offs or ons or pending):
+    cost = page_cost(d)
+    if not (rates or offs or ons or pending or cost):
         return None
     out = [run_line(meta) + f"{meta.get('concurrency', '?')} connections.\n"]
     if rates:
@@ -131,7 +132,58 @@ def paging(d, meta):
                 f"\nFilling: {fp['opened']:,} incidents opened at {fill['alerts_per_sec']:.0f}/s "
                 f"(202 p99 {ms(fill['latency_us']['p99'])} ms), {fp['webhooks']} webhooks during it."
             )
+    if cost:
+        out.extend(cost)
     return "\n".join(out) + "\n"
+
+
+def page_cost(d):
+    """Step 5d's table: 100 new incidents/s paged or not, alone and beside full-speed ingest."""
+    rounds = sorted({
+        int(f.rsplit("-", 1)[1][:-len(".json")])
+        for f in os.listdir(d)
+        if f.startswith("page-alone-") and f.endswith(".json") and not f.endswith(".cpu.json")
+    })
+    if not rounds:
+        return None
+    out = [
+        "\n**What a page costs**: 100 new incidents/s for 10 s, each on a fresh server, on a "
+        "service whose policy pages a user at once on a webhook (policy) or on one with none "
+        "(no policy), alternately: the server's CPU per incident, alone; and the same 100/s "
+        "beside the ingest load of the table above on another service with no policy: that "
+        "load's rate and the server's CPU per alert (all alerts, the pages' work included).\n",
+        "| run | alone: server CPU ms per incident | paged / opened | beside ingest: alerts/s | server CPU µs/alert | 202 p99 ms | paged / opened |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    sums = {}
+    for r in rounds:
+        for mode in ("off", "on"):
+            alone, cpu = load(d, f"page-alone-{mode}-{r}"), load(d, f"page-alone-{mode}-{r}.cpu")
+            beside, trickle = load(d, f"page-beside-{mode}-{r}"), load(d, f"page-beside-trickle-{mode}-{r}")
+            if not (alone and cpu and beside and trickle):
+                continue
+            per = cpu["server_cpu_ms"] / alone["accepted"] if alone["accepted"] else None
+            s = sums.setdefault(mode, {"alone": [], "rate": [], "cpu": []})
+            s["alone"].append(per or 0)
+            s["rate"].append(beside["alerts_per_sec"])
+            s["cpu"].append(beside["server_cpu_us_per_alert"] or 0)
+            pa, pt = alone["page"], trickle["page"]
+            out.append(
+                f"| {'policy' if mode == 'on' else 'no policy'}, round {r} | {per or 0:.2f} | "
+                f"{pa['paged']} / {pa['opened']} | {beside['alerts_per_sec']:.0f} | "
+                f"{beside['server_cpu_us_per_alert'] or 0:.0f} | {ms(beside['latency_us']['p99'])} | "
+                f"{pt['paged']} / {pt['opened']} |"
+            )
+    if "on" in sums and "off" in sums:
+        mean = lambda xs: sum(xs) / len(xs) if xs else None
+        on, off = sums["on"], sums["off"]
+        page_ms = mean(on["alone"]) - mean(off["alone"])
+        out.append(
+            f"| **policy ÷ no policy** (means) | **{ratio(mean(on['alone']), mean(off['alone']))}** "
+            f"(a page: {page_ms:.2f} ms) | | **{ratio(mean(on['rate']), mean(off['rate']))}** | "
+            f"**{ratio(mean(on['cpu']), mean(off['cpu']))}** | | |"
+        )
+    return out
 
 
 def replace_block(existing, begin, end, text):

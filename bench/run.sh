@@ -6,7 +6,8 @@
 #   3. Prometheus Alertmanager (Debian's prometheus-alertmanager), POST /api/v2/alerts
 #   4. tocsin again with 100k and 1M resolved incidents stored (tocsin seed), and RSS
 #   5. paging (issue 14): 202 → page latency at 10, 100, 1000 new incidents/s; ingest with a
-#      policy paging a receiver vs no policy; idle CPU and RSS with 10,000 steps pending
+#      policy paging a receiver vs no policy; idle CPU and RSS with 10,000 steps pending; what
+#      a page costs: 100 new incidents/s alone, and beside full-speed ingest, paged or not
 #   6. bench/ingest.sh: /healthz and ingest with a fresh id per request (wrk), the baseline
 #      build (BENCH_BASELINE) and this one alternately, a bare axum handler and Alertmanager
 #   7. bench/noise.sh: the same ingest on a service with 50 noise rules and with none, alternately
@@ -254,6 +255,32 @@ if [ "${BENCH_PAGING:-1}" != 0 ] && want paging; then
   page page-pending-n --new-incidents --rate 100 -d "$page_duration"
   echo "{\"pending\": $pending}" >"$results/page-pending.json"
   stop "$pid"
+
+  step "5d. paging: what a page costs, 100 new incidents/s paged or not, alone and beside full-speed ingest"
+  for round in $(seq 1 "$page_rounds"); do
+    for mode in off on; do
+      policy=(); [ "$mode" = off ] && policy=(--no-policy)
+      # Alone: the server's CPU per incident, each on a fresh server.
+      serve_page "tocsin-page-alone-$mode-$round"
+      c0=$(cpu_ns "$pid")
+      "$bin/tocsin-bench" --target tocsin --page --url "$base" --admin-token "$token" \
+        --new-incidents --rate 100 -d 10 --settle 2 --json "${policy[@]}" \
+        >"$results/page-alone-$mode-$round.json"
+      c1=$(cpu_ns "$pid")
+      echo "{\"server_cpu_ms\": $(( (c1 - c0) / 1000000 ))}" >"$results/page-alone-$mode-$round.cpu.json"
+      stop "$pid"
+      # Beside the ingest load of 5b on a service with no policy (so only these incidents page).
+      serve_page "tocsin-page-beside-$mode-$round"
+      "$bin/tocsin-bench" --target tocsin --page --url "$base" --admin-token "$token" \
+        --new-incidents --rate 100 -d $((duration + 3)) --settle 2 --json "${policy[@]}" \
+        >"$results/page-beside-trickle-$mode-$round.json" &
+      trickle=$!
+      sleep 0.5
+      bench "page-beside-$mode-$round" tocsin "$base" --page --admin-token "$token" --no-policy --settle 0
+      wait "$trickle"
+      stop "$pid"
+    done
+  done
 fi
 
 if want ab; then
