@@ -67,10 +67,6 @@ impl HeartbeatWatch {
         let poll = Utc::now() + IDLE_POLL;
         self.next = Some(due.map_or(poll, |d| d.min(poll)));
     }
-
-    fn next_look(&self) -> Option<DateTime<Utc>> {
-        self.next
-    }
 }
 
 /// The sleep until `a` or `b`, whichever is sooner, between 20 ms and [`IDLE_POLL`].
@@ -122,7 +118,7 @@ impl Engine {
             }
             let pause = match Arc::clone(&engine).round(&mut heartbeats).await {
                 Ok(Round { more: true, .. }) => continue,
-                Ok(Round { next_due, .. }) => until(next_due, heartbeats.next_look()),
+                Ok(Round { next_due, .. }) => until(next_due, heartbeats.next),
                 Err(e) => {
                     tracing::warn!(error = %e, "paging engine: store call failed; retrying");
                     BACKOFF
@@ -216,5 +212,31 @@ impl Engine {
             signing_secret: dest.signing_secret.as_deref(),
         };
         Ok(outbound(to, &m, &self.public_url))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Heartbeats are looked for at the first round, then not again until the earliest one
+    /// seen is due or `IDLE_POLL` has passed, whichever is sooner.
+    #[test]
+    fn heartbeats_are_looked_for_when_due_or_after_the_idle_poll() {
+        let mut w = HeartbeatWatch::default();
+        let now = Utc::now();
+        assert!(w.time_to_look(now), "the first round looks");
+        w.looked(None);
+        assert!(!w.time_to_look(now), "none waiting: not at the next round");
+        assert!(w.time_to_look(now + IDLE_POLL + chrono::Duration::milliseconds(50)));
+        let soon = now + chrono::Duration::milliseconds(300);
+        w.looked(Some(soon));
+        assert!(!w.time_to_look(now));
+        assert!(w.time_to_look(soon), "at the earliest one's due time");
+        w.looked(Some(now + chrono::Duration::hours(1)));
+        assert!(
+            w.time_to_look(now + IDLE_POLL + chrono::Duration::milliseconds(50)),
+            "a far one still leaves a look every IDLE_POLL"
+        );
     }
 }
